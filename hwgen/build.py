@@ -1,0 +1,122 @@
+"""`hwgen build`: every stage from one config, with a report of what each produced and how long it took."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import evaluate, rewrite
+from .errors import HwgenError
+from .files import ensure_dir, write_json
+from .netlist import load as load_netlist
+
+
+class Stopwatch(dict):
+    def stage(self, name):
+        watch = self
+
+        class _Timer:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                watch[name] = round(time.perf_counter() - self.start, 2)
+
+        return _Timer()
+
+
+def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
+    from .data import load as load_dataset
+    from .emit.verilog import emit
+    from .harden import harden_checkpoint
+    from .sim import random_bits, simulate
+    from .synth import synthesize
+    from .train import train
+    from .verify import find_abc, prove_equivalent
+
+    out = ensure_dir(out_dir)
+    seconds = Stopwatch()
+    with seconds.stage("train"):
+        metrics = train(cfg, out / "train", progress=progress)
+    with seconds.stage("harden"):
+        hardened = harden_checkpoint(out / "train" / "checkpoint.pt")
+        hardened.save(out / "hardened.netlist.json")
+    data = load_dataset(cfg["dataset"])
+    test_bits = evaluate.encode_features(hardened, data.test_x)
+    acc_hardened = evaluate.accuracy(hardened, test_bits, data.test_y)
+    log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
+
+    with seconds.stage("simplify"):
+        simplified, pass_stats = rewrite.run(hardened, cfg["simplify"]["passes"])
+        simplified.save(out / "simplified.netlist.json")
+    log(f"simplified: {simplified.num_gates} gates, depth {simplified.depth()}")
+    equivalence = "skipped"
+    if cfg["simplify"]["verify"]:
+        if find_abc() is None:
+            log("equivalence: skipped (ABC not installed: apt install berkeley-abc)")
+        else:
+            with seconds.stage("verify"):
+                equivalence = "proven" if prove_equivalent(hardened, simplified) else "failed"
+            log(f"equivalence: {equivalence}")
+    if equivalence == "failed":
+        raise HwgenError("the simplified netlist is NOT equivalent to the hardened one")
+
+    name = cfg["emit"]["name"]
+    with seconds.stage("emit"):
+        info = emit(simplified, out / "rtl", name)
+
+    scfg = cfg["sim"]
+    n_test = scfg["test_vectors"] or len(data.test_y)
+    vectors = np.concatenate([test_bits[:n_test],
+                              random_bits(simplified.num_inputs, scfg["random_vectors"], cfg["seed"])])
+    with seconds.stage("sim"):
+        sim = simulate(out / "rtl", simplified, vectors, scfg["simulator"], seed=cfg["seed"])
+    acc_rtl = float(np.mean(np.array(sim["classes"][:n_test]) == data.test_y[:n_test]))
+    log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
+
+    with seconds.stage("synth"):
+        syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"])
+    report = {
+        "dataset": cfg["dataset"],
+        "accuracy": {"float": metrics["test_float"], "hardened": acc_hardened, "rtl": acc_rtl,
+                     "rtl_test_vectors": n_test},
+        "gates": {"hardened": hardened.num_gates, "simplified": simplified.num_gates},
+        "depth": {"hardened": hardened.depth(), "simplified": simplified.depth()},
+        "passes": pass_stats,
+        "equivalence": equivalence,
+        "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
+        "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz")},
+        "latency_cycles": info["latency_cycles"],
+        "seconds": dict(seconds),
+    }
+    write_json(Path(out) / "report.json", report)
+    return report
+
+
+def summary(report: dict) -> str:
+    acc, syn = report["accuracy"], report["synth"]
+    return "\n".join([
+        f"dataset {report['dataset']}: accuracy float {acc['float']:.4f}, hardened {acc['hardened']:.4f}, "
+        f"rtl {acc['rtl']:.4f}",
+        f"gates {report['gates']['hardened']} hardened -> {report['gates']['simplified']} simplified "
+        f"(equivalence {report['equivalence']})",
+        f"sim {report['sim']['simulator']}: {report['sim']['vectors']} vectors, "
+        f"{report['sim']['mismatches']} mismatches",
+        f"synth {syn['target']}: {syn['luts']} LUTs, {syn['ffs']} FFs ({syn['harness_ffs']} in the input "
+        f"harness), Fmax {syn['fmax_mhz']} MHz, latency {report['latency_cycles']} cycles",
+        "seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()),
+    ])
+
+
+def load_inputs_for(net_path, dataset: str | None, count: int, seed: int):
+    """Input bits for `hwgen sim`: the data set's test vectors (through the netlist's encoder), then random."""
+    from .data import load as load_dataset
+    from .sim import random_bits
+
+    net = load_netlist(net_path)
+    if dataset is None:
+        return net, random_bits(net.num_inputs, count, seed), None
+    data = load_dataset(dataset)
+    bits = evaluate.encode_features(net, data.test_x)[:count]
+    rest = random_bits(net.num_inputs, count - len(bits), seed)
+    return net, np.concatenate([bits, rest]), data.test_y[:len(bits)]

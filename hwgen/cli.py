@@ -1,0 +1,174 @@
+"""The `hwgen` command: one subcommand per stage, and `build` for all of them.
+
+Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs them, so that e.g.
+`hwgen simplify` starts fast and never loads torch.
+"""
+
+import argparse
+import json
+import sys
+
+from .errors import HwgenError
+
+
+def cmd_train(args):
+    from . import config
+    from .train import train
+
+    metrics = train(config.load(args.config), args.out, resume=args.resume, progress=not args.quiet)
+    print(f"test accuracy: float {metrics['test_float']:.4f}, hardened {metrics['test_hardened']:.4f}; "
+          f"checkpoint in {args.out}/checkpoint.pt")
+
+
+def cmd_harden(args):
+    from .harden import harden_checkpoint
+
+    net = harden_checkpoint(args.checkpoint)
+    net.save(args.out)
+    print(f"{net.num_gates} gates, depth {net.depth()}, {len(net.outputs)} outputs -> {args.out}")
+
+
+def cmd_simplify(args):
+    from . import rewrite
+    from .netlist import load
+
+    if args.list:
+        for name, (_, doc) in rewrite.PASSES.items():
+            print(f"{name:8s} {doc}")
+        return
+    if not args.netlist or not args.out:
+        raise HwgenError("simplify needs NETLIST and --out (or --list)")
+    names = [n.strip() for n in args.passes.split(",")] if args.passes else rewrite.DEFAULT_PIPELINE
+    net = load(args.netlist)
+    simplified, stats = rewrite.run(net, names)
+    for s in stats:
+        print(f"{s['pass']:8s} gates {s['gates_in']} -> {s['gates_out']}, levels {s['levels_in']} -> "
+              f"{s['levels_out']}, {s['seconds']:.3f} s")
+    if args.verify:
+        from .verify import prove_equivalent
+
+        if not prove_equivalent(net, simplified):
+            raise HwgenError(f"{args.netlist}: the simplified netlist is NOT equivalent; nothing written")
+        print("equivalence: proven (ABC cec)")
+    simplified.save(args.out)
+
+
+def cmd_emit(args):
+    from .emit.verilog import emit
+    from .netlist import load
+
+    if not args.name.isidentifier():
+        raise HwgenError(f"--name must be a Verilog identifier, got {args.name!r}")
+    info = emit(load(args.netlist), args.out, args.name)
+    print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']}, latency {info['latency_cycles']} "
+          f"cycles")
+
+
+def cmd_sim(args):
+    import numpy as np
+
+    from . import evaluate
+    from .build import load_inputs_for
+    from .sim import simulate
+
+    if args.vectors < 1:
+        raise HwgenError("--vectors must be at least 1")
+    net, bits, labels = load_inputs_for(args.netlist, args.dataset, args.vectors, args.seed)
+    result = simulate(args.rtl_dir, net, bits, args.simulator, gap=args.gap, stall=args.stall, seed=args.seed)
+    print(f"{result['simulator']}: {result['vectors']} vectors, {result['mismatches']} mismatches, "
+          f"{result['vectors_per_second']:.0f} vectors/s (build {result['build_seconds']} s)")
+    if labels is not None:
+        acc = float(np.mean(np.array(result["classes"][:len(labels)]) == labels))
+        print(f"RTL test accuracy on {len(labels)} test vectors: {acc:.4f} "
+              f"(evaluator {evaluate.accuracy(net, bits[:len(labels)], labels):.4f})")
+    if result["mismatches"]:
+        raise HwgenError(f"{result['mismatches']} vectors differ from the golden model")
+
+
+def cmd_synth(args):
+    from .synth import synthesize
+
+    r = synthesize(args.rtl_dir, args.target, args.freq)
+    print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
+          f"harness), {r['carry']} carry cells, Fmax {r['fmax_mhz']} MHz")
+
+
+def cmd_build(args):
+    from . import config
+    from .build import build, summary
+
+    report = build(config.load(args.config), args.out, progress=not args.quiet)
+    print(summary(report))
+    print(f"report: {args.out}/report.json")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hwgen", description="Differentiable logic gate networks to FPGA.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("train", help="train a model from a YAML config")
+    s.add_argument("config")
+    s.add_argument("--out", required=True, help="folder for checkpoint.pt")
+    s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("harden", help="checkpoint -> netlist (argmax gate per neuron)")
+    s.add_argument("checkpoint")
+    s.add_argument("--out", required=True, help="NET.netlist.json")
+    s.set_defaults(func=cmd_harden)
+
+    s = sub.add_parser("simplify", help="boolean rewriting passes")
+    s.add_argument("netlist", nargs="?")
+    s.add_argument("--out")
+    s.add_argument("--passes", help="comma-separated pass names, in order")
+    s.add_argument("--verify", action="store_true", help="prove the result equivalent with ABC cec")
+    s.add_argument("--list", action="store_true", help="list the passes")
+    s.set_defaults(func=cmd_simplify)
+
+    s = sub.add_parser("emit", help="netlist -> Verilog (through Amaranth)")
+    s.add_argument("netlist")
+    s.add_argument("--out", required=True, help="RTL folder")
+    s.add_argument("--name", default="dlgn", help="top module name (default dlgn)")
+    s.set_defaults(func=cmd_emit)
+
+    s = sub.add_parser("sim", help="cocotb simulation against the golden model")
+    s.add_argument("rtl_dir")
+    s.add_argument("--netlist", required=True)
+    s.add_argument("--simulator", default="verilator", choices=["icarus", "verilator"])
+    s.add_argument("--vectors", type=int, default=10000, help="vectors in all (test set first, then random)")
+    s.add_argument("--dataset", choices=["mnist", "digits"], help="stream this data set's test vectors first")
+    s.add_argument("--gap", type=float, default=0.1, help="chance per cycle of no input offered")
+    s.add_argument("--stall", type=float, default=0.1, help="chance per cycle of output backpressure")
+    s.add_argument("--seed", type=int, default=1)
+    s.set_defaults(func=cmd_sim)
+
+    s = sub.add_parser("synth", help="yosys + nextpnr: LUTs, flip-flops, Fmax")
+    s.add_argument("rtl_dir")
+    s.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"])
+    s.add_argument("--freq", type=float, default=100.0, help="target clock in MHz")
+    s.set_defaults(func=cmd_synth)
+
+    s = sub.add_parser("build", help="all stages from one config; writes OUT/report.json")
+    s.add_argument("config")
+    s.add_argument("--out", required=True)
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except HwgenError as e:
+        print(f"hwgen: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hwgen: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""YAML configs: one file drives every stage. Unknown or mistyped keys are errors, not silently ignored."""
+
+import copy
+import difflib
+from pathlib import Path
+
+import yaml
+
+from .errors import HwgenError
+
+# Every key a config may hold, with its default. A config only states what differs.
+DEFAULTS = {
+    "dataset": "digits",
+    "seed": 0,
+    "encoding": {"bits": 1},  # thermometer thresholds per feature (1 = binarise)
+    "model": {
+        "layers": [2000, 2000],  # logic layer widths; the last must split evenly into the classes
+        "tau": 10.0,             # group-sum temperature (training only)
+        "init": "residual",      # residual: biased towards the pass-through gate A; random: difflogic's
+        "residual_bias": 5.0,
+    },
+    "train": {
+        "steps": 2000,
+        "batch_size": 128,
+        "lr": 0.01,
+        "threads": 0,            # 0: torch's default
+        "device": "cpu",         # cpu or cuda
+        "eval_every": 500,
+        "checkpoint_every": 1000,
+    },
+    "simplify": {"passes": ["fold", "strash", "dce"], "verify": True},
+    "emit": {"name": "dlgn"},
+    "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
+    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0},
+}
+
+CHOICES = {
+    ("model", "init"): ("residual", "random"),
+    ("train", "device"): ("cpu", "cuda"),
+    ("sim", "simulator"): ("icarus", "verilator"),
+    ("synth", "target"): ("ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"),
+}
+
+
+def _type_name(v):
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a mapping"}[type(v)]
+
+
+def _merge(default, given, where, source):
+    if not isinstance(given, dict):
+        raise HwgenError(f"{source}: {where or 'top level'} must be a mapping")
+    merged = copy.deepcopy(default)
+    for key, value in given.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in default:
+            close = difflib.get_close_matches(str(key), [str(k) for k in default], n=1)
+            hint = f" (did you mean \"{close[0]}\"?)" if close else ""
+            raise HwgenError(f"{source}: unknown key \"{path}\"{hint}")
+        want = default[key]
+        if isinstance(want, dict):
+            merged[key] = _merge(want, value, path, source)
+            continue
+        ok = (isinstance(value, type(want)) and not (isinstance(value, bool) and not isinstance(want, bool))) or \
+             (isinstance(want, float) and isinstance(value, int) and not isinstance(value, bool))
+        if not ok:
+            raise HwgenError(f"{source}: \"{path}\" must be {_type_name(want)}, got {value!r}")
+        choices = CHOICES.get(tuple(path.split(".")))
+        if choices and value not in choices:
+            raise HwgenError(f"{source}: \"{path}\" must be one of {', '.join(choices)}, got {value!r}")
+        merged[key] = float(value) if isinstance(want, float) else value
+    return merged
+
+
+def _check(cfg, source):
+    layers = cfg["model"]["layers"]
+    if not layers or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in layers):
+        raise HwgenError(f"{source}: \"model.layers\" must be a non-empty list of positive integers")
+    for key in ("steps", "batch_size", "eval_every", "checkpoint_every"):
+        if cfg["train"][key] < 1:
+            raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")
+    if not 1 <= cfg["encoding"]["bits"] <= 255:
+        raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
+    if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0:
+        raise HwgenError(f"{source}: \"model.tau\" and \"train.lr\" must be positive")
+    from .data import NAMES
+    if cfg["dataset"] not in NAMES:
+        raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)}, got {cfg['dataset']!r}")
+    if not cfg["emit"]["name"].isidentifier():
+        raise HwgenError(f"{source}: \"emit.name\" must be a Verilog identifier, got {cfg['emit']['name']!r}")
+
+
+def from_dict(given, source="config") -> dict:
+    cfg = _merge(DEFAULTS, given if given is not None else {}, "", source)
+    _check(cfg, source)
+    return cfg
+
+
+def load(path) -> dict:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise HwgenError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise HwgenError(f"{path}: cannot read config ({e})") from None
+    try:
+        given = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise HwgenError(f"{path}: not valid YAML{at}") from None
+    return from_dict(given, str(path))

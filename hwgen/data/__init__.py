@@ -1,0 +1,31 @@
+"""Data sets as raw integer features: (N, F) arrays plus labels, split into train and test."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import HwgenError
+
+
+@dataclass
+class Dataset:
+    name: str
+    train_x: np.ndarray  # (N, F) integers in 0..max_value
+    train_y: np.ndarray  # (N,) class indices
+    test_x: np.ndarray
+    test_y: np.ndarray
+    max_value: int
+    num_classes: int
+
+
+def load(name: str) -> Dataset:
+    if name == "mnist":
+        from .mnist import load_mnist
+        return load_mnist()
+    if name == "digits":
+        from .digits import load_digits
+        return load_digits()
+    raise HwgenError(f"unknown data set \"{name}\" (known: {', '.join(NAMES)})")
+
+
+NAMES = ("mnist", "digits")

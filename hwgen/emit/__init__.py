@@ -1,0 +1,1 @@
+"""Backends: Netlist -> RTL."""

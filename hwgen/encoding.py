@@ -1,0 +1,46 @@
+"""Thermometer input encoding: raw integer features -> input bits.
+
+Feature f with thresholds t[f][0..T-1] gives bits f*T .. f*T+T-1, bit f*T+k = (x[f] >= t[f][k]).
+One threshold per feature is plain binarisation. The thresholds travel inside the netlist, so any
+tool can go from raw features to the circuit's input bits without hwgen.
+"""
+
+import numpy as np
+
+from .errors import HwgenError
+
+
+def uniform_thresholds(num_features: int, bits: int, max_value: int) -> np.ndarray:
+    """Thresholds splitting 0..max_value into bits+1 equal bands, the same for every feature."""
+    steps = np.array([round((k + 1) * (max_value + 1) / (bits + 1)) for k in range(bits)], dtype=np.int64)
+    return np.tile(steps, (num_features, 1))
+
+
+def encode(features: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """(N, F) integer features -> (N, F*T) bool input bits."""
+    features = np.asarray(features)
+    if features.ndim != 2 or features.shape[1] != thresholds.shape[0]:
+        raise HwgenError(
+            f"encoder expects features of shape (N, {thresholds.shape[0]}), got {tuple(features.shape)}")
+    bits = features[:, :, None] >= thresholds[None, :, :]
+    return bits.reshape(features.shape[0], -1)
+
+
+def to_dict(thresholds: np.ndarray) -> dict:
+    return {"kind": "thermometer", "num_features": int(thresholds.shape[0]),
+            "thresholds": thresholds.astype(int).tolist()}
+
+
+def from_dict(d: dict, num_inputs: int) -> np.ndarray:
+    """Validate a netlist's `encoder` entry; return its thresholds as an (F, T) int array."""
+    if not isinstance(d, dict) or d.get("kind") != "thermometer":
+        raise HwgenError("netlist encoder: expected an object with \"kind\": \"thermometer\"")
+    thresholds = d.get("thresholds")
+    try:
+        t = np.array(thresholds, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise HwgenError("netlist encoder: thresholds must be a list of equal-length integer lists") from None
+    if t.ndim != 2 or t.shape[0] != d.get("num_features") or t.shape[0] * t.shape[1] != num_inputs:
+        raise HwgenError(f"netlist encoder: thresholds of shape {t.shape} do not give num_inputs={num_inputs} "
+                         f"bits from num_features={d.get('num_features')}")
+    return t

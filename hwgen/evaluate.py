@@ -1,0 +1,105 @@
+"""The golden model: bit-parallel evaluation of a Netlist with numpy (64 samples per uint64 word).
+
+Gates are evaluated level by level, all gates of a level at once, through the algebraic normal form
+f(a, b) = c0 ^ c1&a ^ c2&b ^ c3&a&b, so one code path serves all 16 ops.
+"""
+
+import numpy as np
+
+from . import encoding, ops
+from .errors import HwgenError
+from .netlist import Netlist
+
+ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+_ANF = np.array([[apply_anf(op) for op in range(16)] for apply_anf in
+                 (lambda op: ops.apply(op, 0, 0),
+                  lambda op: ops.apply(op, 0, 0) ^ ops.apply(op, 1, 0),
+                  lambda op: ops.apply(op, 0, 0) ^ ops.apply(op, 0, 1),
+                  lambda op: ops.apply(op, 0, 0) ^ ops.apply(op, 0, 1) ^ ops.apply(op, 1, 0) ^ ops.apply(op, 1, 1))],
+                dtype=np.uint64) * ALL_ONES  # (4, 16) word masks
+MEMORY_BUDGET_WORDS = 1 << 26  # 512 MiB of node values per chunk of samples
+
+
+def pack(bits: np.ndarray) -> np.ndarray:
+    """(N, K) bools -> (K, ceil(N/64)) uint64, sample s in bit s%64 of word s//64."""
+    n = bits.shape[0]
+    packed = np.packbits(np.asarray(bits, dtype=bool).T, axis=1, bitorder="little")
+    pad = (-packed.shape[1]) % 8
+    if pad or packed.shape[1] == 0:
+        packed = np.pad(packed, ((0, 0), (0, pad if packed.shape[1] else 8)))
+    return np.ascontiguousarray(packed).view(np.uint64)[:, : max(1, -(-n // 64))]
+
+
+def unpack(words: np.ndarray, n: int) -> np.ndarray:
+    """(K, W) uint64 -> (n, K) bools."""
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
+    return bits[:, :n].T.astype(bool)
+
+
+class Schedule:
+    """Gates grouped by logic level, with their ANF masks, prepared once per netlist."""
+
+    def __init__(self, net: Netlist):
+        self.net = net
+        levels = net.levels()[net.num_inputs:]
+        order = np.argsort(levels, kind="stable")
+        bounds = np.flatnonzero(np.diff(levels[order])) + 1
+        self.groups = []
+        for idx in np.split(order, bounds) if len(order) else []:
+            op = net.ops[idx].astype(np.int64)
+            self.groups.append((idx + net.num_inputs, net.a[idx], net.b[idx],
+                                _ANF[0, op][:, None], _ANF[1, op][:, None], _ANF[2, op][:, None],
+                                _ANF[3, op][:, None]))
+
+    def run(self, packed_inputs: np.ndarray) -> np.ndarray:
+        """Packed input bits (num_inputs, W) -> packed values of every node (num_nodes, W)."""
+        net = self.net
+        values = np.empty((net.num_nodes, packed_inputs.shape[1]), dtype=np.uint64)
+        values[: net.num_inputs] = packed_inputs
+        for node, a, b, c0, c1, c2, c3 in self.groups:
+            va, vb = values[a], values[b]
+            values[node] = c0 ^ (c1 & va) ^ (c2 & vb) ^ (c3 & va & vb)
+        return values
+
+
+def _check_bits(net: Netlist, bits) -> np.ndarray:
+    bits = np.asarray(bits)
+    if bits.ndim != 2 or bits.shape[1] != net.num_inputs:
+        raise HwgenError(f"expected input bits of shape (N, {net.num_inputs}), got {tuple(bits.shape)}")
+    return bits.astype(bool, copy=False)
+
+
+def output_bits(net: Netlist, bits) -> np.ndarray:
+    """(N, num_inputs) input bits -> (N, len(outputs)) bools: the values of the output nodes."""
+    bits = _check_bits(net, bits)
+    n = bits.shape[0]
+    schedule = Schedule(net)
+    chunk = 64 * max(1, MEMORY_BUDGET_WORDS // net.num_nodes)
+    parts = []
+    for start in range(0, max(n, 1), chunk):
+        part = bits[start: start + chunk]
+        values = schedule.run(pack(part))
+        parts.append(unpack(values[net.outputs], part.shape[0]))
+    return np.concatenate(parts) if parts else np.zeros((0, len(net.outputs)), dtype=bool)
+
+
+def scores(net: Netlist, bits) -> np.ndarray:
+    """(N, num_inputs) input bits -> (N, num_classes) class scores (popcount of each class's slice)."""
+    out = output_bits(net, bits)
+    return out.reshape(out.shape[0], net.num_classes, net.outputs_per_class).sum(axis=2, dtype=np.int64)
+
+
+def predict_from_scores(class_scores: np.ndarray) -> np.ndarray:
+    """Highest score wins; ties go to the lowest class index (np.argmax returns the first maximum)."""
+    return np.argmax(class_scores, axis=1)
+
+
+def encode_features(net: Netlist, features) -> np.ndarray:
+    """Raw features -> input bits through the netlist's encoder."""
+    if net.encoder is None:
+        raise HwgenError("this netlist has no encoder: give input bits, not raw features")
+    return encoding.encode(features, net.encoder)
+
+
+def accuracy(net: Netlist, bits, labels) -> float:
+    return float(np.mean(predict_from_scores(scores(net, bits)) == np.asarray(labels)))

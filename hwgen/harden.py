@@ -1,0 +1,48 @@
+"""Trained torch model -> Netlist: each neuron becomes the gate of its largest weight."""
+
+import numpy as np
+import torch
+
+from .errors import HwgenError
+from .netlist import Netlist
+
+
+def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> Netlist:
+    """Works on any Sequential of layers with `weights` (out, 16) and `indices` (a pair of index tensors),
+    ending in a group sum with `k` classes: hwgen's modules and difflogic's alike."""
+    *layers, group_sum = list(model)
+    if not hasattr(group_sum, "k"):
+        raise HwgenError("the model must end in a GroupSum (an object with k classes)")
+    ops_, a_, b_ = [], [], []
+    base, width = 0, num_inputs  # node ids of the previous layer's outputs: base .. base+width-1
+    next_node = num_inputs
+    for i, layer in enumerate(layers):
+        weights = layer.weights.detach().float().cpu()
+        if not torch.isfinite(weights).all():
+            raise HwgenError(f"layer {i}: weights are not finite (NaN or inf)")
+        ia, ib = (t.detach().cpu().long().numpy() for t in layer.indices)
+        if weights.shape != (len(ia), 16) or len(ib) != len(ia):
+            raise HwgenError(f"layer {i}: weights {tuple(weights.shape)} and indices ({len(ia)}, {len(ib)}) "
+                             f"do not describe {len(ia)} gates")
+        if ia.min(initial=0) < 0 or max(ia.max(initial=0), ib.max(initial=0)) >= width or ib.min(initial=0) < 0:
+            raise HwgenError(f"layer {i}: indices read outside the {width} outputs of the layer before")
+        ops_.append(weights.argmax(-1).numpy().astype(np.uint8))
+        a_.append(ia + base)
+        b_.append(ib + base)
+        base, width = next_node, len(ia)
+        next_node += width
+    outputs = np.arange(base, base + width)
+    if not layers:
+        raise HwgenError("the model has no logic layers")
+    net = Netlist(num_inputs, np.concatenate(ops_), np.concatenate(a_), np.concatenate(b_), outputs,
+                  int(group_sum.k), encoder)
+    net.validate("hardened model")
+    return net
+
+
+def harden_checkpoint(path) -> Netlist:
+    from .train import load_checkpoint, model_from_checkpoint
+
+    ckpt = load_checkpoint(path)
+    model = model_from_checkpoint(ckpt)
+    return harden_model(model, ckpt["arch"]["in_dim"], ckpt["encoder"])

@@ -1,0 +1,94 @@
+"""LogicLayer and GroupSum.
+
+Every relaxed 2-input gate is c0 + c1*a + c2*b + c3*a*b with (c0..c3) linear in the softmax over the 16
+ops, so a layer costs a few elementwise ops per gate instead of difflogic's 16. In eval mode the softmax
+becomes a one-hot argmax, which computes the hardened gates exactly on 0/1 inputs.
+"""
+
+import torch
+from torch import nn
+
+from .. import ops
+
+# (16, 4): row op holds (c0, c1, c2, c3) of that op's multilinear form.
+OP_BASIS = torch.tensor([ops.multilinear(op) for op in range(16)], dtype=torch.float32)
+
+
+def random_wiring(in_dim: int, out_dim: int, generator: torch.Generator) -> torch.Tensor:
+    """difflogic's 'random' connections: every input is read when 2*out_dim >= in_dim. Shape (2, out_dim)."""
+    c = torch.randperm(2 * out_dim, generator=generator) % in_dim
+    c = torch.randperm(in_dim, generator=generator)[c]
+    return c.reshape(2, out_dim)
+
+
+class LogicLayer(nn.Module):
+    def __init__(self, in_dim: int, out_dim: int, device=None, grad_factor: float = 1.0, implementation=None,
+                 connections: str = "random", init: str = "random", residual_bias: float = 5.0,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        if connections != "random":
+            raise ValueError(f"connections must be 'random', got {connections!r}")
+        self.in_dim, self.out_dim, self.grad_factor = in_dim, out_dim, grad_factor
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        weights = torch.randn(out_dim, 16, generator=generator)
+        if init == "residual":
+            weights[:, ops.A] = residual_bias  # start as pass-through wires: deep stacks train from the first step
+        self.weights = nn.Parameter(weights.to(device))
+        # The wiring is state, not a seed: saved in state_dict and moved by .to().
+        self.register_buffer("indices", random_wiring(in_dim, out_dim, generator).to(device))
+
+    def coefficients(self) -> torch.Tensor:
+        if self.training:
+            probs = torch.softmax(self.weights, dim=-1)
+        else:
+            probs = nn.functional.one_hot(self.weights.argmax(-1), 16).to(self.weights.dtype)
+        return probs @ OP_BASIS.to(self.weights.device, self.weights.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = x[..., self.indices[0]], x[..., self.indices[1]]
+        if self.grad_factor != 1.0 and self.training:
+            a, b = _scale_grad(a, self.grad_factor), _scale_grad(b, self.grad_factor)
+        c0, c1, c2, c3 = self.coefficients().unbind(-1)
+        return c0 + a * (c1 + c3 * b) + c2 * b
+
+    def extra_repr(self):
+        return f"{self.in_dim}, {self.out_dim}"
+
+
+class _GradFactor(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor, None
+
+
+def _scale_grad(x, factor):
+    return _GradFactor.apply(x, factor)
+
+
+class GroupSum(nn.Module):
+    """Splits the last dimension into k contiguous groups and sums each, divided by tau."""
+
+    def __init__(self, k: int, tau: float = 1.0, device=None):
+        super().__init__()
+        self.k, self.tau = k, tau
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] % self.k:
+            raise ValueError(f"GroupSum: {x.shape[-1]} inputs do not split into {self.k} groups")
+        return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1) / self.tau
+
+
+def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int) -> nn.Sequential:
+    generator = torch.Generator().manual_seed(seed)
+    layers, width = [], in_dim
+    for out_dim in model_cfg["layers"]:
+        layers.append(LogicLayer(width, out_dim, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
+                                 generator=generator))
+        width = out_dim
+    layers.append(GroupSum(num_classes, model_cfg["tau"]))
+    return nn.Sequential(*layers)

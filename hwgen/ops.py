@@ -1,0 +1,35 @@
+"""The 16 two-input boolean functions, in difflogic's order (the netlist contract's).
+
+An op is its 4-bit truth table: f(a, b) = (op >> (3 - 2*a - b)) & 1.
+"""
+
+NAMES = [
+    "FALSE", "AND", "A_AND_NOT_B", "A", "NOT_A_AND_B", "B", "XOR", "OR",
+    "NOR", "XNOR", "NOT_B", "A_OR_NOT_B", "NOT_A", "NOT_A_OR_B", "NAND", "TRUE",
+]
+
+FALSE, AND, A, B, XOR, OR, NOT_A, TRUE = 0, 1, 3, 5, 6, 7, 12, 15
+
+
+def apply(op: int, a: int, b: int) -> int:
+    """f(a, b) for single bits."""
+    return (op >> (3 - 2 * a - b)) & 1
+
+
+def from_function(f) -> int:
+    """The op whose truth table is f(a, b) for a, b in {0, 1}."""
+    return sum(f(a, b) << (3 - 2 * a - b) for a in (0, 1) for b in (0, 1))
+
+
+def multilinear(op: int):
+    """(c0, c1, c2, c3) with f(a, b) = c0 + c1*a + c2*b + c3*a*b, exact for bits and the relaxation for reals."""
+    f00, f01, f10, f11 = apply(op, 0, 0), apply(op, 0, 1), apply(op, 1, 0), apply(op, 1, 1)
+    return (f00, f10 - f00, f01 - f00, f11 - f10 - f01 + f00)
+
+
+# Tables used by the rewriting passes: the op seen after inverting or swapping its inputs.
+INVERT_A = [from_function(lambda a, b, op=op: apply(op, 1 - a, b)) for op in range(16)]
+INVERT_B = [from_function(lambda a, b, op=op: apply(op, a, 1 - b)) for op in range(16)]
+SWAP = [from_function(lambda a, b, op=op: apply(op, b, a)) for op in range(16)]
+DEPENDS_ON_A = [any(apply(op, 0, b) != apply(op, 1, b) for b in (0, 1)) for op in range(16)]
+DEPENDS_ON_B = [any(apply(op, a, 0) != apply(op, a, 1) for a in (0, 1)) for op in range(16)]

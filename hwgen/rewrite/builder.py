@@ -1,0 +1,86 @@
+"""Rebuilding a netlist gate by gate through literals, the machinery the exact passes share.
+
+A literal is 2*node + inverted; the constants are FALSE = -2 and TRUE = -1 (node -1).
+`Builder.gate` absorbs inverters into the op (any of the 16 functions is one gate), folds constant and
+trivial gates, normalises the output polarity (stored gates have f(0,0) = 0), and with `hashing`
+orders the inputs canonically and returns an existing gate for a repeated (op, a, b).
+"""
+
+from .. import ops
+from ..netlist import Netlist
+
+FALSE, TRUE = -2, -1
+
+
+def _single_input(values, lit):
+    """Literal for a one-input function given (f(0), f(1)) of `lit`."""
+    f0, f1 = values
+    if f0 == f1:
+        return TRUE if f0 else FALSE
+    return lit ^ f0  # f = x when (0, 1), NOT x when (1, 0)
+
+
+class Builder:
+    def __init__(self, num_inputs: int, hashing: bool):
+        self.num_inputs, self.hashing = num_inputs, hashing
+        self.ops, self.a, self.b = [], [], []
+        self.table = {}
+
+    def _add(self, op, na, nb):
+        self.ops.append(op)
+        self.a.append(na)
+        self.b.append(nb)
+        return self.num_inputs + len(self.ops) - 1
+
+    def gate(self, op: int, la: int, lb: int) -> int:
+        if la & 1:
+            op, la = ops.INVERT_A[op], la ^ 1
+        if lb & 1:
+            op, lb = ops.INVERT_B[op], lb ^ 1
+        na, nb = la >> 1, lb >> 1
+        if na < 0 or not ops.DEPENDS_ON_A[op]:  # a is FALSE, or unread: a function of b alone
+            return _single_input((ops.apply(op, 0, 0), ops.apply(op, 0, 1)), lb)
+        if nb < 0 or not ops.DEPENDS_ON_B[op]:
+            return _single_input((ops.apply(op, 0, 0), ops.apply(op, 1, 0)), la)
+        if na == nb:
+            return _single_input((ops.apply(op, 0, 0), ops.apply(op, 1, 1)), la)
+        inverted = ops.apply(op, 0, 0)
+        if inverted:
+            op = 15 - op
+        if not self.hashing:
+            return 2 * self._add(op, na, nb) + inverted
+        if na > nb:
+            op, na, nb = ops.SWAP[op], nb, na
+        key = (op, na, nb)
+        node = self.table.get(key)
+        if node is None:
+            node = self.table[key] = self._add(op, na, nb)
+        return 2 * node + inverted
+
+    def finish(self, output_lits, like: Netlist) -> Netlist:
+        """Materialise output literals: a constant gate per constant; for an inverted gate, its complement
+        reading the same inputs (no extra level); for an inverted input, a NOT gate."""
+        extra, outputs = {}, []
+        for lit in output_lits:
+            if lit >= 0 and not lit & 1:
+                outputs.append(lit >> 1)
+                continue
+            if lit not in extra:
+                if lit < 0:
+                    extra[lit] = self._add(ops.TRUE if lit == TRUE else ops.FALSE, 0, 0)
+                elif lit >> 1 >= self.num_inputs:
+                    k = (lit >> 1) - self.num_inputs
+                    extra[lit] = self._add(15 - self.ops[k], self.a[k], self.b[k])
+                else:
+                    extra[lit] = self._add(ops.NOT_A, lit >> 1, lit >> 1)
+            outputs.append(extra[lit])
+        gates = list(zip(self.ops, self.a, self.b))
+        return Netlist.from_gates(self.num_inputs, gates, outputs, like.num_classes, like.encoder)
+
+
+def rebuild(net: Netlist, hashing: bool) -> Netlist:
+    builder = Builder(net.num_inputs, hashing)
+    lits = [2 * i for i in range(net.num_inputs)]
+    for op, a, b in zip(net.ops.tolist(), net.a.tolist(), net.b.tolist()):
+        lits.append(builder.gate(op, lits[a], lits[b]))
+    return builder.finish([lits[o] for o in net.outputs.tolist()], net)

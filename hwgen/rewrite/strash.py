@@ -1,0 +1,11 @@
+"""Structural hashing: canonical input order, polarity-normalised gates, identical (or inverted) twins merged.
+
+Folding comes with it: x op x, x op NOT x and constants reduce before a gate is hashed.
+"""
+
+from ..netlist import Netlist
+from .builder import rebuild
+
+
+def strash(net: Netlist) -> Netlist:
+    return rebuild(net, hashing=True)

