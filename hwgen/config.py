@@ -18,6 +18,7 @@ DEFAULTS = {
         "tau": 10.0,             # group-sum temperature (training only)
         "init": "residual",      # residual: biased towards the pass-through gate A; random: difflogic's
         "residual_bias": 5.0,
+        "local_window": 0,       # >0: the first layer reads pairs from window x window image patches
     },
     "train": {
         "steps": 2000,
@@ -83,9 +84,13 @@ def _check(cfg, source):
         raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
     if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0:
         raise HwgenError(f"{source}: \"model.tau\" and \"train.lr\" must be positive")
-    from .data import NAMES
+    from .data import NAMES, NUM_CLASSES
     if cfg["dataset"] not in NAMES:
         raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)}, got {cfg['dataset']!r}")
+    classes = NUM_CLASSES[cfg["dataset"]]
+    if layers[-1] % classes:
+        raise HwgenError(f"{source}: \"model.layers\": the last layer ({layers[-1]}) must be a multiple of the "
+                         f"{classes} classes")
     if not cfg["emit"]["name"].isidentifier():
         raise HwgenError(f"{source}: \"emit.name\" must be a Verilog identifier, got {cfg['emit']['name']!r}")
 

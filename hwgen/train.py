@@ -81,12 +81,9 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     train_y = torch.from_numpy(data.train_y).to(device)
     test_y = torch.from_numpy(data.test_y).to(device)
     in_dim = train_bits.shape[1]
-    if cfg["model"]["layers"][-1] % data.num_classes:
-        raise HwgenError(f"model.layers: the last layer ({cfg['model']['layers'][-1]}) must be a multiple of "
-                         f"the {data.num_classes} classes")
 
     torch.manual_seed(cfg["seed"])
-    model = build_model(in_dim, data.num_classes, cfg["model"], cfg["seed"]).to(device)
+    model = build_model(in_dim, data.num_classes, cfg["model"], cfg["seed"], data.image_shape).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg["lr"])
     sampler = torch.Generator().manual_seed(cfg["seed"])
     arch = {"in_dim": in_dim, "num_classes": data.num_classes, "model": cfg["model"]}

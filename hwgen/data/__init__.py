@@ -16,6 +16,7 @@ class Dataset:
     test_y: np.ndarray
     max_value: int
     num_classes: int
+    image_shape: tuple | None = None  # (height, width) when each sample is an image, row-major
 
 
 def load(name: str) -> Dataset:
@@ -29,3 +30,4 @@ def load(name: str) -> Dataset:
 
 
 NAMES = ("mnist", "digits")
+NUM_CLASSES = {"mnist": 10, "digits": 10}

@@ -12,4 +12,5 @@ def load_digits() -> Dataset:
     x, y = d.data.astype(np.uint8), d.target.astype(np.int64)
     order = np.random.default_rng(0).permutation(len(y))  # fixed split, independent of the training seed
     test, train = order[:360], order[360:]
-    return Dataset("digits", x[train], y[train], x[test], y[test], max_value=16, num_classes=10)
+    return Dataset("digits", x[train], y[train], x[test], y[test], max_value=16, num_classes=10,
+                   image_shape=(8, 8))

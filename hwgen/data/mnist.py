@@ -62,4 +62,5 @@ def load_mnist() -> Dataset:
                          train_y=np.concatenate([train[1], valid[1]]).astype(np.int64),
                          test_x=to_uint8(test[0]), test_y=test[1].astype(np.int64))
     d = np.load(arrays)
-    return Dataset("mnist", d["train_x"], d["train_y"], d["test_x"], d["test_y"], max_value=255, num_classes=10)
+    return Dataset("mnist", d["train_x"], d["train_y"], d["test_x"], d["test_y"], max_value=255, num_classes=10,
+                   image_shape=(28, 28))

@@ -21,10 +21,27 @@ def random_wiring(in_dim: int, out_dim: int, generator: torch.Generator) -> torc
     return c.reshape(2, out_dim)
 
 
+def local_wiring(image_shape, bits_per_pixel: int, out_dim: int, window: int,
+                 generator: torch.Generator) -> torch.Tensor:
+    """Both inputs of a gate from one window x window patch of an image (at a random centre, any of the
+    pixel's thermometer bits): a first layer that sees strokes, not pixel pairs from across the image."""
+    h, w = image_shape
+    r = window // 2
+    cy = torch.randint(0, h, (out_dim,), generator=generator)
+    cx = torch.randint(0, w, (out_dim,), generator=generator)
+    pairs = []
+    for _ in range(2):
+        y = (cy + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, h - 1)
+        x = (cx + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, w - 1)
+        t = torch.randint(0, bits_per_pixel, (out_dim,), generator=generator)
+        pairs.append((y * w + x) * bits_per_pixel + t)
+    return torch.stack(pairs)
+
+
 class LogicLayer(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, device=None, grad_factor: float = 1.0, implementation=None,
                  connections: str = "random", init: str = "random", residual_bias: float = 5.0,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, wiring: torch.Tensor | None = None):
         super().__init__()
         if connections != "random":
             raise ValueError(f"connections must be 'random', got {connections!r}")
@@ -35,7 +52,9 @@ class LogicLayer(nn.Module):
             weights[:, ops.A] = residual_bias  # start as pass-through wires: deep stacks train from the first step
         self.weights = nn.Parameter(weights.to(device))
         # The wiring is state, not a seed: saved in state_dict and moved by .to().
-        self.register_buffer("indices", random_wiring(in_dim, out_dim, generator).to(device))
+        if wiring is None:
+            wiring = random_wiring(in_dim, out_dim, generator)
+        self.register_buffer("indices", wiring.to(device))
 
     def coefficients(self) -> torch.Tensor:
         if self.training:
@@ -83,12 +102,16 @@ class GroupSum(nn.Module):
         return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1) / self.tau
 
 
-def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int) -> nn.Sequential:
+def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image_shape=None) -> nn.Sequential:
     generator = torch.Generator().manual_seed(seed)
     layers, width = [], in_dim
-    for out_dim in model_cfg["layers"]:
+    for i, out_dim in enumerate(model_cfg["layers"]):
+        wiring = None
+        if i == 0 and model_cfg.get("local_window") and image_shape:
+            pixels = image_shape[0] * image_shape[1]
+            wiring = local_wiring(image_shape, width // pixels, out_dim, model_cfg["local_window"], generator)
         layers.append(LogicLayer(width, out_dim, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
-                                 generator=generator))
+                                 generator=generator, wiring=wiring))
         width = out_dim
     layers.append(GroupSum(num_classes, model_cfg["tau"]))
     return nn.Sequential(*layers)

@@ -1,0 +1,34 @@
+# Two commands on a fresh Debian 12 machine (as root):
+#   make demo   installs what is missing, then builds the default example end to end
+#   make test   installs what is missing, then runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv
+
+.PHONY: demo test system-deps venv clean
+
+demo: system-deps venv
+	$(VENV)/bin/hwgen build configs/mnist-small.yaml --out build/mnist-small
+
+test: system-deps venv
+	$(PY) -m pytest -q -ra
+
+# Icarus (simulation), ABC (equivalence proofs), a C++ toolchain (Verilator builds), venv support.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+# torch is pinned to 2.13.0 (a CPU wheel); an unpinned torch pulls several GB of CUDA libraries.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf build sim_build

@@ -1,0 +1,96 @@
+"""The `hwgen` command as users run it: real subprocesses, exit codes, messages, files."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import random_netlist
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def hwgen(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "hwgen.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True)
+
+
+def assert_clean_error(result, *words):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hwgen: error:"), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_simplify_list_shows_passes():
+    result = hwgen("simplify", "--list")
+    assert result.returncode == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["fold", "strash", "dce"]
+
+
+def test_simplify_verify_on_the_command_line(tmp_path):
+    net = random_netlist(5, num_inputs=16, num_gates=500)
+    net.save(tmp_path / "in.json")
+    result = hwgen("simplify", tmp_path / "in.json", "--out", tmp_path / "out.json", "--verify")
+    assert result.returncode == 0, result.stderr
+    assert "equivalence: proven" in result.stdout and (tmp_path / "out.json").exists()
+
+
+def test_simplify_does_not_import_torch(tmp_path):
+    random_netlist(6).save(tmp_path / "in.json")
+    code = ("import sys; from hwgen.cli import main; main(['simplify', sys.argv[1], '--out', sys.argv[2]]); "
+            "assert 'torch' not in sys.modules and 'amaranth' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code, tmp_path / "in.json", tmp_path / "out.json"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("setup, args, words", [
+    (None, ["simplify", "missing.json", "--out", "x.json"], ["no such netlist"]),
+    ("netlist: {", ["simplify", "{f}", "--out", "x.json"], ["not valid JSON"]),
+    ("config: model: {layres: [10]}", ["train", "{f}", "--out", "out"], ["model.layres", "layers"]),
+    ("config: dataset: cifar", ["train", "{f}", "--out", "out"], ["dataset"]),
+    ("config: [1, 2", ["train", "{f}", "--out", "out"], ["not valid YAML"]),
+    (None, ["harden", "missing.pt", "--out", "x.json"], ["no such checkpoint"]),
+    ("checkpoint: not a checkpoint", ["harden", "{f}", "--out", "x.json"], ["not a readable hwgen checkpoint"]),
+    (None, ["emit", "missing.json", "--out", "rtl"], ["no such netlist"]),
+    (None, ["sim", "nowhere", "--netlist", "missing.json"], ["no such netlist"]),
+    (None, ["synth", "nowhere"], ["no emitted RTL"]),
+])
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, setup, args, words):
+    f = tmp_path / "input"
+    if setup:
+        f.write_text(setup.split(": ", 1)[1])
+    result = hwgen(*[a.replace("{f}", str(f)) for a in args], cwd=tmp_path)
+    assert_clean_error(result, *words)
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_leaves_nothing(tmp_path):
+    random_netlist(1).save(tmp_path / "in.json")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = hwgen("simplify", tmp_path / "in.json", "--out", blocker / "sub" / "out.json")
+    assert_clean_error(result, "cannot create output folder")
+
+
+@pytest.mark.slow
+def test_build_smoke_end_to_end():
+    """configs/smoke.yaml through every stage: real training, ABC, Verilator and yosys + nextpnr."""
+    out = ROOT / "build" / "test-smoke"  # under the repo: YoWASP tools cannot see /tmp
+    result = hwgen("build", ROOT / "configs" / "smoke.yaml", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    acc = report["accuracy"]
+    assert acc["hardened"] >= 0.85 and acc["rtl"] == acc["hardened"]
+    assert report["equivalence"] == "proven"
+    assert report["sim"]["mismatches"] == 0 and report["sim"]["vectors"] >= 1000
+    assert report["gates"]["simplified"] < report["gates"]["hardened"]
+    syn = report["synth"]
+    assert syn["luts"] > 0 and syn["ffs"] > syn["harness_ffs"] and syn["fmax_mhz"] > 0
+    assert set(report["seconds"]) >= {"train", "harden", "simplify", "emit", "sim", "synth"}
+    assert "accuracy float" in result.stdout

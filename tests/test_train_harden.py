@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+
+from hwgen import config, evaluate
+from hwgen.harden import harden_checkpoint, harden_model
+from hwgen.nn import GroupSum, LogicLayer
+from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
+
+from helpers import random_bits
+
+
+def small_config(**train):
+    return config.from_dict({"dataset": "digits", "encoding": {"bits": 2}, "model": {"layers": [300, 300, 200]},
+                             "train": {"steps": 150, "batch_size": 64, "eval_every": 30, "checkpoint_every": 30,
+                                       "threads": 1, **train}})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("train")
+    cfg = small_config()
+    metrics = train(cfg, out, progress=False)
+    return cfg, out, metrics
+
+
+def test_torch_eval_mode_equals_the_evaluator_on_the_whole_test_set(trained):
+    cfg, out, _ = trained
+    net = harden_checkpoint(out / "checkpoint.pt")
+    data, thresholds = encoded_dataset(cfg)
+    assert np.array_equal(net.encoder, thresholds)
+    bits = evaluate.encode_features(net, data.test_x)
+    model = model_from_checkpoint(load_checkpoint(out / "checkpoint.pt")).eval()
+    with torch.no_grad():
+        torch_scores = model(torch.from_numpy(bits).float()) * cfg["model"]["tau"]
+    assert torch.equal(torch_scores, torch_scores.round())  # hardened gates give whole counts
+    assert np.array_equal(torch_scores.round().long().numpy(), evaluate.scores(net, bits))
+
+
+def test_checkpoint_holds_the_wiring(trained):
+    _, out, _ = trained
+    state = load_checkpoint(out / "checkpoint.pt")["model"]
+    assert state["0.indices"].shape == (2, 300) and state["0.indices"].dtype == torch.int64
+
+
+def test_training_learns(trained):
+    _, _, metrics = trained
+    assert metrics["test_float"] > 0.5  # ten classes: chance is 0.1
+
+
+def test_same_seed_same_netlist(tmp_path):
+    cfg = small_config(steps=20)
+    texts = []
+    for run in ("a", "b"):
+        train(cfg, tmp_path / run, progress=False)
+        texts.append(harden_checkpoint(tmp_path / run / "checkpoint.pt").dumps())
+    assert texts[0] == texts[1]
+
+
+def test_relaxed_layer_mixes_ops_like_difflogic():
+    """Each relaxed gate is the softmax-weighted sum of the 16 ops' real-valued forms (difflogic's formula)."""
+    torch.manual_seed(0)
+    layer = LogicLayer(5, 7, generator=torch.Generator().manual_seed(1))
+    x = torch.rand(3, 5)
+    a, b = x[:, layer.indices[0]], x[:, layer.indices[1]]
+    real = [torch.zeros_like(a), a * b, a - a * b, a, b - a * b, b, a + b - 2 * a * b, a + b - a * b,
+            1 - (a + b - a * b), 1 - (a + b - 2 * a * b), 1 - b, 1 - b + a * b, 1 - a, 1 - a + a * b, 1 - a * b,
+            torch.ones_like(a)]
+    probs = torch.softmax(layer.weights, -1)
+    expected = sum(probs[:, i] * real[i] for i in range(16))
+    assert torch.allclose(layer(x), expected, atol=1e-6)
+
+
+def test_harden_model_reads_difflogic_style_modules():
+    layers = [LogicLayer(6, 8, generator=torch.Generator().manual_seed(2)),
+              LogicLayer(8, 4, generator=torch.Generator().manual_seed(3))]
+    model = torch.nn.Sequential(*layers, GroupSum(2, tau=1.0)).eval()
+    net = harden_model(model, 6)
+    bits = random_bits(6, 64)
+    with torch.no_grad():
+        scores = model(torch.from_numpy(bits).float()).round().long().numpy()
+    assert np.array_equal(scores, evaluate.scores(net, bits))
