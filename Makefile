@@ -6,13 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv
 
-.PHONY: demo test system-deps venv clean
+.PHONY: demo test test-long system-deps venv clean
 
 demo: system-deps venv
 	$(VENV)/bin/hwgen build configs/mnist-small.yaml --out build/mnist-small
 
 test: system-deps venv
 	$(PY) -m pytest -q -ra
+
+# Many more generated netlists through the property tests (random seeds, minutes).
+test-long: system-deps venv
+	HWGEN_LONG_PROPERTIES=1 $(PY) -m pytest -q tests/test_properties.py
 
 # Icarus (simulation), ABC (equivalence proofs), a C++ toolchain (Verilator builds), venv support.
 system-deps:

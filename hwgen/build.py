@@ -63,7 +63,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
     name = cfg["emit"]["name"]
     with seconds.stage("emit"):
-        info = emit(simplified, out / "rtl", name)
+        info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"])
 
     scfg = cfg["sim"]
     n_test = scfg["test_vectors"] or len(data.test_y)

@@ -59,9 +59,9 @@ def cmd_emit(args):
 
     if not args.name.isidentifier():
         raise HwgenError(f"--name must be a Verilog identifier, got {args.name!r}")
-    info = emit(load(args.netlist), args.out, args.name)
-    print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']}, latency {info['latency_cycles']} "
-          f"cycles")
+    info = emit(load(args.netlist), args.out, args.name, args.backend)
+    print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} core), "
+          f"latency {info['latency_cycles']} cycles")
 
 
 def cmd_sim(args):
@@ -130,6 +130,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("netlist")
     s.add_argument("--out", required=True, help="RTL folder")
     s.add_argument("--name", default="dlgn", help="top module name (default dlgn)")
+    s.add_argument("--backend", default="auto", choices=["auto", "amaranth", "direct"],
+                   help="how the core is written: Amaranth, or the direct writer (auto: by size)")
     s.set_defaults(func=cmd_emit)
 
     s = sub.add_parser("sim", help="cocotb simulation against the golden model")

@@ -18,19 +18,20 @@ DEFAULTS = {
         "tau": 10.0,             # group-sum temperature (training only)
         "init": "residual",      # residual: biased towards the pass-through gate A; random: difflogic's
         "residual_bias": 5.0,
-        "local_window": 0,       # >0: the first layer reads pairs from window x window image patches
+        "local_window": 0,       # >0 (images only): the first layer reads window x window pixel patches
     },
     "train": {
         "steps": 2000,
         "batch_size": 128,
         "lr": 0.01,
+        "lr_schedule": "constant",  # constant or cosine (to 0 at the last step)
         "threads": 0,            # 0: torch's default
         "device": "cpu",         # cpu or cuda
         "eval_every": 500,
         "checkpoint_every": 1000,
     },
     "simplify": {"passes": ["fold", "strash", "dce"], "verify": True},
-    "emit": {"name": "dlgn"},
+    "emit": {"name": "dlgn", "backend": "auto"},  # core backend: auto (by size), amaranth, direct
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     "synth": {"target": "ecp5-25k", "freq_mhz": 100.0},
 }
@@ -38,7 +39,9 @@ DEFAULTS = {
 CHOICES = {
     ("model", "init"): ("residual", "random"),
     ("train", "device"): ("cpu", "cuda"),
+    ("train", "lr_schedule"): ("constant", "cosine"),
     ("sim", "simulator"): ("icarus", "verilator"),
+    ("emit", "backend"): ("auto", "amaranth", "direct"),
     ("synth", "target"): ("ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"),
 }
 

@@ -83,10 +83,26 @@ def output_bits(net: Netlist, bits) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, len(net.outputs)), dtype=bool)
 
 
-def scores(net: Netlist, bits) -> np.ndarray:
-    """(N, num_inputs) input bits -> (N, num_classes) class scores (popcount of each class's slice)."""
+def scores(net: Netlist, bits, engine: str = "auto") -> np.ndarray:
+    """(N, num_inputs) input bits -> (N, num_classes) class scores (popcount of each class's slice).
+
+    engine: "c" (the compiled kernel, hwgen/eval_kernel.c), "numpy", or "auto" (c where a compiler is found).
+    """
+    if engine not in ("auto", "c", "numpy"):
+        raise HwgenError(f"unknown evaluation engine \"{engine}\" (auto, c or numpy)")
+    kernel = None if engine == "numpy" else load_kernel()
+    if kernel is None and engine == "c":
+        raise HwgenError("the C evaluation kernel needs a C compiler (cc or gcc) on PATH")
+    if kernel is not None:
+        return kernel.scores(net, _check_bits(net, bits))
     out = output_bits(net, bits)
     return out.reshape(out.shape[0], net.num_classes, net.outputs_per_class).sum(axis=2, dtype=np.int64)
+
+
+def load_kernel():
+    from .kernel import Kernel
+
+    return Kernel.load()
 
 
 def predict_from_scores(class_scores: np.ndarray) -> np.ndarray:

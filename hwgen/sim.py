@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import evaluate
+from .emit import find_rtl
 from .errors import HwgenError
 from .files import ensure_dir
 from .netlist import Netlist
@@ -50,28 +51,14 @@ def random_bits(num_inputs: int, count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 2, size=(count, num_inputs), dtype=np.uint8).astype(bool)
 
 
-def simulate(rtl_dir, net: Netlist, input_bits: np.ndarray, simulator: str = "verilator", gap: float = 0.1,
-             stall: float = 0.1, seed: int = 1, quiet: bool = True) -> dict:
-    """Run the cocotb bench over `input_bits`; return vectors, mismatches, cycles, vectors/s and RTL classes."""
+def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: str, env: dict,
+               results_file: Path, quiet: bool = True) -> dict:
+    """Build `sources` and run the cocotb `test_module` (from sim/) on them; return the JSON the bench wrote."""
     if simulator not in ("icarus", "verilator"):
         raise HwgenError(f"unknown simulator \"{simulator}\" (icarus or verilator)")
-    rtl_dir = Path(rtl_dir).resolve()
-    info_path = next(iter(sorted(rtl_dir.glob("*.json"))), None) if rtl_dir.is_dir() else None
-    if info_path is None:
-        raise HwgenError(f"{rtl_dir}: no emitted RTL here (run hwgen emit first)")
-    info = json.loads(info_path.read_text())
-    name = info["name"]
-    if (info["num_inputs"], info["num_classes"], info["score_width"]) != \
-            (net.num_inputs, net.num_classes, net.score_width):
-        raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
     _prepare_environment(simulator)
     from cocotb_tools.runner import get_runner
 
-    scores = evaluate.scores(net, input_bits)
-    work = ensure_dir(rtl_dir / f"sim_{simulator}")
-    vectors_file, results_file = work / "vectors.npz", work / "results.json"
-    np.savez(vectors_file, packed_inputs=np.packbits(input_bits, axis=1, bitorder="little"),
-             classes=evaluate.predict_from_scores(scores), scores=scores, score_width=net.score_width)
     if results_file.exists():
         results_file.unlink()
     if str(SIM_DIR) not in sys.path:
@@ -80,21 +67,41 @@ def simulate(rtl_dir, net: Netlist, input_bits: np.ndarray, simulator: str = "ve
     build_args = ["-Wno-fatal", "-Wno-WIDTH"] if simulator == "verilator" else []
     log = work / "sim.log"
     start = time.perf_counter()
+    build_seconds = None
     try:
-        runner.build(sources=[rtl_dir / f"{name}.v"], hdl_toplevel=name, build_dir=work / "build",
+        runner.build(sources=list(sources), hdl_toplevel=toplevel, build_dir=work / "build",
                      timescale=("1ns", "1ps"), build_args=build_args, log_file=log if quiet else None)
         build_seconds = time.perf_counter() - start
-        runner.test(test_module=TEST_MODULE, hdl_toplevel=name, build_dir=work / "build", test_dir=work,
-                    extra_env={"HWGEN_SIM_VECTORS": str(vectors_file), "HWGEN_SIM_RESULTS": str(results_file),
-                               "HWGEN_SIM_GAP": str(gap), "HWGEN_SIM_STALL": str(stall),
-                               "HWGEN_SIM_SEED": str(seed)},
-                    log_file=log if quiet else None)
-    except (SystemExit, Exception) as e:  # the runner exits or raises on build errors
+        runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=work / "build", test_dir=work,
+                    extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None)
+    except (SystemExit, Exception) as e:  # the runner exits or raises on build errors and failed tests
         if not results_file.exists():
-            raise HwgenError(f"{simulator} simulation failed ({type(e).__name__}); see {log}") from None
+            stage = "build" if build_seconds is None else "run"
+            raise HwgenError(f"{simulator} simulation failed to {stage} ({type(e).__name__}); see {log}") from None
     if not results_file.exists():
         raise HwgenError(f"{simulator} simulation produced no results; see {log}")
     results = json.loads(results_file.read_text())
-    results.update(simulator=simulator, build_seconds=round(build_seconds, 2),
-                   vectors_per_second=round(results["vectors"] / max(results["seconds"], 1e-9), 1))
+    results.update(simulator=simulator, build_seconds=round(build_seconds or 0.0, 2))
+    return results
+
+
+def simulate(rtl_dir, net: Netlist, input_bits: np.ndarray, simulator: str = "verilator", gap: float = 0.1,
+             stall: float = 0.1, seed: int = 1, quiet: bool = True) -> dict:
+    """Stream `input_bits` through the emitted classifier; return vectors, mismatches, cycles, vectors/s and
+    the RTL's classes."""
+    rtl_dir = Path(rtl_dir).resolve()
+    info = find_rtl(rtl_dir)
+    name = info["name"]
+    if (info["num_inputs"], info["num_classes"], info["score_width"]) != \
+            (net.num_inputs, net.num_classes, net.score_width):
+        raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
+    scores = evaluate.scores(net, input_bits)
+    work = ensure_dir(rtl_dir / f"sim_{simulator}")
+    vectors_file, results_file = work / "vectors.npz", work / "results.json"
+    np.savez(vectors_file, packed_inputs=np.packbits(input_bits, axis=1, bitorder="little"),
+             classes=evaluate.predict_from_scores(scores), scores=scores, score_width=net.score_width)
+    env = {"HWGEN_SIM_VECTORS": vectors_file, "HWGEN_SIM_RESULTS": results_file, "HWGEN_SIM_GAP": gap,
+           "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
+    results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, work, simulator, env, results_file, quiet)
+    results["vectors_per_second"] = round(results["vectors"] / max(results["seconds"], 1e-9), 1)
     return results

@@ -1,5 +1,6 @@
 """Training loop: config -> checkpoint (weights, wiring, encoder, optimizer and RNG state, curves)."""
 
+import math
 import time
 from pathlib import Path
 
@@ -85,6 +86,10 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     torch.manual_seed(cfg["seed"])
     model = build_model(in_dim, data.num_classes, cfg["model"], cfg["seed"], data.image_shape).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg["lr"])
+    # cosine: the learning rate falls to 0 at the last step, settling the gate choices.
+    decay = (lambda s: 0.5 * (1 + math.cos(math.pi * s / tcfg["steps"]))) if tcfg["lr_schedule"] == "cosine" \
+        else (lambda s: 1.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, decay)
     sampler = torch.Generator().manual_seed(cfg["seed"])
     arch = {"in_dim": in_dim, "num_classes": data.num_classes, "model": cfg["model"]}
     step, history = 0, []
@@ -95,12 +100,14 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
             raise HwgenError(f"{ckpt_path}: checkpoint was trained with another architecture than this config")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
         sampler.set_state(ckpt["sampler"])
         step, history = ckpt["step"], ckpt["history"]
 
     def checkpoint(metrics=None):
         save_checkpoint(ckpt_path, format="hwgen-checkpoint", config=cfg, arch=arch, model=model.state_dict(),
-                        optimizer=optimizer.state_dict(), sampler=sampler.get_state(), step=step,
+                        optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                        sampler=sampler.get_state(), step=step,
                         history=history, encoder=thresholds, metrics=metrics)
 
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -117,6 +124,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        scheduler.step()
         step += 1
         acc = (logits.argmax(-1) == y).float().mean().item()
         running_loss = loss.item() if running_loss is None else 0.98 * running_loss + 0.02 * loss.item()

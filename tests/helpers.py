@@ -38,3 +38,62 @@ def reference_scores(net: Netlist, bits: np.ndarray) -> np.ndarray:
 
 def random_bits(num_inputs: int, count: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 2, size=(count, num_inputs)).astype(bool)
+
+
+def to_layered_model(net: Netlist):
+    """The netlist as hwgen.nn LogicLayers (one per logic level; pass-through gates carry values that are
+    read later), ending in GroupSum: runs any netlist, skip connections included, through the torch modules."""
+    import torch
+
+    from hwgen.nn import GroupSum, LogicLayer
+
+    levels = net.levels()
+    depth = max(1, int(levels.max(initial=0)))
+    last_use = levels.copy()  # the deepest level that reads each node
+    for g in range(net.num_gates):
+        node = net.num_inputs + g
+        for src in (net.a[g], net.b[g]):
+            last_use[src] = max(last_use[src], levels[node])
+    last_use[net.outputs] = depth + 1  # outputs are carried to the end
+
+    position = {i: i for i in range(net.num_inputs)}  # node -> index in the previous layer's output
+    layers = []
+    for k in range(1, depth + 1):
+        final = k == depth
+        if final:
+            nodes = net.outputs.tolist()
+        else:
+            nodes = [v for v in range(net.num_nodes) if levels[v] <= k and last_use[v] > k]
+        ops_, ia, ib = [], [], []
+        for v in nodes:
+            g = v - net.num_inputs
+            if levels[v] == k:  # computed here
+                ops_.append(int(net.ops[g]))
+                ia.append(position[int(net.a[g])])
+                ib.append(position[int(net.b[g])])
+            else:  # carried
+                ops_.append(3)
+                ia.append(position[v])
+                ib.append(position[v])
+        layer = LogicLayer(len(position), len(nodes))
+        with torch.no_grad():
+            layer.weights.copy_(torch.nn.functional.one_hot(torch.tensor(ops_, dtype=torch.long), 16).float() * 10)
+            layer.indices.copy_(torch.tensor([ia, ib], dtype=torch.long))
+        layers.append(layer)
+        position = {v: i for i, v in enumerate(nodes)}
+    return torch.nn.Sequential(*layers, GroupSum(net.num_classes, tau=1.0)).eval()
+
+
+def wrapper_verilog(nets, name: str) -> str:
+    """Cores c<k>_core of several netlists side by side: shared inputs, concatenated outputs."""
+    width = max(n.num_inputs for n in nets)
+    total = sum(len(n.outputs) for n in nets)
+    lines = [f"module {name} (input wire [{width - 1}:0] in_bits, output wire [{total - 1}:0] out_bits);"]
+    offset = 0
+    for k, net in enumerate(nets):
+        o = len(net.outputs)
+        lines.append(f"  c{k}_core u{k} (.in_bits(in_bits[{net.num_inputs - 1}:0]), "
+                     f".out_bits(out_bits[{offset + o - 1}:{offset}]));")
+        offset += o
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"

@@ -110,6 +110,7 @@ def test_missing_tool(missing, command, says, tmp_path, monkeypatch, capsys):
     net_path.write_text(GOOD_NETLIST)
     (tmp_path / "rtl").mkdir()
     (tmp_path / "rtl" / "dlgn.json").write_text(json.dumps(describe(load(net_path), "dlgn")))
+    (tmp_path / "rtl" / "dlgn.v").write_text("")
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name in missing else real_which(name, *a, **k))
     paths = {"RTL": tmp_path / "rtl", "NET": net_path, "OUT": tmp_path / "out"}

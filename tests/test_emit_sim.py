@@ -16,7 +16,7 @@ from helpers import random_bits, random_netlist
 def design(tmp_path_factory):
     net = random_netlist(7, num_inputs=40, num_gates=600, num_classes=5, per_class=7, window=120)
     rtl = tmp_path_factory.mktemp("rtl")
-    emit(net, rtl, "dut")
+    emit(net, rtl, "dut", backend="amaranth")
     return net, rtl
 
 
@@ -32,7 +32,7 @@ def test_ports_and_description(design):
 
 def test_emit_is_deterministic(design, tmp_path):
     net, rtl = design
-    emit(net, tmp_path, "dut")
+    emit(net, tmp_path, "dut", backend="amaranth")
     assert (tmp_path / "dut.v").read_bytes() == (rtl / "dut.v").read_bytes()
 
 
@@ -54,6 +54,14 @@ def test_icarus_agrees(design):
     net, rtl = design
     result = simulate(rtl, net, random_bits(net.num_inputs, 300, 3), "icarus", gap=0.2, stall=0.2)
     assert result["mismatches"] == 0 and result["received"] == 300
+
+
+def test_direct_backend_simulates_identically(design, tmp_path):
+    net, _ = design
+    info = emit(net, tmp_path, "dut", backend="direct")
+    assert info["core_backend"] == "direct"
+    result = simulate(tmp_path, net, random_bits(net.num_inputs, 2000, 5), "verilator", gap=0.2, stall=0.2)
+    assert result["mismatches"] == 0 and result["received"] == 2000
 
 
 def test_a_wrong_golden_model_is_caught(design):

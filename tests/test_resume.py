@@ -11,7 +11,8 @@ import yaml
 from hwgen.train import load_checkpoint
 
 CONFIG = {"dataset": "digits", "seed": 3, "encoding": {"bits": 2}, "model": {"layers": [400, 400, 200]},
-          "train": {"steps": 800, "batch_size": 64, "eval_every": 400, "checkpoint_every": 50, "threads": 1}}
+          "train": {"steps": 800, "batch_size": 64, "eval_every": 400, "checkpoint_every": 50, "threads": 1,
+                    "lr_schedule": "cosine"}}
 
 
 def train_cmd(cfg_path, out, *extra):

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from hwgen import config, evaluate
+from hwgen import config, evaluate, rewrite
+from hwgen.emit.verilog import emit
 from hwgen.harden import harden_checkpoint, harden_model
 from hwgen.nn import GroupSum, LogicLayer
 from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
@@ -48,13 +49,23 @@ def test_training_learns(trained):
     assert metrics["test_float"] > 0.5  # ten classes: chance is 0.1
 
 
-def test_same_seed_same_netlist(tmp_path):
+def test_same_config_and_seed_give_identical_files(tmp_path):
+    """Two runs of train -> harden -> simplify -> emit write byte-identical netlists and Verilog."""
     cfg = small_config(steps=20)
-    texts = []
+    files = []
     for run in ("a", "b"):
-        train(cfg, tmp_path / run, progress=False)
-        texts.append(harden_checkpoint(tmp_path / run / "checkpoint.pt").dumps())
-    assert texts[0] == texts[1]
+        out = tmp_path / run
+        train(cfg, out, progress=False)
+        hardened = harden_checkpoint(out / "checkpoint.pt")
+        hardened.save(out / "hardened.netlist.json")
+        simplified, _ = rewrite.run(hardened, rewrite.DEFAULT_PIPELINE)
+        simplified.save(out / "simplified.netlist.json")
+        emit(simplified, out / "rtl", "dlgn", backend="amaranth")
+        emit(simplified, out / "rtl_direct", "dlgn", backend="direct")
+        files.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*")
+                      if p.suffix in (".json", ".v")})
+    assert len(files[0]) == 6
+    assert files[0] == files[1]
 
 
 def test_relaxed_layer_mixes_ops_like_difflogic():
@@ -71,11 +82,35 @@ def test_relaxed_layer_mixes_ops_like_difflogic():
     assert torch.allclose(layer(x), expected, atol=1e-6)
 
 
-def test_harden_model_reads_difflogic_style_modules():
-    layers = [LogicLayer(6, 8, generator=torch.Generator().manual_seed(2)),
-              LogicLayer(8, 4, generator=torch.Generator().manual_seed(3))]
-    model = torch.nn.Sequential(*layers, GroupSum(2, tau=1.0)).eval()
-    net = harden_model(model, 6)
+class DifflogicLogicLayer(torch.nn.Module):
+    """A stand-in with difflogic's attributes (difflogic itself needs CUDA to install): `weights` (out, 16)
+    and `indices`, a tuple of two index tensors."""
+
+    def __init__(self, in_dim, out_dim, seed):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.weights = torch.nn.Parameter(torch.randn(out_dim, 16, generator=g))
+        self.indices = (torch.randint(0, in_dim, (out_dim,), generator=g),
+                        torch.randint(0, in_dim, (out_dim,), generator=g))
+
+
+class DifflogicGroupSum(torch.nn.Module):
+    def __init__(self, k, tau):
+        super().__init__()
+        self.k, self.tau = k, tau
+
+
+def test_harden_model_reads_difflogic_models():
+    """A difflogic Sequential hardens to the netlist that computes its eval-mode function."""
+    layers = [DifflogicLogicLayer(6, 8, 2), DifflogicLogicLayer(8, 4, 3)]
+    net = harden_model(torch.nn.Sequential(*layers, DifflogicGroupSum(2, tau=1.0)), 6)
+    # The same weights and wiring in hwgen's modules, whose eval mode is difflogic's (argmax gate).
+    ours = [LogicLayer(6, 8), LogicLayer(8, 4)]
+    for mine, theirs in zip(ours, layers):
+        with torch.no_grad():
+            mine.weights.copy_(theirs.weights)
+            mine.indices.copy_(torch.stack(theirs.indices))
+    model = torch.nn.Sequential(*ours, GroupSum(2, tau=1.0)).eval()
     bits = random_bits(6, 64)
     with torch.no_grad():
         scores = model(torch.from_numpy(bits).float()).round().long().numpy()

@@ -1,1 +1,22 @@
-"""Backends: Netlist -> RTL."""
+"""Backends: Netlist -> RTL. This module stays light (no Amaranth): simulation and synthesis only need to
+find what `hwgen emit` wrote."""
+
+import json
+from pathlib import Path
+
+from ..errors import HwgenError
+
+RTL_FORMAT = "hwgen-rtl"  # marks NAME.json, the description of emitted RTL
+
+
+def find_rtl(rtl_dir) -> dict:
+    """The description `hwgen emit` wrote into rtl_dir (NAME.json)."""
+    rtl_dir = Path(rtl_dir)
+    for path in sorted(rtl_dir.glob("*.json")) if rtl_dir.is_dir() else []:
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(info, dict) and info.get("format") == RTL_FORMAT and (rtl_dir / f"{info['name']}.v").exists():
+            return info
+    raise HwgenError(f"{rtl_dir}: no emitted RTL here (run hwgen emit first)")

@@ -42,21 +42,27 @@ class Core(wiring.Component):
 
 
 def popcount(m: Module, bits: list, width: int, name: str):
-    """Balanced adder tree; every sum is exactly as wide as its largest possible value needs."""
-    level = [(bit, 1) for bit in bits]  # (value, max value)
-    depth = 0
-    while len(level) > 1:
-        nxt = []
-        for i in range(0, len(level) - 1, 2):
-            (x, mx), (y, my) = level[i], level[i + 1]
-            total = Signal((mx + my).bit_length(), name=f"{name}_l{depth}_{i // 2}")
-            m.d.comb += total.eq(x + y)
-            nxt.append((total, mx + my))
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level, depth = nxt, depth + 1
+    """Carry-save (Wallace) tree of full adders, then one carry-chain adder for the last two rows.
+    A full adder removes one bit for two 3-input LUTs; a tree of pairwise additions costs about twice
+    as many LUTs, since its first levels add 1- and 2-bit numbers without removing any bits."""
+    columns = [list(bits)]  # columns[k]: the bits of weight 2**k still to be added
+    count = 0
+    while any(len(column) > 2 for column in columns):
+        reduced = [[] for _ in range(len(columns) + 1)]
+        for k, column in enumerate(columns):
+            full = len(column) - len(column) % 3 if len(column) > 2 else 0
+            for i in range(0, full, 3):
+                a, b, c = column[i:i + 3]
+                total, carry = Signal(name=f"{name}_fa{count}_s"), Signal(name=f"{name}_fa{count}_c")
+                m.d.comb += [total.eq(a ^ b ^ c), carry.eq((a & b) | (c & (a ^ b)))]
+                reduced[k].append(total)
+                reduced[k + 1].append(carry)
+                count += 1
+            reduced[k].extend(column[full:])
+        columns = reduced if reduced[-1] else reduced[:-1]
+    rows = [Cat(*(column[r] if len(column) > r else Const(0, 1) for column in columns)) for r in (0, 1)]
     result = Signal(width, name=name)
-    m.d.comb += result.eq(level[0][0])
+    m.d.comb += result.eq(rows[0] + rows[1])
     return result
 
 

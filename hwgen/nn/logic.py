@@ -23,8 +23,9 @@ def random_wiring(in_dim: int, out_dim: int, generator: torch.Generator) -> torc
 
 def local_wiring(image_shape, bits_per_pixel: int, out_dim: int, window: int,
                  generator: torch.Generator) -> torch.Tensor:
-    """Both inputs of a gate from one window x window patch of an image (at a random centre, any of the
-    pixel's thermometer bits): a first layer that sees strokes, not pixel pairs from across the image."""
+    """A first layer that sees strokes, not pixel pairs from across the image: both inputs of a gate come
+    from one window x window patch (at a random centre; any of a pixel's thermometer bits). Shape (2, out_dim).
+    Only the first layer is wired so: locally connected deeper layers measured worse than random ones."""
     h, w = image_shape
     r = window // 2
     cy = torch.randint(0, h, (out_dim,), generator=generator)
@@ -103,13 +104,15 @@ class GroupSum(nn.Module):
 
 
 def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image_shape=None) -> nn.Sequential:
+    """The model of a config. With `local_window` and an image data set the first layer reads image patches;
+    the rest is wired at random. The wiring is state: a checkpoint restores it, whatever the seed."""
     generator = torch.Generator().manual_seed(seed)
     layers, width = [], in_dim
     for i, out_dim in enumerate(model_cfg["layers"]):
         wiring = None
-        if i == 0 and model_cfg.get("local_window") and image_shape:
-            pixels = image_shape[0] * image_shape[1]
-            wiring = local_wiring(image_shape, width // pixels, out_dim, model_cfg["local_window"], generator)
+        if i == 0 and model_cfg.get("local_window") and image_shape is not None:
+            bits_per_pixel = in_dim // (image_shape[0] * image_shape[1])
+            wiring = local_wiring(image_shape, bits_per_pixel, out_dim, model_cfg["local_window"], generator)
         layers.append(LogicLayer(width, out_dim, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
                                  generator=generator, wiring=wiring))
         width = out_dim

@@ -1,0 +1,93 @@
+"""Property tests over generated netlists: the torch modules, the evaluator, the RTL and every rewriting
+pass agree bit for bit. CI runs a fixed-seed set; `make test-long` runs many more examples."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from hwgen import encoding, evaluate, rewrite
+from hwgen.emit.direct import core_verilog
+from hwgen.emit.verilog import emit
+from hwgen.files import ensure_dir
+from hwgen.sim import run_cocotb
+from hwgen.verify import prove_equivalent
+
+from helpers import random_bits, random_netlist, to_layered_model, wrapper_verilog
+
+LONG = os.environ.get("HWGEN_LONG_PROPERTIES") == "1"
+EXAMPLES = 400 if LONG else 25
+CI = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@st.composite
+def netlists(draw, max_inputs=2000, max_gates=3000):
+    inputs = draw(st.integers(1, max_inputs))
+    classes = draw(st.integers(1, 16))
+    net = random_netlist(draw(st.integers(0, 2**32 - 1)), num_inputs=inputs,
+                         num_gates=draw(st.integers(0, max_gates)), num_classes=classes,
+                         per_class=draw(st.integers(1, 8)), window=draw(st.sampled_from([8, 64, 1000])))
+    if draw(st.booleans()) and inputs % 2 == 0:  # a thermometer encoder: 2 thresholds per feature
+        net.encoder = np.tile(np.array([[3, 9]]), (inputs // 2, 1))
+    return net
+
+
+@CI
+@given(net=netlists(max_gates=1500), seed=st.integers(0, 1000))
+def test_torch_modules_and_evaluator_agree(net, seed):
+    if net.encoder is not None:
+        features = np.random.default_rng(seed).integers(0, 13, size=(100, net.encoder.shape[0]))
+        bits = encoding.encode(features, net.encoder)
+        assert np.array_equal(bits, evaluate.encode_features(net, features))
+    else:
+        bits = random_bits(net.num_inputs, 100, seed)
+    with torch.no_grad():
+        torch_scores = to_layered_model(net)(torch.from_numpy(bits).float())
+    assert np.array_equal(torch_scores.round().long().numpy(), evaluate.scores(net, bits))
+
+
+@settings(max_examples=EXAMPLES // 2, deadline=None, derandomize=not LONG,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(net=netlists(), pipeline=st.permutations(["fold", "strash", "dce"]))
+def test_every_pass_is_proven_equivalent(net, pipeline):
+    current = net
+    for name in pipeline:
+        simplified, _ = rewrite.run(current, [name])
+        assert prove_equivalent(current, simplified), name
+        current = simplified
+
+
+@pytest.mark.slow
+def test_rtl_of_many_netlists_in_one_verilator_build():
+    """Cores of 16 generated netlists, both backends, side by side in one wrapper, one Verilator build."""
+    rng = np.random.default_rng(11 if not LONG else None)
+    nets = [random_netlist(int(rng.integers(2**32)), num_inputs=int(rng.integers(1, 2000)),
+                           num_gates=int(rng.integers(0, 1500)), num_classes=int(rng.integers(1, 17)),
+                           per_class=int(rng.integers(1, 6)), window=int(rng.choice([8, 64, 1000])))
+            for _ in range(16)]
+    work = ensure_dir(os.path.join("build", "test-properties"))
+    sources = []
+    for k, net in enumerate(nets):
+        backend = "amaranth" if k % 2 else "direct"
+        if backend == "direct":
+            path = work / f"c{k}_core.v"
+            path.write_text(core_verilog(net, f"c{k}_core"))
+        else:
+            emit(net, work / f"c{k}", f"c{k}", backend="amaranth")
+            path = work / f"c{k}" / f"c{k}.v"
+        sources.append(path.resolve())
+    top = work / "prop_top.v"
+    top.write_text(wrapper_verilog(nets, "prop_top"))
+    width = max(n.num_inputs for n in nets)
+    bits = random_bits(width, 300, 7)
+    expected = np.concatenate([evaluate.output_bits(n, bits[:, :n.num_inputs]) for n in nets], axis=1)
+    vectors = work / "vectors.npz"
+    np.savez(vectors, packed_inputs=np.packbits(bits, axis=1, bitorder="little"),
+             packed_outputs=np.packbits(expected, axis=1, bitorder="little"), output_width=expected.shape[1])
+    results = run_cocotb([top.resolve(), *sources], "prop_top", "core_tb", work.resolve(), "verilator",
+                         {"HWGEN_SIM_VECTORS": vectors.resolve(), "HWGEN_SIM_RESULTS": (work / "r.json").resolve()},
+                         (work / "r.json").resolve())
+    assert results["vectors"] == 300 and results["mismatches"] == 0
