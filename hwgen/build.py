@@ -75,7 +75,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
 
     with seconds.stage("synth"):
-        syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"])
+        syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"], route=cfg["synth"]["route"])
     report = {
         "dataset": cfg["dataset"],
         "accuracy": {"float": metrics["test_float"], "hardened": acc_hardened, "rtl": acc_rtl,
@@ -85,7 +85,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "passes": pass_stats,
         "equivalence": equivalence,
         "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
-        "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz")},
+        "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz",
+                                      "routed")},
         "latency_cycles": info["latency_cycles"],
         "seconds": dict(seconds),
     }
@@ -103,7 +104,8 @@ def summary(report: dict) -> str:
         f"sim {report['sim']['simulator']}: {report['sim']['vectors']} vectors, "
         f"{report['sim']['mismatches']} mismatches",
         f"synth {syn['target']}: {syn['luts']} LUTs, {syn['ffs']} FFs ({syn['harness_ffs']} in the input "
-        f"harness), Fmax {syn['fmax_mhz']} MHz, latency {report['latency_cycles']} cycles",
+        f"harness), Fmax {syn['fmax_mhz']} MHz{'' if syn['routed'] else ' (placed, not routed)'}, "
+        f"latency {report['latency_cycles']} cycles",
         "seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()),
     ])
 

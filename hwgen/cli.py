@@ -88,9 +88,10 @@ def cmd_sim(args):
 def cmd_synth(args):
     from .synth import synthesize
 
-    r = synthesize(args.rtl_dir, args.target, args.freq)
+    r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route)
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
-          f"harness), {r['carry']} carry cells, Fmax {r['fmax_mhz']} MHz")
+          f"harness), {r['carry']} carry cells, Fmax {r['fmax_mhz']} MHz"
+          f"{'' if r['routed'] else ' (placed, not routed)'}")
 
 
 def cmd_build(args):
@@ -149,6 +150,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("rtl_dir")
     s.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"])
     s.add_argument("--freq", type=float, default=100.0, help="target clock in MHz")
+    s.add_argument("--no-route", action="store_true",
+                   help="place only; Fmax is nextpnr's post-placement estimate (for designs too congested to route)")
     s.set_defaults(func=cmd_synth)
 
     s = sub.add_parser("build", help="all stages from one config; writes OUT/report.json")

@@ -18,7 +18,8 @@ DEFAULTS = {
         "tau": 10.0,             # group-sum temperature (training only)
         "init": "residual",      # residual: biased towards the pass-through gate A; random: difflogic's
         "residual_bias": 5.0,
-        "local_window": 0,       # >0 (images only): the first layer reads window x window pixel patches
+        "local_window": 0,       # >0 (images only): gates read pairs from window x window image patches
+        "local_layers": "first",  # first: only the first layer is local; all: every layer (short wires)
     },
     "train": {
         "steps": 2000,
@@ -33,11 +34,12 @@ DEFAULTS = {
     "simplify": {"passes": ["fold", "strash", "dce"], "verify": True},
     "emit": {"name": "dlgn", "backend": "auto"},  # core backend: auto (by size), amaranth, direct
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
-    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0},
+    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True},  # route false: place only
 }
 
 CHOICES = {
     ("model", "init"): ("residual", "random"),
+    ("model", "local_layers"): ("first", "all"),
     ("train", "device"): ("cpu", "cuda"),
     ("train", "lr_schedule"): ("constant", "cosine"),
     ("sim", "simulator"): ("icarus", "verilator"),

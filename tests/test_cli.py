@@ -91,6 +91,14 @@ def test_build_smoke_end_to_end():
     assert report["sim"]["mismatches"] == 0 and report["sim"]["vectors"] >= 1000
     assert report["gates"]["simplified"] < report["gates"]["hardened"]
     syn = report["synth"]
-    assert syn["luts"] > 0 and syn["ffs"] > syn["harness_ffs"] and syn["fmax_mhz"] > 0
+    assert syn["luts"] > 0 and syn["ffs"] > syn["harness_ffs"] and syn["fmax_mhz"] > 0 and syn["routed"]
     assert set(report["seconds"]) >= {"train", "harden", "simplify", "emit", "sim", "synth"}
     assert "accuracy float" in result.stdout
+
+    # Place only: the post-placement estimate is close to the routed Fmax, and says it is an estimate.
+    placed = hwgen("synth", out / "rtl", "--target", syn["target"], "--freq", "24", "--no-route")
+    assert placed.returncode == 0, placed.stderr[-2000:]
+    assert "(placed, not routed)" in placed.stdout
+    estimate = json.loads((out / "rtl" / f"synth-{syn['target']}.json").read_text())
+    assert not estimate["routed"] and estimate["luts"] == syn["luts"]
+    assert abs(estimate["fmax_mhz"] - syn["fmax_mhz"]) <= 0.25 * syn["fmax_mhz"]

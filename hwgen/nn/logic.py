@@ -21,22 +21,35 @@ def random_wiring(in_dim: int, out_dim: int, generator: torch.Generator) -> torc
     return c.reshape(2, out_dim)
 
 
-def local_wiring(image_shape, bits_per_pixel: int, out_dim: int, window: int,
-                 generator: torch.Generator) -> torch.Tensor:
-    """A first layer that sees strokes, not pixel pairs from across the image: both inputs of a gate come
-    from one window x window patch (at a random centre; any of a pixel's thermometer bits). Shape (2, out_dim).
-    Only the first layer is wired so: locally connected deeper layers measured worse than random ones."""
+def pixel_positions(in_dim: int, image_shape) -> torch.Tensor:
+    """(row, column) of every input bit, laid out pixel-major (bits_per_pixel bits per pixel, row-major)."""
+    h, w = image_shape
+    pixel = torch.arange(in_dim) // (in_dim // (h * w))
+    return torch.stack([pixel // w, pixel % w], dim=1)
+
+
+def local_wiring(positions: torch.Tensor, image_shape, out_dim: int, window: int, generator: torch.Generator):
+    """Locally connected wiring on the image grid. Every node of the layer before has a position
+    (`positions`, (in_dim, 2)); each new gate gets a random centre and reads two nodes placed in the
+    window x window patch around it (a random node where a pixel holds none). Returns the wiring
+    (2, out_dim) and the new gates' positions (out_dim, 2)."""
     h, w = image_shape
     r = window // 2
-    cy = torch.randint(0, h, (out_dim,), generator=generator)
-    cx = torch.randint(0, w, (out_dim,), generator=generator)
+    cell = positions[:, 0] * w + positions[:, 1]
+    order = torch.argsort(cell, stable=True)
+    counts = torch.bincount(cell, minlength=h * w)
+    starts = torch.cumsum(counts, 0) - counts
+    centre = torch.stack([torch.randint(0, h, (out_dim,), generator=generator),
+                          torch.randint(0, w, (out_dim,), generator=generator)], dim=1)
     pairs = []
     for _ in range(2):
-        y = (cy + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, h - 1)
-        x = (cx + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, w - 1)
-        t = torch.randint(0, bits_per_pixel, (out_dim,), generator=generator)
-        pairs.append((y * w + x) * bits_per_pixel + t)
-    return torch.stack(pairs)
+        y = (centre[:, 0] + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, h - 1)
+        x = (centre[:, 1] + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, w - 1)
+        c = y * w + x
+        pick = (torch.rand(out_dim, generator=generator) * counts[c].clamp(min=1)).long()
+        anywhere = torch.randint(0, len(cell), (out_dim,), generator=generator)
+        pairs.append(torch.where(counts[c] > 0, order[starts[c] + pick], anywhere))
+    return torch.stack(pairs), centre
 
 
 class LogicLayer(nn.Module):
@@ -104,15 +117,18 @@ class GroupSum(nn.Module):
 
 
 def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image_shape=None) -> nn.Sequential:
-    """The model of a config. With `local_window` and an image data set the first layer reads image patches;
-    the rest is wired at random. The wiring is state: a checkpoint restores it, whatever the seed."""
+    """The model of a config. With `local_window` on an image data set, the first layer (`local_layers:
+    first`) or every layer (`all`) is locally connected; the rest is wired at random. Local wiring in every
+    layer costs some accuracy but keeps the circuit's wires short, which is what lets big ones route on an
+    FPGA. The wiring is state: a checkpoint restores it, whatever the seed."""
     generator = torch.Generator().manual_seed(seed)
     layers, width = [], in_dim
+    local = bool(model_cfg.get("local_window")) and image_shape is not None
+    positions = pixel_positions(in_dim, image_shape) if local else None
     for i, out_dim in enumerate(model_cfg["layers"]):
         wiring = None
-        if i == 0 and model_cfg.get("local_window") and image_shape is not None:
-            bits_per_pixel = in_dim // (image_shape[0] * image_shape[1])
-            wiring = local_wiring(image_shape, bits_per_pixel, out_dim, model_cfg["local_window"], generator)
+        if local and (i == 0 or model_cfg.get("local_layers") == "all"):
+            wiring, positions = local_wiring(positions, image_shape, out_dim, model_cfg["local_window"], generator)
         layers.append(LogicLayer(width, out_dim, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
                                  generator=generator, wiring=wiring))
         width = out_dim
