@@ -1,5 +1,6 @@
 """`hwgen build`: every stage from one config, with a report of what each produced and how long it took."""
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -11,18 +12,11 @@ from .files import ensure_dir, write_json
 from .netlist import load as load_netlist
 
 
-class Stopwatch(dict):
-    def stage(self, name):
-        watch = self
-
-        class _Timer:
-            def __enter__(self):
-                self.start = time.perf_counter()
-
-            def __exit__(self, *exc):
-                watch[name] = round(time.perf_counter() - self.start, 2)
-
-        return _Timer()
+@contextlib.contextmanager
+def timed(seconds: dict, stage: str):
+    start = time.perf_counter()
+    yield
+    seconds[stage] = round(time.perf_counter() - start, 2)
 
 
 def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
@@ -35,10 +29,10 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .verify import find_abc, prove_equivalent
 
     out = ensure_dir(out_dir)
-    seconds = Stopwatch()
-    with seconds.stage("train"):
+    seconds = {}
+    with timed(seconds, "train"):
         metrics = train(cfg, out / "train", progress=progress)
-    with seconds.stage("harden"):
+    with timed(seconds, "harden"):
         hardened = harden_checkpoint(out / "train" / "checkpoint.pt")
         hardened.save(out / "hardened.netlist.json")
     data = load_dataset(cfg["dataset"])
@@ -46,7 +40,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     acc_hardened = evaluate.accuracy(hardened, test_bits, data.test_y)
     log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
 
-    with seconds.stage("simplify"):
+    with timed(seconds, "simplify"):
         simplified, pass_stats = rewrite.run(hardened, cfg["simplify"]["passes"])
         simplified.save(out / "simplified.netlist.json")
     log(f"simplified: {simplified.num_gates} gates, depth {simplified.depth()}")
@@ -55,26 +49,26 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         if find_abc() is None:
             log("equivalence: skipped (ABC not installed: apt install berkeley-abc)")
         else:
-            with seconds.stage("verify"):
+            with timed(seconds, "verify"):
                 equivalence = "proven" if prove_equivalent(hardened, simplified) else "failed"
             log(f"equivalence: {equivalence}")
     if equivalence == "failed":
         raise HwgenError("the simplified netlist is NOT equivalent to the hardened one")
 
     name = cfg["emit"]["name"]
-    with seconds.stage("emit"):
+    with timed(seconds, "emit"):
         info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"])
 
     scfg = cfg["sim"]
     n_test = scfg["test_vectors"] or len(data.test_y)
     vectors = np.concatenate([test_bits[:n_test],
                               random_bits(simplified.num_inputs, scfg["random_vectors"], cfg["seed"])])
-    with seconds.stage("sim"):
+    with timed(seconds, "sim"):
         sim = simulate(out / "rtl", simplified, vectors, scfg["simulator"], seed=cfg["seed"])
     acc_rtl = float(np.mean(np.array(sim["classes"][:n_test]) == data.test_y[:n_test]))
     log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
 
-    with seconds.stage("synth"):
+    with timed(seconds, "synth"):
         syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"], route=cfg["synth"]["route"])
     report = {
         "dataset": cfg["dataset"],
@@ -88,7 +82,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz",
                                       "routed")},
         "latency_cycles": info["latency_cycles"],
-        "seconds": dict(seconds),
+        "seconds": seconds,
     }
     write_json(Path(out) / "report.json", report)
     return report

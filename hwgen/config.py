@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from .errors import HwgenError
+from .files import read_text
 
 # Every key a config may hold, with its default. A config only states what differs.
 DEFAULTS = {
@@ -108,12 +109,7 @@ def from_dict(given, source="config") -> dict:
 
 def load(path) -> dict:
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise HwgenError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise HwgenError(f"{path}: cannot read config ({e})") from None
+    text = read_text(path, "config")
     try:
         given = yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -35,6 +35,17 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
+def read_text(path, kind: str) -> str:
+    """A user's input file as text, or a one-line error naming it ("no such netlist file", ...)."""
+    path = Path(path)
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        raise HwgenError(f"{path}: no such {kind} file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise HwgenError(f"{path}: cannot read {kind} ({e})") from None
+
+
 def write_text(path, text: str):
     with atomic_path(path) as tmp:
         tmp.write_text(text)

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import encoding
 from .errors import HwgenError
-from .files import write_text
+from .files import read_text, write_text
 
 FORMAT, VERSION = "hwgen-netlist", 1
 MAX_NODES = 1 << 31  # node ids are int32 in the evaluator and the rewriting passes
@@ -165,12 +165,7 @@ def from_json_dict(d, where: str = "netlist") -> Netlist:
 
 def load(path) -> Netlist:
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise HwgenError(f"{path}: no such netlist file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise HwgenError(f"{path}: cannot read netlist ({e})") from None
+    text = read_text(path, "netlist")
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
