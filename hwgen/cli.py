@@ -64,6 +64,21 @@ def cmd_emit(args):
           f"latency {info['latency_cycles']} cycles")
 
 
+def cmd_export(args):
+    from .files import write_text
+    from .netlist import load
+
+    net = load(args.netlist)
+    if args.format == "blif":
+        from .blif import to_blif
+        text = to_blif(net)
+    else:
+        from .emit.direct import core_verilog
+        text = core_verilog(net, args.name)
+    write_text(args.out, text)
+    print(f"{args.out}: {net.num_gates} gates as {args.format}")
+
+
 def cmd_sim(args):
     import numpy as np
 
@@ -134,6 +149,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", default="auto", choices=["auto", "amaranth", "direct"],
                    help="how the core is written: Amaranth, or the direct writer (auto: by size)")
     s.set_defaults(func=cmd_emit)
+
+    s = sub.add_parser("export", help="netlist -> BLIF (for ABC and yosys) or a plain Verilog module")
+    s.add_argument("netlist")
+    s.add_argument("--format", required=True, choices=["blif", "verilog"])
+    s.add_argument("--out", required=True)
+    s.add_argument("--name", default="dlgn_core", help="Verilog module name (default dlgn_core)")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("sim", help="cocotb simulation against the golden model")
     s.add_argument("rtl_dir")
