@@ -11,12 +11,8 @@ from .errors import HwgenError
 from .netlist import Netlist
 
 ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-_ANF = np.array([[apply_anf(op) for op in range(16)] for apply_anf in
-                 (lambda op: ops.apply(op, 0, 0),
-                  lambda op: ops.apply(op, 0, 0) ^ ops.apply(op, 1, 0),
-                  lambda op: ops.apply(op, 0, 0) ^ ops.apply(op, 0, 1),
-                  lambda op: ops.apply(op, 0, 0) ^ ops.apply(op, 0, 1) ^ ops.apply(op, 1, 0) ^ ops.apply(op, 1, 1))],
-                dtype=np.uint64) * ALL_ONES  # (4, 16) word masks
+# Over GF(2) the multilinear coefficients become the ANF ones: (4, 16) word masks, all zeros or all ones.
+_ANF = (np.array([ops.multilinear(op) for op in range(16)]) % 2).T.astype(np.uint64) * ALL_ONES
 MEMORY_BUDGET_WORDS = 1 << 26  # 512 MiB of node values per chunk of samples
 
 
