@@ -5,7 +5,6 @@ Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs 
 """
 
 import argparse
-import json
 import sys
 
 from .errors import HwgenError
