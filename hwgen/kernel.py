@@ -5,6 +5,7 @@ any size is ready to run at once."""
 import ctypes
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,14 @@ BLOCK_BYTES = 4 << 20  # node values per block of samples: about an L2/L3 cache'
 
 def _cache_dir() -> Path:
     return Path(os.environ.get("HWGEN_CACHE_DIR", Path.home() / ".cache" / "hwgen")) / "kernels"
+
+
+def _cpu_features() -> bytes:
+    try:
+        with open("/proc/cpuinfo", "rb") as f:
+            return next((line for line in f if line.startswith((b"flags", b"Features"))), b"")
+    except OSError:
+        return platform.machine().encode()
 
 
 class Kernel:
@@ -48,8 +57,8 @@ class Kernel:
         compiler = shutil.which("cc") or shutil.which("gcc")
         if compiler is None:
             return None
-        source = SOURCE.read_bytes()
-        key = hashlib.sha256(source + " ".join(FLAGS).encode()).hexdigest()[:16]
+        # -march=native: the build is only valid on this kind of processor, so its features are in the key.
+        key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + _cpu_features()).hexdigest()[:16]
         lib_path = _cache_dir() / f"eval_kernel-{key}.so"
         if not lib_path.exists():
             try:

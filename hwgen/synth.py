@@ -33,8 +33,8 @@ CELLS = {  # cell types counted as LUTs, flip-flops and carry cells, per family
 
 
 # The synth scripts' own map_luts step, with classic ABC's LUT mapper in place of ABC9. The netlist is
-# already optimised two-input logic: on the MNIST default this gave 13.0k LUT4 in 20 s, against 13.2k in
-# 4.5 minutes for ABC9 (ECP5, -nowidelut; wide-LUT muxes cost LUTs here rather than saving them).
+# already optimised two-input logic: on a 9.3k-gate MNIST model this gave 13.0k LUT4 in 20 s, against
+# 13.2k in 4.5 minutes for ABC9 (ECP5, -nowidelut; wide-LUT muxes cost LUTs here rather than saving them).
 MAP_LUTS = {
     "ecp5": "techmap -map +/lattice/latches_map.v; abc -lut 4; clean",
     "ice40": "techmap -map +/ice40/latches_map.v; abc -lut 4; ice40_wrapcarry -unwrap; "

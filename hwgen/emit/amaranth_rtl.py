@@ -43,8 +43,9 @@ class Core(wiring.Component):
 
 def popcount(m: Module, bits: list, width: int, name: str):
     """Carry-save (Wallace) tree of full adders, then one carry-chain adder for the last two rows.
-    A full adder removes one bit for two 3-input LUTs; a tree of pairwise additions costs about twice
-    as many LUTs, since its first levels add 1- and 2-bit numbers without removing any bits."""
+    A full adder removes one bit per step, where the first levels of a tree of pairwise additions only
+    widen numbers. After ABC's remapping the difference is small: 2,374 against 2,423 LUTs for the
+    smoke design on ice40-up5k."""
     columns = [list(bits)]  # columns[k]: the bits of weight 2**k still to be added
     count = 0
     while any(len(column) > 2 for column in columns):
