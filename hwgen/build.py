@@ -43,6 +43,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     with timed(seconds, "simplify"):
         simplified, pass_stats = rewrite.run(hardened, cfg["simplify"]["passes"])
         simplified.save(out / "simplified.netlist.json")
+    exact_gates = simplified.num_gates
     log(f"simplified: {simplified.num_gates} gates, depth {simplified.depth()}")
     equivalence = "skipped"
     if cfg["simplify"]["verify"]:
@@ -54,6 +55,17 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
             log(f"equivalence: {equivalence}")
     if equivalence == "failed":
         raise HwgenError("the simplified netlist is NOT equivalent to the hardened one")
+    data_aware = None
+    simp = cfg["simplify"]
+    if simp["data_aware"]:
+        from .rewrite.data_aware import simplify_with_data
+
+        with timed(seconds, "data_aware"):
+            simplified, data_aware = simplify_with_data(simplified, simp["passes"], data, simp["rare_fraction"],
+                                                        simp["max_accuracy_drop"])
+            simplified.save(out / "data-aware.netlist.json")
+        log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
+            f"(-{data_aware['drop_points']:.2f} points; not equivalent by design)")
 
     name = cfg["emit"]["name"]
     with timed(seconds, "emit"):
@@ -74,10 +86,11 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "dataset": cfg["dataset"],
         "accuracy": {"float": metrics["test_float"], "hardened": acc_hardened, "rtl": acc_rtl,
                      "rtl_test_vectors": n_test},
-        "gates": {"hardened": hardened.num_gates, "simplified": simplified.num_gates},
+        "gates": {"hardened": hardened.num_gates, "simplified": exact_gates, "emitted": simplified.num_gates},
         "depth": {"hardened": hardened.depth(), "simplified": simplified.depth()},
         "passes": pass_stats,
         "equivalence": equivalence,
+        "data_aware": data_aware,
         "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
         "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz",
                                       "routed")},
@@ -94,7 +107,8 @@ def summary(report: dict) -> str:
         f"dataset {report['dataset']}: accuracy float {acc['float']:.4f}, hardened {acc['hardened']:.4f}, "
         f"rtl {acc['rtl']:.4f}",
         f"gates {report['gates']['hardened']} hardened -> {report['gates']['simplified']} simplified "
-        f"(equivalence {report['equivalence']})",
+        f"(equivalence {report['equivalence']})"
+        + (f", {report['gates']['emitted']} after data-aware folding" if report["data_aware"] else ""),
         f"sim {report['sim']['simulator']}: {report['sim']['vectors']} vectors, "
         f"{report['sim']['mismatches']} mismatches",
         f"synth {syn['target']}: {syn['luts']} LUTs, {syn['ffs']} FFs ({syn['harness_ffs']} in the input "

@@ -9,6 +9,8 @@ import sys
 
 from .errors import HwgenError
 
+DATASETS = ["mnist", "digits"]  # as hwgen.data.NAMES, without importing it for every command
+
 
 def cmd_train(args):
     from . import config
@@ -49,6 +51,15 @@ def cmd_simplify(args):
         if not prove_equivalent(net, simplified):
             raise HwgenError(f"{args.netlist}: the simplified netlist is NOT equivalent; nothing written")
         print("equivalence: proven (ABC cec)")
+    if args.data:
+        from .data import load as load_dataset
+        from .rewrite.data_aware import simplify_with_data
+
+        simplified, info = simplify_with_data(simplified, names, load_dataset(args.data), args.rare_fraction,
+                                              args.max_drop)
+        print(f"data-aware: {info['near_constant']} near-constant and {info['unobserved']} unobserved gates "
+              f"folded; gates {info['gates_exact']} -> {info['gates']}, test accuracy "
+              f"{info['test_accuracy_exact']:.4f} -> {info['test_accuracy']:.4f} (-{info['drop_points']:.2f} points)")
     simplified.save(args.out)
 
 
@@ -68,14 +79,43 @@ def cmd_export(args):
     from .netlist import load
 
     net = load(args.netlist)
-    if args.format == "blif":
+    if args.format == "aiger":
+        from .aiger import to_aiger
+        from .files import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            tmp.write_bytes(to_aiger(net))
+    elif args.format == "blif":
         from .blif import to_blif
-        text = to_blif(net)
+        write_text(args.out, to_blif(net))
     else:
         from .emit.direct import core_verilog
-        text = core_verilog(net, args.name)
-    write_text(args.out, text)
+        write_text(args.out, core_verilog(net, args.name))
     print(f"{args.out}: {net.num_gates} gates as {args.format}")
+
+
+def cmd_import(args):
+    from pathlib import Path
+
+    from .files import read_bytes
+
+    fmt = args.format or {".blif": "blif", ".aig": "aiger", ".aag": "aiger"}.get(Path(args.file).suffix)
+    if fmt is None:
+        raise HwgenError(f"{args.file}: cannot tell the format from the name; give --format blif|aiger")
+    data = read_bytes(args.file, fmt.upper())
+    if fmt == "blif":
+        from .blif import read_blif
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            raise HwgenError(f"{args.file}: not a text file, so not BLIF") from None
+        net = read_blif(text, args.classes, args.file)
+    else:
+        from .aiger import read_aiger
+        net = read_aiger(data, args.classes, args.file)
+    net.save(args.out)
+    print(f"{args.out}: {net.num_gates} gates, {net.num_inputs} inputs, {len(net.outputs)} outputs "
+          f"in {net.num_classes} classes")
 
 
 def cmd_sim(args):
@@ -139,6 +179,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--passes", help="comma-separated pass names, in order")
     s.add_argument("--verify", action="store_true", help="prove the result equivalent with ABC cec")
     s.add_argument("--list", action="store_true", help="list the passes")
+    s.add_argument("--data", choices=DATASETS,
+                   help="then fold don't-cares seen on this data set's training inputs (lossy, guarded)")
+    s.add_argument("--rare-fraction", type=float, default=0.01,
+                   help="data-aware: a gate whose rarer value is at most this rare becomes constant")
+    s.add_argument("--max-drop", type=float, default=0.2,
+                   help="data-aware: refuse a result losing more test accuracy than this (points)")
     s.set_defaults(func=cmd_simplify)
 
     s = sub.add_parser("emit", help="netlist -> Verilog (through Amaranth)")
@@ -149,19 +195,27 @@ def parser() -> argparse.ArgumentParser:
                    help="how the core is written: Amaranth, or the direct writer (auto: by size)")
     s.set_defaults(func=cmd_emit)
 
-    s = sub.add_parser("export", help="netlist -> BLIF (for ABC and yosys) or a plain Verilog module")
+    s = sub.add_parser("export", help="netlist -> BLIF or AIGER (for ABC and yosys) or a plain Verilog module")
     s.add_argument("netlist")
-    s.add_argument("--format", required=True, choices=["blif", "verilog"])
+    s.add_argument("--format", required=True, choices=["blif", "aiger", "verilog"])
     s.add_argument("--out", required=True)
     s.add_argument("--name", default="dlgn_core", help="Verilog module name (default dlgn_core)")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("import", help="BLIF or AIGER (from ABC, yosys, ...) -> netlist")
+    s.add_argument("file")
+    s.add_argument("--out", required=True, help="NET.netlist.json")
+    s.add_argument("--format", choices=["blif", "aiger"], help="default: from the extension (.blif, .aig, .aag)")
+    s.add_argument("--classes", type=int, default=1,
+                   help="split the outputs into this many equal class slices (default 1)")
+    s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("sim", help="cocotb simulation against the golden model")
     s.add_argument("rtl_dir")
     s.add_argument("--netlist", required=True)
     s.add_argument("--simulator", default="verilator", choices=["icarus", "verilator"])
     s.add_argument("--vectors", type=int, default=10000, help="vectors in all (test set first, then random)")
-    s.add_argument("--dataset", choices=["mnist", "digits"], help="stream this data set's test vectors first")
+    s.add_argument("--dataset", choices=DATASETS, help="stream this data set's test vectors first")
     s.add_argument("--gap", type=float, default=0.1, help="chance per cycle of no input offered")
     s.add_argument("--stall", type=float, default=0.1, help="chance per cycle of output backpressure")
     s.add_argument("--seed", type=int, default=1)

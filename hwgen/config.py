@@ -32,7 +32,13 @@ DEFAULTS = {
         "eval_every": 500,
         "checkpoint_every": 1000,
     },
-    "simplify": {"passes": ["fold", "strash", "dce"], "verify": True},
+    "simplify": {
+        "passes": ["fold", "strash", "dce", "cut"],
+        "verify": True,             # prove the exact result equivalent (ABC cec)
+        "data_aware": False,        # then fold don't-cares from the training inputs (lossy)
+        "rare_fraction": 0.01,      # a gate whose rarer value is this rare on the training set is constant
+        "max_accuracy_drop": 0.2,   # points of test accuracy the data-aware result may lose, else an error
+    },
     "emit": {"name": "dlgn", "backend": "auto"},  # core backend: auto (by size), amaranth, direct
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True},  # route false: place only

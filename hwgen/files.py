@@ -9,6 +9,11 @@ from pathlib import Path
 from .errors import HwgenError
 
 
+def cache_dir() -> Path:
+    """Where machine-local builds and tables are kept (HWGEN_CACHE_DIR, else ~/.cache/hwgen)."""
+    return Path(os.environ.get("HWGEN_CACHE_DIR", Path.home() / ".cache" / "hwgen"))
+
+
 def ensure_dir(path) -> Path:
     path = Path(path)
     try:
@@ -44,6 +49,16 @@ def read_text(path, kind: str) -> str:
         raise HwgenError(f"{path}: no such {kind} file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise HwgenError(f"{path}: cannot read {kind} ({e})") from None
+
+
+def read_bytes(path, kind: str) -> bytes:
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise HwgenError(f"{path}: no such {kind} file") from None
+    except OSError as e:
+        raise HwgenError(f"{path}: cannot read {kind} ({e.strerror})") from None
 
 
 def write_text(path, text: str):

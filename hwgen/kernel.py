@@ -1,10 +1,9 @@
-"""The compiled evaluation kernel (eval_kernel.c): built once per machine with the system C compiler,
-cached by the hash of its source, loaded with ctypes. Nothing is generated per netlist, so a netlist of
-any size is ready to run at once."""
+"""The package's C code (eval_kernel.c, rewrite/cut_kernel.c): built once per machine with the system C
+compiler, cached by the hash of its source, loaded with ctypes. Nothing is generated per netlist, so a
+netlist of any size is ready to run at once."""
 
 import ctypes
 import hashlib
-import os
 import platform
 import shutil
 import subprocess
@@ -12,16 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_path
+from .errors import HwgenError
+from .files import atomic_path, cache_dir
 from .netlist import Netlist
 
 SOURCE = Path(__file__).with_name("eval_kernel.c")
 FLAGS = ["-O3", "-march=native", "-shared", "-fPIC"]
 BLOCK_BYTES = 4 << 20  # node values per block of samples: about an L2/L3 cache's worth
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("HWGEN_CACHE_DIR", Path.home() / ".cache" / "hwgen")) / "kernels"
 
 
 def _cpu_features() -> bytes:
@@ -30,6 +26,25 @@ def _cpu_features() -> bytes:
             return next((line for line in f if line.startswith((b"flags", b"Features"))), b"")
     except OSError:
         return platform.machine().encode()
+
+
+def compile_library(source: Path):
+    """Build a C source of this package into a shared library once per machine; None without a compiler."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return None
+    # -march=native: the build is only valid on this kind of processor, so its features are in the key.
+    key = hashlib.sha256(source.read_bytes() + " ".join(FLAGS).encode() + _cpu_features()).hexdigest()[:16]
+    lib_path = cache_dir() / "kernels" / f"{source.stem}-{key}.so"
+    if not lib_path.exists():
+        try:
+            with atomic_path(lib_path) as tmp:
+                result = subprocess.run([compiler, *FLAGS, "-o", str(tmp), str(source)], capture_output=True)
+                if result.returncode != 0:
+                    raise OSError(result.stderr.decode(errors="replace"))
+        except (OSError, HwgenError):
+            return None
+    return ctypes.CDLL(str(lib_path))
 
 
 class Kernel:
@@ -49,26 +64,10 @@ class Kernel:
     @classmethod
     def load(cls):
         if cls._loaded is None:
-            cls._loaded = cls._build() or False
+            lib = compile_library(SOURCE)
+            cls._loaded = cls(lib) if lib else False
         return cls._loaded or None
 
-    @classmethod
-    def _build(cls):
-        compiler = shutil.which("cc") or shutil.which("gcc")
-        if compiler is None:
-            return None
-        # -march=native: the build is only valid on this kind of processor, so its features are in the key.
-        key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + _cpu_features()).hexdigest()[:16]
-        lib_path = _cache_dir() / f"eval_kernel-{key}.so"
-        if not lib_path.exists():
-            try:
-                with atomic_path(lib_path) as tmp:
-                    result = subprocess.run([compiler, *FLAGS, "-o", str(tmp), str(SOURCE)], capture_output=True)
-                    if result.returncode != 0:
-                        raise OSError(result.stderr.decode(errors="replace"))
-            except OSError:
-                return None
-        return cls(ctypes.CDLL(str(lib_path)))
 
     def scores(self, net: Netlist, bits: np.ndarray) -> np.ndarray:
         from .evaluate import pack

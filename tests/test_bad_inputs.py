@@ -42,6 +42,8 @@ def command_for(path: Path, out: Path):
         return ["train", path, "--out", out / "train"]
     if path.suffix == ".pt":
         return ["harden", path, "--out", out / "x.netlist.json"]
+    if path.suffix in (".blif", ".aig", ".aag"):
+        return ["import", path, "--out", out / "x.netlist.json"]
     raise AssertionError(f"no command for {path.name}")
 
 

@@ -5,11 +5,14 @@ from hypothesis import given, settings, strategies as st
 from hwgen import evaluate, rewrite
 from hwgen.errors import HwgenError
 from hwgen.netlist import Netlist
+from hwgen.rewrite import exact4
+from hwgen.rewrite.data_aware import accuracy_guard, fold_dont_cares
 from hwgen.verify import prove_equivalent
 
 from helpers import random_bits, random_netlist
 
-PIPELINES = [["fold"], ["strash"], ["dce"], ["fold", "strash", "dce"], ["dce", "strash", "fold", "dce"]]
+PIPELINES = [["fold"], ["strash"], ["dce"], ["cut"], ["fold", "strash", "dce"], ["dce", "strash", "fold", "dce"],
+             ["fold", "strash", "dce", "cut"], ["cut", "fold", "cut"]]
 
 
 @settings(max_examples=40, deadline=None)
@@ -28,7 +31,7 @@ def test_passes_keep_every_output_bit(seed, inputs, gates, classes, pipeline):
 @pytest.mark.parametrize("seed", range(8))
 def test_abc_proves_every_pipeline_result(seed):
     net = random_netlist(seed, num_inputs=24, num_gates=2000, num_classes=4, per_class=10, window=300)
-    out, _ = rewrite.run(net, ["fold", "strash", "dce"])
+    out, _ = rewrite.run(net, rewrite.DEFAULT_PIPELINE)
     assert out.num_gates < net.num_gates
     assert prove_equivalent(net, out)
 
@@ -75,3 +78,65 @@ def test_repeated_outputs_keep_their_weight():
 def test_unknown_pass_is_an_error():
     with pytest.raises(HwgenError, match="unknown pass \"magic\""):
         rewrite.run(random_netlist(0), ["fold", "magic"])
+
+
+def test_exact_table_circuits_compute_their_functions():
+    table = exact4.table()
+    known = np.flatnonzero(table.cost != exact4.UNKNOWN)
+    assert len(known) == 13624  # the 4-input functions of at most 4 two-input gates, complements included
+    for tt in known.tolist():
+        gates, out, inverted = table.circuit(tt)
+        signals = list(exact4.VARS)
+        for kind, i, j in gates:
+            signals.append(exact4.apply_kind(kind, signals[i], signals[j]))
+        assert (0 if out < 0 else signals[out]) ^ (exact4.MASK * inverted) == tt
+
+
+@pytest.mark.parametrize("name, tt, cost", [
+    ("x0 AND x1 AND x2 AND x3", 0x8000, 3),
+    ("x0 XOR x1 XOR x2 XOR x3", 0x6996, 3),
+    ("majority of x0, x1, x2", 0xE8E8, 4),  # known to need 4 gates over all two-input functions
+    ("x2 (a projection)", 0xF0F0, 0),
+    ("NOT x3", 0x00FF, 0),
+])
+def test_exact_table_knows_classic_costs(name, tt, cost):
+    assert exact4.table().cost[tt] == cost, name
+
+
+def test_cut_rewriting_finds_a_smaller_cone():
+    # (x0 AND x1) OR (x0 AND x2) OR (x0 AND x3): 5 gates, the same as x0 AND (x1 OR x2 OR x3): 3 gates.
+    net = Netlist.from_gates(4, [[1, 0, 1], [1, 0, 2], [1, 0, 3], [7, 4, 5], [7, 7, 6]], [8], 1)
+    out, _ = rewrite.run(net, ["cut"])
+    assert out.num_gates == 3
+    assert prove_equivalent(net, out)
+
+
+def test_cut_rewriting_never_grows_a_netlist():
+    for seed in range(20):
+        net, _ = rewrite.run(random_netlist(seed, num_inputs=8, num_gates=400), ["fold", "strash", "dce"])
+        out, _ = rewrite.run(net, ["cut"])
+        assert out.num_gates <= net.num_gates
+
+
+def test_data_aware_folds_what_the_data_never_changes():
+    # g0 = x0 AND x1 is 0 on every sample (x1 is always 0); g1 = x2 XOR x3 varies.
+    net = Netlist.from_gates(4, [[1, 0, 1], [6, 2, 3], [7, 4, 5]], [4, 5, 6], 3)
+    bits = random_bits(4, 500, 1)
+    bits[:, 1] = False
+    folded, stats = fold_dont_cares(net, bits, 0.0)
+    assert stats["near_constant"] == 1 and folded.ops[0] == 0
+    out, _ = rewrite.run(folded, rewrite.DEFAULT_PIPELINE)
+    assert out.num_gates == 2  # the XOR, and the constant output
+    assert np.array_equal(evaluate.output_bits(out, bits), evaluate.output_bits(net, bits))
+
+
+def test_data_aware_folds_a_rare_value_and_the_guard_measures_it():
+    net = Netlist.from_gates(2, [[1, 0, 1]], [2], 1)
+    bits = np.zeros((1000, 2), dtype=bool)
+    bits[:5] = True  # x0 AND x1 is 1 on 0.5% of the samples
+    assert fold_dont_cares(net, bits, 0.004)[1]["near_constant"] == 0
+    folded, _ = fold_dont_cares(net, bits, 0.005)
+    assert folded.ops[0] == 0
+    assert accuracy_guard(0.95, 0.949, 0.2) == pytest.approx(0.1)
+    with pytest.raises(HwgenError, match="loses 1.00 points"):
+        accuracy_guard(0.95, 0.94, 0.2)

@@ -8,6 +8,7 @@ import time
 
 from ..errors import HwgenError
 from ..netlist import Netlist
+from .cut_rewrite import cut
 from .dce import dce
 from .fold import fold
 from .strash import strash
@@ -16,8 +17,9 @@ PASSES = {
     "fold": (fold, "constant propagation, trivial gates, inverters absorbed into the gates that read them"),
     "strash": (strash, "structural hashing: merge identical and inverted-twin gates (folds too)"),
     "dce": (dce, "dead-gate removal: keep only what reaches an output"),
+    "cut": (cut, "cut rewriting: a cone over up to 4 leaves becomes the smallest circuit for its function"),
 }
-DEFAULT_PIPELINE = ["fold", "strash", "dce"]
+DEFAULT_PIPELINE = ["fold", "strash", "dce", "cut"]
 
 
 def check_names(names):

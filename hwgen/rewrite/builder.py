@@ -7,6 +7,7 @@ orders the inputs canonically and returns an existing gate for a repeated (op, a
 """
 
 from .. import ops
+from ..errors import HwgenError
 from ..netlist import Netlist
 
 FALSE, TRUE = -2, -1
@@ -57,7 +58,7 @@ class Builder:
             node = self.table[key] = self._add(op, na, nb)
         return 2 * node + inverted
 
-    def finish(self, output_lits, like: Netlist) -> Netlist:
+    def finish(self, output_lits, num_classes: int, encoder=None) -> Netlist:
         """Materialise output literals: a constant gate per constant; for an inverted gate, its complement
         reading the same inputs (no extra level); for an inverted input, a NOT gate."""
         extra, outputs = {}, []
@@ -75,7 +76,7 @@ class Builder:
                     extra[lit] = self._add(ops.NOT_A, lit >> 1, lit >> 1)
             outputs.append(extra[lit])
         gates = list(zip(self.ops, self.a, self.b))
-        return Netlist.from_gates(self.num_inputs, gates, outputs, like.num_classes, like.encoder)
+        return Netlist.from_gates(self.num_inputs, gates, outputs, num_classes, encoder)
 
 
 def rebuild(net: Netlist, hashing: bool) -> Netlist:
@@ -83,4 +84,31 @@ def rebuild(net: Netlist, hashing: bool) -> Netlist:
     lits = [2 * i for i in range(net.num_inputs)]
     for op, a, b in zip(net.ops.tolist(), net.a.tolist(), net.b.tolist()):
         lits.append(builder.gate(op, lits[a], lits[b]))
-    return builder.finish([lits[o] for o in net.outputs.tolist()], net)
+    return builder.finish([lits[o] for o in net.outputs.tolist()], net.num_classes, net.encoder)
+
+
+def in_dependency_order(definitions: dict, sources, what: str) -> list:
+    """Names defined in `definitions` (name -> names it reads), each after what it reads; `sources` are
+    given. For imported files, which may list their gates in any order."""
+    done, on_path, order = set(sources), set(), []
+    for root in definitions:
+        stack = [(root, False)]
+        while stack:
+            name, expanded = stack.pop()
+            if expanded:
+                on_path.discard(name)
+                done.add(name)
+                order.append(name)
+                continue
+            if name in done:
+                continue
+            if name not in definitions:
+                raise HwgenError(f"{what}: signal {name} is read but never defined")
+            on_path.add(name)
+            stack.append((name, True))
+            for dep in definitions[name]:
+                if dep in on_path:
+                    raise HwgenError(f"{what}: combinational loop through {dep}")
+                if dep not in done:
+                    stack.append((dep, False))
+    return order

@@ -1,0 +1,89 @@
+"""Data-aware folding (lossy, opt-in): don't-cares taken from the training inputs.
+
+A gate whose value is the same on all but a `rare_fraction` of the training samples becomes that
+constant, and so does a gate whose value never reaches an output on any of them (observability is
+propagated backwards one path at a time, so reconvergent paths make it an estimate). The exact passes
+then clean up. The result is not equivalent to its input: callers measure its test accuracy and refuse
+it when it loses more than they allow (`accuracy_guard`).
+"""
+
+import numpy as np
+
+from .. import evaluate
+from ..errors import HwgenError
+from ..netlist import Netlist
+
+CHUNK_WORDS = 256  # samples are processed 64 * CHUNK_WORDS at a time
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    return np.unpackbits(words.view(np.uint8), axis=-1).sum(axis=-1, dtype=np.int64)
+
+
+def _observed(net: Netlist, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per node: does its value reach an output on some sample of this chunk (valid: the real samples)?"""
+    obs = np.zeros_like(values)
+    obs[net.outputs] = valid
+    anf = evaluate._ANF
+    for k in range(net.num_gates - 1, -1, -1):
+        reach = obs[net.num_inputs + k]
+        if not reach.any():
+            continue
+        op, a, b = int(net.ops[k]), int(net.a[k]), int(net.b[k])
+        # f(a, b) = c0 ^ c1 a ^ c2 b ^ c3 a b: flipping a flips f where c1 ^ c3 b is set (likewise b).
+        obs[a] |= reach & (anf[1, op] ^ (anf[3, op] & values[b]))
+        obs[b] |= reach & (anf[2, op] ^ (anf[3, op] & values[a]))
+    return obs.any(axis=1)
+
+
+def fold_dont_cares(net: Netlist, bits: np.ndarray, rare_fraction: float) -> tuple[Netlist, dict]:
+    """The netlist with its near-constant and unobserved gates made constant (before any clean-up)."""
+    if not 0 <= rare_fraction < 0.5:
+        raise HwgenError(f"rare_fraction must be in [0, 0.5), got {rare_fraction}")
+    packed = evaluate.pack(bits)
+    n = bits.shape[0]
+    schedule = evaluate.Schedule(net)
+    ones = np.zeros(net.num_nodes, dtype=np.int64)
+    observed = np.zeros(net.num_nodes, dtype=bool)
+    for w0 in range(0, packed.shape[1], CHUNK_WORDS):
+        chunk = packed[:, w0:w0 + CHUNK_WORDS]
+        valid = np.full(chunk.shape[1], evaluate.ALL_ONES)
+        samples = min(64 * chunk.shape[1], n - 64 * w0)
+        if samples % 64:
+            valid[-1] = np.uint64((1 << (samples % 64)) - 1)
+        values = schedule.run(chunk) & valid
+        ones += _popcount(values)
+        observed |= _observed(net, values, valid)
+    gates = slice(net.num_inputs, None)
+    majority = ones[gates] * 2 > n
+    rare = np.minimum(ones[gates], n - ones[gates]) <= rare_fraction * n
+    fold = rare | ~observed[gates]
+    ops = net.ops.copy()
+    ops[fold] = np.where(majority[fold], 15, 0)  # TRUE or FALSE
+    folded = Netlist(net.num_inputs, ops, net.a, net.b, net.outputs, net.num_classes, net.encoder)
+    return folded, {"rare_fraction": rare_fraction, "near_constant": int(rare.sum()),
+                    "unobserved": int((~observed[gates] & ~rare).sum())}
+
+
+def accuracy_guard(exact_accuracy: float, lossy_accuracy: float, max_drop_points: float):
+    drop = 100 * (exact_accuracy - lossy_accuracy)
+    if drop > max_drop_points:
+        raise HwgenError(f"data-aware simplification loses {drop:.2f} points of test accuracy "
+                         f"({exact_accuracy:.4f} -> {lossy_accuracy:.4f}), more than the allowed "
+                         f"{max_drop_points:g}; lower rare_fraction or raise max_accuracy_drop")
+    return round(drop, 4)
+
+
+def simplify_with_data(exact: Netlist, passes, data, rare_fraction: float, max_drop_points: float):
+    """Fold don't-cares seen on `data`'s training inputs, clean up with `passes`, and check the test
+    accuracy against the exact netlist's; (netlist, figures) or an error from the guard."""
+    from . import run
+
+    folded, stats = fold_dont_cares(exact, evaluate.encode_features(exact, data.train_x), rare_fraction)
+    lossy, _ = run(folded, passes)
+    test_bits = evaluate.encode_features(exact, data.test_x)
+    before, after = (evaluate.accuracy(n, test_bits, data.test_y) for n in (exact, lossy))
+    drop = accuracy_guard(before, after, max_drop_points)
+    return lossy, {**stats, "gates_exact": exact.num_gates, "gates": lossy.num_gates,
+                   "test_accuracy_exact": before, "test_accuracy": after, "drop_points": drop,
+                   "max_accuracy_drop": max_drop_points}
