@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv
+APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv graphviz chromium
 
 .PHONY: demo test test-long system-deps venv clean
 
@@ -18,7 +18,8 @@ test: system-deps venv
 test-long: system-deps venv
 	HWGEN_LONG_PROPERTIES=1 $(PY) -m pytest -q tests/test_properties.py
 
-# Icarus (simulation), ABC (equivalence proofs), a C++ toolchain (Verilator builds), venv support.
+# Icarus (simulation), ABC (equivalence proofs), a C/C++ toolchain (Verilator builds, the kernels), venv
+# support, graphviz (circuit drawings) and Chromium (the test that renders report.html).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

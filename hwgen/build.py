@@ -25,7 +25,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .harden import harden_checkpoint
     from .sim import random_bits, simulate
     from .synth import synthesize
-    from .train import train
+    from .train import load_checkpoint, train
     from .verify import find_abc, prove_equivalent
 
     out = ensure_dir(out_dir)
@@ -97,8 +97,41 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "latency_cycles": info["latency_cycles"],
         "seconds": seconds,
     }
+    from .explain import explain
+
+    explain(simplified, out / "explain", outputs=[0], log=log)  # the summary, the heat map, one output's cone
     write_json(Path(out) / "report.json", report)
+    write_build_html(out, report, hardened, load_checkpoint(out / "train" / "checkpoint.pt")["history"])
     return report
+
+
+def write_build_html(out: Path, report: dict, hardened, history: list):
+    from .report_html import explain_section, levels_chart, table, training_curves, write_report_html
+
+    acc, syn, sim = report["accuracy"], report["synth"], report["sim"]
+    stages = [["relaxed (float)", acc["float"]], ["hardened", acc["hardened"]]]
+    if report["data_aware"]:
+        stages.append(["data-aware folding", report["data_aware"]["test_accuracy"]])
+    stages.append([f"RTL ({sim['simulator']}, {acc['rtl_test_vectors']:,} test vectors)", acc["rtl"]])
+    levels = {"hardened": rewrite.gates_per_level(hardened)}
+    levels.update({f"after {p['pass']}": p["gates_per_level"] for p in report["passes"]})
+    passes = [["hardened", "", hardened.num_gates, hardened.depth(), ""]] + \
+        [[f"after {p['pass']}", p["gates_in"], p["gates_out"], p["levels_out"], p["seconds"]] for p in report["passes"]]
+    sections = [
+        ("Accuracy on the test set", table(["stage", "accuracy"], stages)),
+        ("Training", training_curves(history)),
+        ("Rewriting", table(["stage", "gates in", "gates out", "levels", "seconds"], passes)
+         + f"<p>Equivalence of the exact result: {report['equivalence']}.</p>" + levels_chart(levels)),
+        ("Simulation", table(["simulator", "vectors", "mismatches", "vectors/s"],
+                             [[sim["simulator"], sim["vectors"], sim["mismatches"], sim["vectors_per_second"]]])),
+        ("Synthesis", table(["target", "device", "LUTs", "FFs (harness)", "carry", "Fmax (MHz)", "routed"],
+                            [[syn["target"], syn["device"], syn["luts"], f"{syn['ffs']} ({syn['harness_ffs']})",
+                              syn["carry"], syn["fmax_mhz"] or "-", syn["routed"]]])
+         + f"<p>Latency {report['latency_cycles']} cycles.</p>"),
+        ("", explain_section(out / "explain")),
+        ("Stage seconds", table(["stage", "seconds"], list(report["seconds"].items()))),
+    ]
+    write_report_html(out / "report.html", f"hwgen build: {report['dataset']}", sections)
 
 
 def summary(report: dict) -> str:

@@ -14,9 +14,20 @@ DATASETS = ["mnist", "digits"]  # as hwgen.data.NAMES, without importing it for 
 
 def cmd_train(args):
     from . import config
+
+    cfg = config.load(args.config)
+    if cfg["task"] == "ca":
+        from .ca.train import train_ca
+
+        if args.resume:
+            raise HwgenError("a cellular automaton's training is short and has no --resume")
+        m = train_ca(cfg, args.out, progress=not args.quiet)
+        print(f"{'solved' if m['solved'] else 'not solved'}: hardened score {m['hard_score']:.4f} "
+              f"(try {m['try']}); checkpoint in {args.out}/checkpoint.pt")
+        return
     from .train import train
 
-    metrics = train(config.load(args.config), args.out, resume=args.resume, progress=not args.quiet)
+    metrics = train(cfg, args.out, resume=args.resume, progress=not args.quiet)
     print(f"test accuracy: float {metrics['test_float']:.4f}, hardened {metrics['test_hardened']:.4f}; "
           f"checkpoint in {args.out}/checkpoint.pt")
 
@@ -118,6 +129,24 @@ def cmd_import(args):
           f"in {net.num_classes} classes")
 
 
+def cmd_explain(args):
+    from .explain import explain, format_summary
+    from .netlist import load
+
+    shape = None
+    if args.image:
+        try:
+            shape = tuple(int(v) for v in args.image.lower().split("x"))
+            assert len(shape) == 2 and min(shape) > 0
+        except (ValueError, AssertionError):
+            raise HwgenError(f"--image must look like 28x28, got {args.image!r}") from None
+    info = explain(load(args.netlist), args.out, outputs=args.output, image_shape=shape)
+    print(format_summary(info))
+    if args.out:
+        print(f"files in {args.out}: " + ", ".join(["explain.json"] + ([info["heatmap"]] if "heatmap" in info else [])
+                                                   + info.get("files", [])))
+
+
 def cmd_sim(args):
     import numpy as np
 
@@ -150,10 +179,16 @@ def cmd_synth(args):
 
 def cmd_build(args):
     from . import config
-    from .build import build, summary
 
-    report = build(config.load(args.config), args.out, progress=not args.quiet)
-    print(summary(report))
+    cfg = config.load(args.config)
+    if cfg["task"] == "ca":
+        from .ca.build import build_ca, summary_ca
+
+        print(summary_ca(build_ca(cfg, args.out, progress=not args.quiet)))
+    else:
+        from .build import build, summary
+
+        print(summary(build(cfg, args.out, progress=not args.quiet)))
     print(f"report: {args.out}/report.json")
 
 
@@ -209,6 +244,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--classes", type=int, default=1,
                    help="split the outputs into this many equal class slices (default 1)")
     s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("explain", help="a netlist in readable form: summary, heat map, expressions, drawings")
+    s.add_argument("netlist")
+    s.add_argument("--out", help="folder for explain.json, heatmap.png, circuit.svg/.dot, circuit.digitaljs.json")
+    s.add_argument("--output", type=int, nargs="+", help="explain only these output positions (their cone)")
+    s.add_argument("--image", help="pixel grid of the input features, e.g. 28x28 (default: square counts)")
+    s.set_defaults(func=cmd_explain)
 
     s = sub.add_parser("sim", help="cocotb simulation against the golden model")
     s.add_argument("rtl_dir")

@@ -11,6 +11,7 @@ from .files import read_text
 
 # Every key a config may hold, with its default. A config only states what differs.
 DEFAULTS = {
+    "task": "classify",          # classify: a data set's classes; ca: a cellular automaton's rule (see "ca")
     "dataset": "digits",
     "seed": 0,
     "encoding": {"bits": 1},  # thermometer thresholds per feature (1 = binarise)
@@ -42,9 +43,23 @@ DEFAULTS = {
     "emit": {"name": "dlgn", "backend": "auto"},  # core backend: auto (by size), amaranth, direct
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True},  # route false: place only
+    "ca": {                          # task: ca
+        "pattern": "checkerboard",   # checkerboard: grow it from one seed cell; game-of-life: learn Conway's rule
+        "grid": 16,                  # training grid (a torus), and the RTL's default size
+        "steps": 20,                 # steps the pattern must appear in
+        "check_grid": 32,            # generalisation check: a bigger grid ...
+        "check_steps": 80,           # ... for more steps
+        "state_bits": 1,
+        "kernels": 2,                # perception kernels (8 -> 4 -> 2 -> 1 gate trees)
+        "update_layers": [8, 4, 2],  # update network widths, then state_bits outputs
+        "restarts": 4,               # fresh initialisations tried until the hardened rule succeeds
+        "prune": True,               # checkerboard: remove gates the pattern does not need
+    },
 }
 
 CHOICES = {
+    ("task",): ("classify", "ca"),
+    ("ca", "pattern"): ("checkerboard", "game-of-life"),
     ("model", "init"): ("residual", "random"),
     ("model", "local_layers"): ("first", "all"),
     ("train", "device"): ("cpu", "cuda"),
@@ -85,17 +100,35 @@ def _merge(default, given, where, source):
     return merged
 
 
+def _check_ca(cfg, source):
+    ca = cfg["ca"]
+    for key in ("grid", "steps", "check_grid", "check_steps", "state_bits", "kernels", "restarts"):
+        if ca[key] < 1:
+            raise HwgenError(f"{source}: \"ca.{key}\" must be at least 1")
+    if ca["grid"] < 3 or ca["check_grid"] < 3:
+        raise HwgenError(f"{source}: \"ca.grid\" and \"ca.check_grid\" must be at least 3")
+    if not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in ca["update_layers"]):
+        raise HwgenError(f"{source}: \"ca.update_layers\" must be a list of positive integers")
+    if ca["pattern"] == "game-of-life" and ca["state_bits"] != 1:
+        raise HwgenError(f"{source}: the game of life has one state bit (\"ca.state_bits\": 1)")
+
+
 def _check(cfg, source):
-    layers = cfg["model"]["layers"]
-    if not layers or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in layers):
-        raise HwgenError(f"{source}: \"model.layers\" must be a non-empty list of positive integers")
+    if not cfg["emit"]["name"].isidentifier():
+        raise HwgenError(f"{source}: \"emit.name\" must be a Verilog identifier, got {cfg['emit']['name']!r}")
     for key in ("steps", "batch_size", "eval_every", "checkpoint_every"):
         if cfg["train"][key] < 1:
             raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")
-    if not 1 <= cfg["encoding"]["bits"] <= 255:
-        raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
     if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0:
         raise HwgenError(f"{source}: \"model.tau\" and \"train.lr\" must be positive")
+    if cfg["task"] == "ca":
+        _check_ca(cfg, source)
+        return
+    layers = cfg["model"]["layers"]
+    if not layers or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in layers):
+        raise HwgenError(f"{source}: \"model.layers\" must be a non-empty list of positive integers")
+    if not 1 <= cfg["encoding"]["bits"] <= 255:
+        raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
     from .data import NAMES, NUM_CLASSES
     if cfg["dataset"] not in NAMES:
         raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)}, got {cfg['dataset']!r}")
@@ -103,8 +136,6 @@ def _check(cfg, source):
     if layers[-1] % classes:
         raise HwgenError(f"{source}: \"model.layers\": the last layer ({layers[-1]}) must be a multiple of the "
                          f"{classes} classes")
-    if not cfg["emit"]["name"].isidentifier():
-        raise HwgenError(f"{source}: \"emit.name\" must be a Verilog identifier, got {cfg['emit']['name']!r}")
 
 
 def from_dict(given, source="config") -> dict:

@@ -52,7 +52,7 @@ def random_bits(num_inputs: int, count: int, seed: int) -> np.ndarray:
 
 
 def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: str, env: dict,
-               results_file: Path, quiet: bool = True) -> dict:
+               results_file: Path, quiet: bool = True, parameters: dict | None = None) -> dict:
     """Build `sources` and run the cocotb `test_module` (from sim/) on them; return the JSON the bench wrote."""
     if simulator not in ("icarus", "verilator"):
         raise HwgenError(f"unknown simulator \"{simulator}\" (icarus or verilator)")
@@ -70,7 +70,8 @@ def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: 
     build_seconds = None
     try:
         runner.build(sources=list(sources), hdl_toplevel=toplevel, build_dir=work / "build",
-                     timescale=("1ns", "1ps"), build_args=build_args, log_file=log if quiet else None)
+                     timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters or {},
+                     log_file=log if quiet else None)
         build_seconds = time.perf_counter() - start
         runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=work / "build", test_dir=work,
                     extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None)

@@ -6,6 +6,8 @@ stay bit-exact); `run` records gates and levels before and after, and the second
 
 import time
 
+import numpy as np
+
 from ..errors import HwgenError
 from ..netlist import Netlist
 from .cut_rewrite import cut
@@ -30,14 +32,22 @@ def check_names(names):
         raise HwgenError("the pass list is empty")
 
 
+def gates_per_level(net: Netlist) -> list:
+    """Gates at logic level 1, 2, ... (a gate's level: 1 + the deeper of its inputs')."""
+    levels = net.levels()[net.num_inputs:]
+    return np.bincount(levels)[1:].tolist() if len(levels) else []
+
+
 def run(net: Netlist, names) -> tuple[Netlist, list[dict]]:
     check_names(names)
-    stats = []
+    stats, per_level = [], gates_per_level(net)
     for name in names:
         start = time.perf_counter()
-        before_gates, before_levels = net.num_gates, net.depth()
+        before_gates, before_levels = net.num_gates, len(per_level)
         net = PASSES[name][0](net)
+        seconds = time.perf_counter() - start
+        per_level = gates_per_level(net)
         stats.append({"pass": name, "gates_in": before_gates, "gates_out": net.num_gates,
-                      "levels_in": before_levels, "levels_out": net.depth(),
-                      "seconds": round(time.perf_counter() - start, 4)})
+                      "levels_in": before_levels, "levels_out": len(per_level), "gates_per_level": per_level,
+                      "seconds": round(seconds, 4)})
     return net, stats

@@ -1,0 +1,28 @@
+"""Pruning a rule by what it has to do: each gate in turn is tried as a constant or as a wire from one
+of its inputs, and kept so when the rule still does its job (`still_works`); repeated until nothing
+changes, with the exact passes after each change. Lossy on the full truth table by design: it keeps
+only the behaviour the task exercises."""
+
+from ..netlist import Netlist
+from .. import rewrite
+
+
+def prune(net: Netlist, still_works, passes) -> Netlist:
+    net, _ = rewrite.run(net, passes)
+    changed = True
+    while changed:
+        changed = False
+        for g in range(net.num_gates - 1, -1, -1):
+            for op in (0, 15, 3, 5):  # FALSE, TRUE, wire from a, wire from b
+                if net.ops[g] == op:
+                    continue
+                ops = net.ops.copy()
+                ops[g] = op
+                trial, _ = rewrite.run(Netlist(net.num_inputs, ops, net.a, net.b, net.outputs, net.num_classes,
+                                               net.encoder), passes)
+                if trial.num_gates < net.num_gates and still_works(trial):
+                    net, changed = trial, True
+                    break
+            if changed:
+                break
+    return net
