@@ -52,6 +52,8 @@ DEFAULTS = {
         "state_bits": 1,
         "kernels": 2,                # perception kernels (8 -> 4 -> 2 -> 1 gate trees)
         "update_layers": [8, 4, 2],  # update network widths, then state_bits outputs
+        "update_init": "random",     # random, or residual (pass-through gates: for deep update networks)
+        "residual_bias": 5.0,
         "restarts": 4,               # fresh initialisations tried until the hardened rule succeeds
         "prune": True,               # checkerboard: remove gates the pattern does not need
     },
@@ -60,6 +62,7 @@ DEFAULTS = {
 CHOICES = {
     ("task",): ("classify", "ca"),
     ("ca", "pattern"): ("checkerboard", "game-of-life"),
+    ("ca", "update_init"): ("random", "residual"),
     ("model", "init"): ("residual", "random"),
     ("model", "local_layers"): ("first", "all"),
     ("train", "device"): ("cpu", "cuda"),

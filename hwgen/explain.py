@@ -188,7 +188,7 @@ def truth_table(net: Netlist, input_names, output_names) -> str | None:
     support = sorted(set().union(*map(set, _support(net)))) if len(net.outputs) else []
     if len(support) > MAX_TRUTH_TABLE_INPUTS:
         return None
-    rows = np.array(list(itertools.product([0, 1], repeat=len(support))), dtype=bool).reshape(-1, len(support))
+    rows = np.array(list(itertools.product([0, 1], repeat=len(support))), dtype=bool).reshape(2 ** len(support), -1)
     bits = np.zeros((len(rows), net.num_inputs), dtype=bool)
     bits[:, support] = rows
     out = evaluate.output_bits(net, bits)

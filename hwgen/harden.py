@@ -43,6 +43,11 @@ def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> N
 def harden_checkpoint(path) -> Netlist:
     from .train import load_checkpoint, model_from_checkpoint
 
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(path, expected_formats=("hwgen-checkpoint", "hwgen-ca-checkpoint"))
+    if ckpt["format"] == "hwgen-ca-checkpoint":  # a cellular automaton's rule
+        from .ca.harden import harden_rule
+        from .ca.train import rule_from_checkpoint
+
+        return harden_rule(rule_from_checkpoint(ckpt))
     model = model_from_checkpoint(ckpt)
     return harden_model(model, ckpt["arch"]["in_dim"], ckpt["encoder"])

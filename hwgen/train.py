@@ -46,7 +46,7 @@ def save_checkpoint(path, **state):
         torch.save(state, tmp)
 
 
-def load_checkpoint(path, expected_format: str = "hwgen-checkpoint") -> dict:
+def load_checkpoint(path, expected_formats=("hwgen-checkpoint",)) -> dict:
     path = Path(path)
     if not path.exists():
         raise HwgenError(f"{path}: no such checkpoint")
@@ -54,9 +54,8 @@ def load_checkpoint(path, expected_format: str = "hwgen-checkpoint") -> dict:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # torch raises many types for a corrupt file
         raise HwgenError(f"{path}: not a readable hwgen checkpoint ({type(e).__name__})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != expected_format:
-        raise HwgenError(f"{path}: not an hwgen checkpoint" + (" of a cellular automaton" if "ca" in expected_format
-                                                               else ""))
+    if not isinstance(ckpt, dict) or ckpt.get("format") not in expected_formats:
+        raise HwgenError(f"{path}: not an hwgen checkpoint")
     return ckpt
 
 

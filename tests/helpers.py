@@ -1,4 +1,8 @@
-"""Shared test helpers: random netlists and a slow, obviously-correct reference evaluator."""
+"""Shared test helpers: random netlists, a slow, obviously-correct reference evaluator, and a check that a
+report page renders in headless Chromium."""
+
+import re
+import subprocess
 
 import numpy as np
 
@@ -97,3 +101,27 @@ def wrapper_verilog(nets, name: str) -> str:
         offset += o
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
+
+
+def render_in_chromium(page, tmp_path):
+    """Screenshot of the page in headless Chromium; the console lines it logged."""
+    shot = tmp_path / "shot.png"
+    result = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                             "--window-size=1200,2000", "--enable-logging=stderr", "--v=0",
+                             f"--screenshot={shot}", page.resolve().as_uri()],
+                            capture_output=True, text=True, timeout=120)
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    return shot, console
+
+
+def check_report_page(page, tmp_path):
+    import matplotlib.image
+
+    text = page.read_text()
+    sources = re.findall(r'<img[^>]* src="([^"]*)"', text)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)  # self-contained
+    assert "<link" not in text and "<script" not in text
+    shot, console = render_in_chromium(page, tmp_path)
+    assert console == []
+    image = matplotlib.image.imread(shot)
+    assert image.shape[0] > 1000 and image.std() > 0.05  # a rendered page, not a blank one

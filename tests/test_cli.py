@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import random_netlist
+from helpers import check_report_page, random_netlist
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,7 +96,7 @@ def test_unwritable_output_leaves_nothing(tmp_path):
 
 
 @pytest.mark.slow
-def test_build_smoke_end_to_end():
+def test_build_smoke_end_to_end(tmp_path):
     """configs/smoke.yaml through every stage: real training, ABC, Verilator and yosys + nextpnr."""
     out = ROOT / "build" / "test-smoke"  # under the repo: YoWASP tools cannot see /tmp
     result = hwgen("build", ROOT / "configs" / "smoke.yaml", "--out", out, "--quiet")
@@ -114,6 +114,8 @@ def test_build_smoke_end_to_end():
     assert syn["luts"] > 0 and syn["ffs"] > syn["harness_ffs"] and syn["fmax_mhz"] > 0 and syn["routed"]
     assert set(report["seconds"]) >= {"train", "harden", "simplify", "data_aware", "emit", "sim", "synth"}
     assert "accuracy float" in result.stdout
+    check_report_page(out / "report.html", tmp_path)
+    assert (out / "explain" / "heatmap.png").exists() and (out / "explain" / "circuit.svg").exists()
 
     # Place only: the post-placement estimate is close to the routed Fmax, and says it is an estimate.
     placed = hwgen("synth", out / "rtl", "--target", syn["target"], "--freq", "24", "--no-route")

@@ -4,12 +4,14 @@ Every cell holds `state_bits` bits. A step reads each cell's 3x3 neighbourhood o
 of OFFSETS (row by row; index 4 is the cell itself), so the rule's input is 9 * state_bits bits, bit
 k * state_bits + s being bit s of neighbour k. Perception kernels are small gate trees: a first layer of
 8 gates, gate i reading (cell, neighbour i) of one state bit, reduced 8 -> 4 -> 2 -> 1. The update network
-reads the cell's own state and every kernel's output and gives the new state.
+reads the cell's own state and every kernel's output and gives the new state; a deep one (the Game of
+Life's) trains from a residual initialisation.
 """
 
 import torch
 from torch import nn
 
+from .. import ops
 from ..nn import LogicLayer
 
 OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
@@ -27,7 +29,8 @@ def _pairs(n: int) -> torch.Tensor:
 
 
 class Rule(nn.Module):
-    def __init__(self, state_bits: int, kernels: int, update_layers: list, seed: int):
+    def __init__(self, state_bits: int, kernels: int, update_layers: list, seed: int, update_init: str = "random",
+                 residual_bias: float = 5.0):
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
         self.state_bits, self.kernels = state_bits, kernels
@@ -48,6 +51,15 @@ class Rule(nn.Module):
             layers.append(LogicLayer(width, out, init="random", generator=generator))
             width = out
         self.update = nn.Sequential(*layers)
+        if update_init == "residual":
+            # Gates start close to pass-through wires, which lets a deep update network train. The weights
+            # come from a generator of their own, so they do not depend on the perception's draws.
+            draws = torch.Generator().manual_seed(seed)
+            with torch.no_grad():
+                for layer in self.update:
+                    weights = torch.randn(layer.weights.shape, generator=draws)
+                    weights[:, ops.A] = residual_bias
+                    layer.weights.copy_(weights)
         own = CENTRE * state_bits + torch.arange(state_bits)
         self.register_buffer("own_state", own)
 

@@ -69,12 +69,12 @@ class Objective:
 
 def architecture(ca_cfg: dict) -> dict:
     return {"state_bits": ca_cfg["state_bits"], "kernels": ca_cfg["kernels"],
-            "update_layers": list(ca_cfg["update_layers"])}
+            "update_layers": list(ca_cfg["update_layers"]), "update_init": ca_cfg["update_init"]}
 
 
 def rule_from_checkpoint(ckpt) -> Rule:
     arch = ckpt["arch"]
-    rule = Rule(arch["state_bits"], arch["kernels"], arch["update_layers"], seed=0)
+    rule = Rule(arch["state_bits"], arch["kernels"], arch["update_layers"], seed=0, update_init=arch.get("update_init", "random"))
     try:
         rule.load_state_dict(ckpt["rule"])
     except RuntimeError:
@@ -92,7 +92,7 @@ def train_ca(cfg: dict, out_dir, progress: bool = True) -> dict:
     for restart in range(ca["restarts"]):
         seed = cfg["seed"] + restart
         torch.manual_seed(seed)
-        rule = Rule(ca["state_bits"], ca["kernels"], ca["update_layers"], seed)
+        rule = Rule(ca["state_bits"], ca["kernels"], ca["update_layers"], seed, ca["update_init"], ca["residual_bias"])
         optimizer = torch.optim.Adam(rule.parameters(), lr=tcfg["lr"])
         solved_at, score = None, 0.0
         bar = tqdm(total=tcfg["steps"], disable=not progress, desc=f"train (try {restart + 1})", unit="step",
@@ -124,4 +124,4 @@ def train_ca(cfg: dict, out_dir, progress: bool = True) -> dict:
 
 
 def load_ca_checkpoint(path) -> dict:
-    return load_checkpoint(path, expected_format="hwgen-ca-checkpoint")
+    return load_checkpoint(path, expected_formats=("hwgen-ca-checkpoint",))
