@@ -22,6 +22,7 @@ def timed(seconds: dict, stage: str):
 def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .data import load as load_dataset
     from .emit.verilog import emit
+    from .explain import explain
     from .harden import harden_checkpoint
     from .sim import random_bits, simulate
     from .synth import synthesize
@@ -65,7 +66,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
                                                         simp["max_accuracy_drop"])
             simplified.save(out / "data-aware.netlist.json")
         log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
-            f"(-{data_aware['drop_points']:.2f} points; not equivalent by design)")
+            f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
 
     name = cfg["emit"]["name"]
     with timed(seconds, "emit"):
@@ -97,8 +98,6 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "latency_cycles": info["latency_cycles"],
         "seconds": seconds,
     }
-    from .explain import explain
-
     explain(simplified, out / "explain", outputs=[0], log=log)  # the summary, the heat map, one output's cone
     write_json(Path(out) / "report.json", report)
     write_build_html(out, report, hardened, load_checkpoint(out / "train" / "checkpoint.pt")["history"])

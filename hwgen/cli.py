@@ -70,7 +70,7 @@ def cmd_simplify(args):
                                               args.max_drop)
         print(f"data-aware: {info['near_constant']} near-constant and {info['unobserved']} unobserved gates "
               f"folded; gates {info['gates_exact']} -> {info['gates']}, test accuracy "
-              f"{info['test_accuracy_exact']:.4f} -> {info['test_accuracy']:.4f} (-{info['drop_points']:.2f} points)")
+              f"{info['test_accuracy_exact']:.4f} -> {info['test_accuracy']:.4f} ({0.0 - info['drop_points']:+.2f} points)")
     simplified.save(args.out)
 
 
