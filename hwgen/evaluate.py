@@ -12,7 +12,7 @@ from .netlist import Netlist
 
 ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # Over GF(2) the multilinear coefficients become the ANF ones: (4, 16) word masks, all zeros or all ones.
-_ANF = (np.array([ops.multilinear(op) for op in range(16)]) % 2).T.astype(np.uint64) * ALL_ONES
+ANF = (np.array([ops.multilinear(op) for op in range(16)]) % 2).T.astype(np.uint64) * ALL_ONES
 MEMORY_BUDGET_WORDS = 1 << 26  # 512 MiB of node values per chunk of samples
 
 
@@ -44,8 +44,8 @@ class Schedule:
         for idx in np.split(order, bounds) if len(order) else []:
             op = net.ops[idx].astype(np.int64)
             self.groups.append((idx + net.num_inputs, net.a[idx], net.b[idx],
-                                _ANF[0, op][:, None], _ANF[1, op][:, None], _ANF[2, op][:, None],
-                                _ANF[3, op][:, None]))
+                                ANF[0, op][:, None], ANF[1, op][:, None], ANF[2, op][:, None],
+                                ANF[3, op][:, None]))
 
     def run(self, packed_inputs: np.ndarray) -> np.ndarray:
         """Packed input bits (num_inputs, W) -> packed values of every node (num_nodes, W)."""

@@ -13,7 +13,6 @@ import math
 import shutil
 import subprocess
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 

@@ -3,8 +3,8 @@ of its inputs, and kept so when the rule still does its job (`still_works`); rep
 changes, with the exact passes after each change. Lossy on the full truth table by design: it keeps
 only the behaviour the task exercises."""
 
-from ..netlist import Netlist
 from .. import rewrite
+from ..netlist import Netlist
 
 
 def prune(net: Netlist, still_works, passes) -> Netlist:

@@ -24,7 +24,7 @@ def _observed(net: Netlist, values: np.ndarray, valid: np.ndarray) -> np.ndarray
     """Per node: does its value reach an output on some sample of this chunk (valid: the real samples)?"""
     obs = np.zeros_like(values)
     obs[net.outputs] = valid
-    anf = evaluate._ANF
+    anf = evaluate.ANF
     for k in range(net.num_gates - 1, -1, -1):
         reach = obs[net.num_inputs + k]
         if not reach.any():
