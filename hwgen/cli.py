@@ -80,6 +80,18 @@ def cmd_emit(args):
 
     if not args.name.isidentifier():
         raise HwgenError(f"--name must be a Verilog identifier, got {args.name!r}")
+    if args.ca_grid is not None:
+        from .ca.rtl import emit_ca
+
+        rule = load(args.netlist)
+        if args.ca_grid < 3:
+            raise HwgenError("--ca-grid must be at least 3")
+        if rule.num_inputs != 9 * rule.num_classes or len(rule.outputs) != rule.num_classes:
+            raise HwgenError(f"{args.netlist}: not a cellular automaton rule (9 x S inputs, S outputs in S classes)")
+        emit_ca(rule, args.out, args.name, args.ca_grid)
+        print(f"{args.out}/{args.name}.v: {args.name}_rule ({rule.num_gates} gates) and {args.name}, a "
+              f"{args.ca_grid}x{args.ca_grid} torus (parameters H, W), one step per clock")
+        return
     info = emit(load(args.netlist), args.out, args.name, args.backend)
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} core), "
           f"latency {info['latency_cycles']} cycles")
@@ -228,6 +240,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="dlgn", help="top module name (default dlgn)")
     s.add_argument("--backend", default="auto", choices=["auto", "amaranth", "direct"],
                    help="how the core is written: Amaranth, or the direct writer (auto: by size)")
+    s.add_argument("--ca-grid", type=int, metavar="N",
+                   help="the netlist is a cellular automaton's rule: emit an N x N grid of cells sharing it")
     s.set_defaults(func=cmd_emit)
 
     s = sub.add_parser("export", help="netlist -> BLIF or AIGER (for ABC and yosys) or a plain Verilog module")

@@ -9,11 +9,11 @@ from hwgen import evaluate
 from hwgen.ca import grid
 from hwgen.ca.harden import harden_rule
 from hwgen.ca.model import Rule, neighbourhoods, step
-from hwgen.ca.rtl import emit_ca, simulate_ca
+from hwgen.ca.rtl import simulate_ca
 from hwgen.ca.train import life_table
 from hwgen.netlist import Netlist
 
-from test_cli import ROOT
+from test_cli import ROOT, hwgen
 
 
 @pytest.mark.parametrize("seed, state_bits, kernels", [(0, 1, 2), (1, 2, 3), (2, 1, 8)])
@@ -54,7 +54,9 @@ def test_grid_rtl_follows_the_golden_model():
     # next = nw | ne | c | se (inputs 0, 2, 4, 8): grows a checkerboard from the seed.
     rule = Netlist.from_gates(9, [[7, 0, 2], [7, 4, 8], [7, 9, 10]], [11], 1)
     rtl = ROOT / "build" / "test-ca-rtl"
-    emit_ca(rule, rtl, "ca", 16)
+    rule.save(ROOT / "build" / "test-ca-rule.json")
+    result = hwgen("emit", ROOT / "build" / "test-ca-rule.json", "--out", rtl, "--name", "ca", "--ca-grid", "16")
+    assert result.returncode == 0, result.stderr
     sim = simulate_ca(rtl, rule, None, 20, "icarus")
     assert sim["mismatched_steps"] == [] and sim["initial_ok"]
     assert np.array_equal(sim["final_state"][:, :, 0], grid.checkerboard(16, 16))
@@ -68,8 +70,6 @@ def test_game_of_life_build():
     """configs/game-of-life.yaml: the rule is learned exactly (all 512 neighbourhoods), and the RTL grid
     runs Conway's Game of Life: a random soup on 16x16 for 20 steps, a glider on 32x32 for 80."""
     import json
-
-    from test_cli import hwgen
 
     out = ROOT / "build" / "test-game-of-life"
     result = hwgen("build", ROOT / "configs" / "game-of-life.yaml", "--out", out, "--quiet")
