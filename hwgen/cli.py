@@ -33,9 +33,14 @@ def cmd_train(args):
 
 
 def cmd_harden(args):
-    from .harden import harden_checkpoint
+    from .harden import harden_checkpoint, harden_difflogic_file
 
-    net = harden_checkpoint(args.checkpoint)
+    if args.from_difflogic:
+        net = harden_difflogic_file(args.checkpoint, args.inputs)
+    elif args.inputs is not None:
+        raise HwgenError("--inputs goes with --from-difflogic")
+    else:
+        net = harden_checkpoint(args.checkpoint)
     net.save(args.out)
     print(f"{net.num_gates} gates, depth {net.depth()}, {len(net.outputs)} outputs -> {args.out}")
 
@@ -216,7 +221,10 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("harden", help="checkpoint -> netlist (argmax gate per neuron)")
-    s.add_argument("checkpoint")
+    s.add_argument("checkpoint", help="hwgen's checkpoint.pt, or with --from-difflogic a torch.save'd model")
+    s.add_argument("--from-difflogic", action="store_true",
+                   help="the file is a difflogic model saved whole (torch.save(model)); difflogic must be importable")
+    s.add_argument("--inputs", type=int, help="with --from-difflogic: the input count, if the first layer lacks in_dim")
     s.add_argument("--out", required=True, help="NET.netlist.json")
     s.set_defaults(func=cmd_harden)
 

@@ -51,3 +51,27 @@ def harden_checkpoint(path) -> Netlist:
         return harden_rule(rule_from_checkpoint(ckpt))
     model = model_from_checkpoint(ckpt)
     return harden_model(model, ckpt["arch"]["in_dim"], ckpt["encoder"])
+
+
+def harden_difflogic_file(path, num_inputs: int | None = None) -> Netlist:
+    """A whole model saved by difflogic users with torch.save(model): a Sequential of difflogic LogicLayers
+    and a GroupSum. difflogic keeps the wiring as plain attributes, outside state_dict, so only the pickled
+    model holds it; unpickling needs difflogic's classes importable here."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise HwgenError(f"{path}: no such model file")
+    try:
+        model = torch.load(path, map_location="cpu", weights_only=False)
+    except (ModuleNotFoundError, AttributeError) as e:
+        raise HwgenError(f"{path}: cannot unpickle the model: its classes must be importable here ({e})") from None
+    except Exception as e:  # torch raises many types for a corrupt file
+        raise HwgenError(f"{path}: not a readable torch model ({type(e).__name__})") from None
+    if not isinstance(model, torch.nn.Sequential) or len(model) < 2:
+        raise HwgenError(f"{path}: expected a torch.nn.Sequential of LogicLayers ending in a GroupSum")
+    if num_inputs is None:
+        num_inputs = getattr(model[0], "in_dim", None)
+        if num_inputs is None:
+            raise HwgenError(f"{path}: the first layer has no in_dim; give the input count with --inputs")
+    return harden_model(model, int(num_inputs))

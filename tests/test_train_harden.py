@@ -8,6 +8,7 @@ from hwgen.harden import harden_checkpoint, harden_model
 from hwgen.nn import GroupSum, LogicLayer
 from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
 
+import difflogic_standin
 from helpers import random_bits
 
 
@@ -82,28 +83,10 @@ def test_relaxed_layer_mixes_ops_like_difflogic():
     assert torch.allclose(layer(x), expected, atol=1e-6)
 
 
-class DifflogicLogicLayer(torch.nn.Module):
-    """A stand-in with difflogic's attributes (difflogic itself needs CUDA to install): `weights` (out, 16)
-    and `indices`, a tuple of two index tensors."""
-
-    def __init__(self, in_dim, out_dim, seed):
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        self.weights = torch.nn.Parameter(torch.randn(out_dim, 16, generator=g))
-        self.indices = (torch.randint(0, in_dim, (out_dim,), generator=g),
-                        torch.randint(0, in_dim, (out_dim,), generator=g))
-
-
-class DifflogicGroupSum(torch.nn.Module):
-    def __init__(self, k, tau):
-        super().__init__()
-        self.k, self.tau = k, tau
-
-
 def test_harden_model_reads_difflogic_models():
     """A difflogic Sequential hardens to the netlist that computes its eval-mode function."""
-    layers = [DifflogicLogicLayer(6, 8, 2), DifflogicLogicLayer(8, 4, 3)]
-    net = harden_model(torch.nn.Sequential(*layers, DifflogicGroupSum(2, tau=1.0)), 6)
+    layers = [difflogic_standin.LogicLayer(6, 8, 2), difflogic_standin.LogicLayer(8, 4, 3)]
+    net = harden_model(torch.nn.Sequential(*layers, difflogic_standin.GroupSum(2, tau=1.0)), 6)
     # The same weights and wiring in hwgen's modules, whose eval mode is difflogic's (argmax gate).
     ours = [LogicLayer(6, 8), LogicLayer(8, 4)]
     for mine, theirs in zip(ours, layers):
@@ -115,3 +98,31 @@ def test_harden_model_reads_difflogic_models():
     with torch.no_grad():
         scores = model(torch.from_numpy(bits).float()).round().long().numpy()
     assert np.array_equal(scores, evaluate.scores(net, bits))
+
+
+def test_harden_from_difflogic_on_the_command_line(tmp_path):
+    """A difflogic model saved whole becomes the same netlist through `hwgen harden --from-difflogic`; without
+    difflogic's classes importable, a one-line error."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from hwgen.netlist import load
+
+    layers = [difflogic_standin.LogicLayer(10, 12, 4), difflogic_standin.LogicLayer(12, 6, 5)]
+    model = torch.nn.Sequential(*layers, difflogic_standin.GroupSum(3, tau=1.0))
+    torch.save(model, tmp_path / "model.pt")
+    tests_dir = str(Path(__file__).parent)
+    run = lambda env: subprocess.run([sys.executable, "-m", "hwgen.cli", "harden", str(tmp_path / "model.pt"),
+                                      "--from-difflogic", "--out", str(tmp_path / "n.json")],
+                                     capture_output=True, text=True, env={**os.environ, **env},
+                                     cwd=Path(__file__).parents[1])
+    result = run({"PYTHONPATH": tests_dir})
+    assert result.returncode == 0, result.stderr
+    net, expected = load(tmp_path / "n.json"), harden_model(model, 10)
+    assert net.num_inputs == 10 and net.num_classes == 3
+    assert all(np.array_equal(getattr(net, k), getattr(expected, k)) for k in ("ops", "a", "b", "outputs"))
+    missing = run({"PYTHONPATH": ""})
+    assert missing.returncode == 2 and "classes must be importable" in missing.stderr
+    assert "Traceback" not in missing.stderr
