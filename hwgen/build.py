@@ -98,7 +98,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "latency_cycles": info["latency_cycles"],
         "seconds": seconds,
     }
-    explain(simplified, out / "explain", outputs=[0], log=log)  # the summary, the heat map, one output's cone
+    # the summary, a heat map for images, and one output's cone
+    explain(simplified, out / "explain", outputs=[0], image_shape=data.image_shape, guess_image=False, log=log)
     write_json(Path(out) / "report.json", report)
     write_build_html(out, report, hardened, load_checkpoint(out / "train" / "checkpoint.pt")["history"])
     return report

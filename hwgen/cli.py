@@ -9,7 +9,7 @@ import sys
 
 from .errors import HwgenError
 
-DATASETS = ["mnist", "digits"]  # as hwgen.data.NAMES, without importing it for every command
+DATASETS = ["mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer"]  # hwgen.data.NAMES, not imported here
 
 
 def cmd_train(args):

@@ -69,8 +69,8 @@ def summary(net: Netlist) -> dict:
     }
 
 
-def image_shape_of(net: Netlist, given=None):
-    """(height, width) of the pixels behind the input bits: given, or a square number of encoder features."""
+def image_shape_of(net: Netlist, given=None, guess: bool = True):
+    """(height, width) of the pixels behind the input bits: given, or (guess) a square number of features."""
     features = net.encoder.shape[0] if net.encoder is not None else net.num_inputs
     if given:
         h, w = given
@@ -78,7 +78,7 @@ def image_shape_of(net: Netlist, given=None):
             raise HwgenError(f"--image {h}x{w} does not match the {features} input features")
         return h, w
     side = math.isqrt(features)
-    return (side, side) if side * side == features and side > 2 else None
+    return (side, side) if guess and side * side == features and side > 2 else None
 
 
 def pixel_names(net: Netlist, image_shape) -> list:
@@ -260,11 +260,12 @@ def to_digitaljs(net: Netlist, input_names, output_names) -> dict:
 
 
 def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_names=None, output_names=None,
-            class_names=None, log=print) -> dict:
-    """Summary always; readable forms for a small circuit or the chosen outputs' cone. Writes into out_dir."""
+            class_names=None, guess_image: bool = True, log=print) -> dict:
+    """Summary always; readable forms for a small circuit or the chosen outputs' cone. Writes into out_dir.
+    Without image_shape, a square number of input features is taken for an image when guess_image."""
     info = {"summary": summary(net)}
     out = ensure_dir(out_dir) if out_dir else None
-    shape = image_shape_of(net, image_shape)
+    shape = image_shape_of(net, image_shape, guess_image)
     if input_names is None:
         input_names = pixel_names(net, shape) if shape else [f"x{i}" for i in range(net.num_inputs)]
     if shape and out:

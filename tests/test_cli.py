@@ -124,3 +124,15 @@ def test_build_smoke_end_to_end(tmp_path):
     estimate = json.loads((out / "rtl" / f"synth-{syn['target']}.json").read_text())
     assert not estimate["routed"] and estimate["luts"] == syn["luts"]
     assert abs(estimate["fmax_mhz"] - syn["fmax_mhz"]) <= 0.25 * syn["fmax_mhz"]
+
+
+@pytest.mark.slow
+def test_build_monk1(tmp_path):
+    """A tabular data set end to end (MONK-1 from the pinned orange3 wheel): no heat map for its inputs."""
+    out = ROOT / "build" / "test-monk1"
+    result = hwgen("build", ROOT / "configs" / "monk1.yaml", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["accuracy"]["hardened"] >= 0.95 and report["accuracy"]["rtl"] == report["accuracy"]["hardened"]
+    assert report["sim"]["mismatches"] == 0 and report["synth"]["routed"]
+    assert not (out / "explain" / "heatmap.png").exists() and (out / "report.html").exists()

@@ -80,7 +80,7 @@ def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
     names = neighbour_names(ca["state_bits"])
     outputs = ["next"] if ca["state_bits"] == 1 else [f"next.{s}" for s in range(ca["state_bits"])]
-    info = explain(rule, out / "explain", input_names=names, output_names=outputs, log=log)
+    info = explain(rule, out / "explain", input_names=names, output_names=outputs, image_shape=(3, 3), log=log)
     for line in info.get("expressions", []):
         log(f"  {line}")
 

