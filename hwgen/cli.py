@@ -9,7 +9,7 @@ import sys
 
 from .errors import HwgenError
 
-DATASETS = ["mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer"]  # hwgen.data.NAMES, not imported here
+DATASETS = ["mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult"]  # hwgen.data.NAMES, not imported here
 
 
 def cmd_train(args):

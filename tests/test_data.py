@@ -8,7 +8,8 @@ from hwgen.errors import HwgenError
 
 
 @pytest.mark.parametrize("name, train, test", [("monk1", 124, 432), ("monk2", 169, 432), ("monk3", 122, 432),
-                                               ("breast-cancer", 200, 86), ("digits", 1437, 360)])
+                                               ("breast-cancer", 200, 86), ("digits", 1437, 360),
+                                               ("adult", 32561, 16281)])
 def test_sizes(name, train, test):
     d = load(name)
     assert d.train_x.shape[0] == len(d.train_y) == train and d.test_x.shape[0] == len(d.test_y) == test
@@ -32,3 +33,10 @@ def test_a_changed_file_is_refused(monkeypatch):
     monkeypatch.setitem(orange.FILES, "monks-1_learn.tab", "0" * 64)
     with pytest.raises(HwgenError, match="wrong sha256"):
         load("monk1")
+
+
+def test_adult_codes_and_labels():
+    d = load("adult")
+    assert d.max_value == 15 and d.train_x.shape[1] == 14
+    assert abs(d.train_y.mean() - 0.2408) < 1e-3 and abs(d.test_y.mean() - 0.2362) < 1e-3  # share of >50K
+    assert len(np.unique(d.train_x[:, 0])) == 16  # age cut at 15 quantiles

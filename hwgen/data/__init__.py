@@ -29,11 +29,14 @@ def load(name: str) -> Dataset:
     if name in ("monk1", "monk2", "monk3"):
         from .orange import load_monk
         return load_monk(int(name[-1]))
+    if name == "adult":
+        from .adult import load_adult
+        return load_adult()
     if name == "breast-cancer":
         from .orange import load_breast_cancer
         return load_breast_cancer()
     raise HwgenError(f"unknown data set \"{name}\" (known: {', '.join(NAMES)})")
 
 
-NAMES = ("mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer")
-NUM_CLASSES = {"mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2}
+NAMES = ("mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")
+NUM_CLASSES = {"mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2, "adult": 2}
