@@ -125,22 +125,17 @@ def cmd_export(args):
 def cmd_import(args):
     from pathlib import Path
 
-    from .files import read_bytes
+    from .files import read_bytes, read_text
 
     fmt = args.format or {".blif": "blif", ".aig": "aiger", ".aag": "aiger"}.get(Path(args.file).suffix)
     if fmt is None:
         raise HwgenError(f"{args.file}: cannot tell the format from the name; give --format blif|aiger")
-    data = read_bytes(args.file, fmt.upper())
     if fmt == "blif":
         from .blif import read_blif
-        try:
-            text = data.decode()
-        except UnicodeDecodeError:
-            raise HwgenError(f"{args.file}: not a text file, so not BLIF") from None
-        net = read_blif(text, args.classes, args.file)
+        net = read_blif(read_text(args.file, "BLIF"), args.classes, args.file)
     else:
         from .aiger import read_aiger
-        net = read_aiger(data, args.classes, args.file)
+        net = read_aiger(read_bytes(args.file, "AIGER"), args.classes, args.file)
     net.save(args.out)
     print(f"{args.out}: {net.num_gates} gates, {net.num_inputs} inputs, {len(net.outputs)} outputs "
           f"in {net.num_classes} classes")

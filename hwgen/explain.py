@@ -20,7 +20,7 @@ from . import evaluate, ops, rewrite
 from .errors import HwgenError
 from .files import atomic_path, ensure_dir, write_json, write_text
 from .netlist import Netlist
-from .rewrite.dce import dce
+from .rewrite.dce import dce, reached_nodes
 
 MAX_GATES = 64
 MAX_TRUTH_TABLE_INPUTS = 6
@@ -45,14 +45,8 @@ def _support(net: Netlist) -> list:
 
 
 def _cone_gates(net: Netlist, outputs) -> np.ndarray:
-    """Bool mask over gates: those the given output positions reach."""
-    live = np.zeros(net.num_nodes, dtype=bool)
-    live[net.outputs[list(outputs)]] = True
-    n = net.num_inputs
-    for g in range(net.num_gates - 1, -1, -1):
-        if live[n + g]:
-            live[net.a[g]] = live[net.b[g]] = True
-    return live
+    """Bool mask over nodes: those the given output positions reach."""
+    return reached_nodes(net, net.outputs[list(outputs)])
 
 
 def summary(net: Netlist) -> dict:

@@ -40,25 +40,22 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
-def read_text(path, kind: str) -> str:
-    """A user's input file as text, or a one-line error naming it ("no such netlist file", ...)."""
-    path = Path(path)
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        raise HwgenError(f"{path}: no such {kind} file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise HwgenError(f"{path}: cannot read {kind} ({e})") from None
-
-
 def read_bytes(path, kind: str) -> bytes:
+    """A user's input file, or a one-line error naming it ("no such netlist file", ...)."""
     path = Path(path)
     try:
         return path.read_bytes()
     except FileNotFoundError:
         raise HwgenError(f"{path}: no such {kind} file") from None
     except OSError as e:
-        raise HwgenError(f"{path}: cannot read {kind} ({e.strerror})") from None
+        raise HwgenError(f"{path}: cannot read {kind} ({e})") from None
+
+
+def read_text(path, kind: str) -> str:
+    try:
+        return read_bytes(path, kind).decode()
+    except UnicodeDecodeError as e:
+        raise HwgenError(f"{Path(path)}: cannot read {kind} ({e})") from None
 
 
 def write_text(path, text: str):

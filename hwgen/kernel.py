@@ -68,7 +68,6 @@ class Kernel:
             cls._loaded = cls(lib) if lib else False
         return cls._loaded or None
 
-
     def scores(self, net: Netlist, bits: np.ndarray) -> np.ndarray:
         from .evaluate import pack
 

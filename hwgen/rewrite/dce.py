@@ -5,16 +5,20 @@ import numpy as np
 from ..netlist import Netlist
 
 
-def dce(net: Netlist) -> Netlist:
+def reached_nodes(net: Netlist, roots) -> np.ndarray:
+    """Bool mask over nodes: the roots and every node they read, directly or not."""
     n = net.num_inputs
-    live = np.zeros(net.num_nodes, dtype=bool)
-    live[net.outputs] = True
-    live_list = live.tolist()
+    live_list = np.isin(np.arange(net.num_nodes), roots).tolist()
     a, b = net.a.tolist(), net.b.tolist()
     for g in range(net.num_gates - 1, -1, -1):
         if live_list[n + g]:
             live_list[a[g]] = live_list[b[g]] = True
-    live = np.array(live_list, dtype=bool)
+    return np.array(live_list, dtype=bool)
+
+
+def dce(net: Netlist) -> Netlist:
+    n = net.num_inputs
+    live = reached_nodes(net, net.outputs)
     live[:n] = True  # inputs keep their ids: the port stays the same
     new_id = np.cumsum(live) - 1
     keep = live[n:]
