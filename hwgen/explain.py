@@ -104,11 +104,9 @@ def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
 
 
 def heatmap_png(maps: np.ndarray, path, class_names=None):
-    import matplotlib
+    from .report_html import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     cols = min(5, len(maps))
     rows = -(-len(maps) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows), squeeze=False)

@@ -29,7 +29,8 @@ def _figure_png(fig) -> str:
     return '<img alt="figure" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode() + '">'
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display here)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,7 +54,7 @@ def table(header, rows) -> str:
 def training_curves(history: list) -> str:
     if not history:
         return "<p>no training history recorded</p>"
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     steps = [h["step"] for h in history]
     for key, label in (("test_float", "test, relaxed"), ("test_hardened", "test, hardened"),
@@ -70,7 +71,7 @@ def training_curves(history: list) -> str:
 
 def levels_chart(levels: dict) -> str:
     """levels: stage name -> gates per logic level."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     depth = max(len(v) for v in levels.values())
     width = 0.8 / len(levels)
@@ -85,7 +86,7 @@ def levels_chart(levels: dict) -> str:
 
 def grid_pictures(states: dict) -> str:
     """states: caption -> 2-D bool array (cell bit 0)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(states), figsize=(3 * len(states), 3.2), squeeze=False)
     for ax, (caption, state) in zip(axes[0], states.items()):
         ax.imshow(state, cmap="gray_r", interpolation="nearest")
