@@ -24,7 +24,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .emit.verilog import emit
     from .explain import explain
     from .harden import harden_checkpoint
-    from .sim import random_bits, simulate
+    from .sim import random_inputs, simulate
     from .synth import synthesize
     from .train import load_checkpoint, train
     from .verify import find_abc, prove_equivalent
@@ -70,12 +70,13 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
     name = cfg["emit"]["name"]
     with timed(seconds, "emit"):
-        info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"])
+        info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"], cfg["emit"]["pipeline"])
 
     scfg = cfg["sim"]
     n_test = scfg["test_vectors"] or len(data.test_y)
-    vectors = np.concatenate([test_bits[:n_test],
-                              random_bits(simplified.num_inputs, scfg["random_vectors"], cfg["seed"])])
+    test_inputs = test_bits if simplified.encoder is None else data.test_x  # what the RTL's port takes
+    vectors = np.concatenate([test_inputs[:n_test],
+                              random_inputs(simplified, scfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
     with timed(seconds, "sim"):
         sim = simulate(out / "rtl", simplified, vectors, scfg["simulator"], seed=cfg["seed"])
     acc_rtl = float(np.mean(np.array(sim["classes"][:n_test]) == data.test_y[:n_test]))
@@ -152,14 +153,17 @@ def summary(report: dict) -> str:
 
 
 def load_inputs_for(net_path, dataset: str | None, count: int, seed: int):
-    """Input bits for `hwgen sim`: the data set's test vectors (through the netlist's encoder), then random."""
+    """Inputs for `hwgen sim`: the data set's test vectors, then random ones; raw features when the netlist
+    has an encoder (the RTL encodes them), else input bits."""
     from .data import load as load_dataset
-    from .sim import random_bits
+    from .sim import random_inputs
 
     net = load_netlist(net_path)
     if dataset is None:
-        return net, random_bits(net.num_inputs, count, seed), None
+        return net, random_inputs(net, count, seed), None
     data = load_dataset(dataset)
-    bits = evaluate.encode_features(net, data.test_x)[:count]
-    rest = random_bits(net.num_inputs, count - len(bits), seed)
-    return net, np.concatenate([bits, rest]), data.test_y[:len(bits)]
+    if net.encoder is None:
+        raise HwgenError(f"{net_path} has no encoder, so it cannot read {dataset}'s raw features")
+    test = data.test_x[:count]
+    rest = random_inputs(net, count - len(test), seed).astype(test.dtype)
+    return net, np.concatenate([test, rest]), data.test_y[:len(test)]

@@ -7,6 +7,7 @@ Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs 
 import argparse
 import sys
 
+from .emit import DEFAULT_PIPELINE
 from .errors import HwgenError
 
 DATASETS = ["mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult"]  # hwgen.data.NAMES, not imported here
@@ -97,9 +98,10 @@ def cmd_emit(args):
         print(f"{args.out}/{args.name}.v: {args.name}_rule ({rule.num_gates} gates) and {args.name}, a "
               f"{args.ca_grid}x{args.ca_grid} torus (parameters H, W), one step per clock")
         return
-    info = emit(load(args.netlist), args.out, args.name, args.backend)
-    print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} core), "
-          f"latency {info['latency_cycles']} cycles")
+    info = emit(load(args.netlist), args.out, args.name, args.backend, args.pipeline)
+    print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
+          f"{info['gate_stages']} gate stages of {args.pipeline} levels, latency {info['latency_cycles']} cycles, "
+          f"{info['registers']} registers ({info['skip_registers']} on long edges)")
 
 
 def cmd_export(args):
@@ -237,12 +239,14 @@ def parser() -> argparse.ArgumentParser:
                    help="data-aware: refuse a result losing more test accuracy than this (points)")
     s.set_defaults(func=cmd_simplify)
 
-    s = sub.add_parser("emit", help="netlist -> Verilog (through Amaranth)")
+    s = sub.add_parser("emit", help="netlist -> pipelined, streaming Verilog (Amaranth or the direct writer)")
     s.add_argument("netlist")
     s.add_argument("--out", required=True, help="RTL folder")
     s.add_argument("--name", default="dlgn", help="top module name (default dlgn)")
     s.add_argument("--backend", default="auto", choices=["auto", "amaranth", "direct"],
-                   help="how the core is written: Amaranth, or the direct writer (auto: by size)")
+                   help="Amaranth components, or the direct writer (auto: by size)")
+    s.add_argument("--pipeline", type=int, default=DEFAULT_PIPELINE, metavar="K",
+                   help=f"registers every K logic levels of gates; 0: none (default {DEFAULT_PIPELINE})")
     s.add_argument("--ca-grid", type=int, metavar="N",
                    help="the netlist is a cellular automaton's rule: emit an N x N grid of cells sharing it")
     s.set_defaults(func=cmd_emit)

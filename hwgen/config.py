@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from .emit import DEFAULT_PIPELINE
 from .errors import HwgenError
 from .files import read_text
 
@@ -40,7 +41,7 @@ DEFAULTS = {
         "rare_fraction": 0.01,      # a gate whose rarer value is this rare on the training set is constant
         "max_accuracy_drop": 0.2,   # points of test accuracy the data-aware result may lose, else an error
     },
-    "emit": {"name": "dlgn", "backend": "auto"},  # core backend: auto (by size), amaranth, direct
+    "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},  # backend: auto (by size), amaranth, direct
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True},  # route false: place only
     "ca": {                          # task: ca
@@ -119,6 +120,8 @@ def _check_ca(cfg, source):
 def _check(cfg, source):
     if not cfg["emit"]["name"].isidentifier():
         raise HwgenError(f"{source}: \"emit.name\" must be a Verilog identifier, got {cfg['emit']['name']!r}")
+    if cfg["emit"]["pipeline"] < 0:
+        raise HwgenError(f"{source}: \"emit.pipeline\" must be 0 (no registers between gates) or more levels")
     for key in ("steps", "batch_size", "eval_every", "checkpoint_every"):
         if cfg["train"][key] < 1:
             raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import evaluate
 from .emit import find_rtl
+from .emit.pipeline import feature_bits
 from .errors import HwgenError
 from .files import ensure_dir
 from .netlist import Netlist
@@ -51,6 +52,29 @@ def random_bits(num_inputs: int, count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 2, size=(count, num_inputs), dtype=np.uint8).astype(bool)
 
 
+def random_inputs(net: Netlist, count: int, seed: int) -> np.ndarray:
+    """What the RTL's input port takes: raw features (all B-bit values) with an encoder, else input bits."""
+    if net.encoder is None:
+        return random_bits(net.num_inputs, count, seed)
+    limit = 1 << feature_bits(net.encoder)
+    return np.random.default_rng(seed).integers(0, limit, size=(count, net.encoder.shape[0]), dtype=np.int64)
+
+
+def port_and_input_bits(net: Netlist, inputs) -> tuple[np.ndarray, np.ndarray]:
+    """(bits on the RTL's input port, the netlist's input bits) for raw features (with an encoder: the
+    port carries each feature as B unsigned bits, saturated) or for input bits (without one)."""
+    inputs = np.asarray(inputs)
+    if net.encoder is None:
+        if inputs.ndim != 2 or inputs.shape[1] != net.num_inputs:
+            raise HwgenError(f"expected input bits of shape (N, {net.num_inputs}), got {tuple(inputs.shape)}")
+        return inputs.astype(bool), inputs.astype(bool)
+    bits = evaluate.encode_features(net, inputs)
+    width = feature_bits(net.encoder)
+    saturated = np.clip(inputs.astype(np.int64), 0, (1 << width) - 1)
+    port = ((saturated[:, :, None] >> np.arange(width)) & 1).astype(bool).reshape(len(inputs), -1)
+    return port, bits
+
+
 def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: str, env: dict,
                results_file: Path, quiet: bool = True, parameters: dict | None = None) -> dict:
     """Build `sources` and run the cocotb `test_module` (from sim/) on them; return the JSON the bench wrote."""
@@ -86,20 +110,21 @@ def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: 
     return results
 
 
-def simulate(rtl_dir, net: Netlist, input_bits: np.ndarray, simulator: str = "verilator", gap: float = 0.1,
+def simulate(rtl_dir, net: Netlist, inputs: np.ndarray, simulator: str = "verilator", gap: float = 0.1,
              stall: float = 0.1, seed: int = 1, quiet: bool = True) -> dict:
-    """Stream `input_bits` through the emitted classifier; return vectors, mismatches, cycles, vectors/s and
-    the RTL's classes."""
+    """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
+    classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes."""
     rtl_dir = Path(rtl_dir).resolve()
     info = find_rtl(rtl_dir)
     name = info["name"]
-    if (info["num_inputs"], info["num_classes"], info["score_width"]) != \
-            (net.num_inputs, net.num_classes, net.score_width):
+    if (info["num_inputs"], info["num_classes"], info["score_width"], info["input_port"]) != \
+            (net.num_inputs, net.num_classes, net.score_width, "in_bits" if net.encoder is None else "in_data"):
         raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
+    port_bits, input_bits = port_and_input_bits(net, inputs)
     scores = evaluate.scores(net, input_bits)
     work = ensure_dir(rtl_dir / f"sim_{simulator}")
     vectors_file, results_file = work / "vectors.npz", work / "results.json"
-    np.savez(vectors_file, packed_inputs=np.packbits(input_bits, axis=1, bitorder="little"),
+    np.savez(vectors_file, port=info["input_port"], packed_inputs=np.packbits(port_bits, axis=1, bitorder="little"),
              classes=evaluate.predict_from_scores(scores), scores=scores, score_width=net.score_width)
     env = {"HWGEN_SIM_VECTORS": vectors_file, "HWGEN_SIM_RESULTS": results_file, "HWGEN_SIM_GAP": gap,
            "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}

@@ -82,8 +82,12 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     # YoWASP tools cannot see /tmp: work in a folder under the RTL dir, with relative paths only.
     work = ensure_dir(rtl_dir / f"synth_{target}")
     shutil.copyfile(rtl_dir / f"{name}.v", work / f"{name}.v")
-    harness = TEMPLATE.read_text().replace("{{NAME}}", name).replace("{{N}}", str(info["num_inputs"])) \
-        .replace("{{CW}}", str(info["class_width"]))
+    width, lanes = info["input_width"], max(1, info["feature_bits"])
+    shift = "sin" if width == lanes else f"{{shift[{width - lanes - 1}:0], sin}}"
+    harness = TEMPLATE.read_text()
+    for key, value in {"NAME": name, "N": width, "LANES": lanes, "SHIFT": shift, "IN_PORT": info["input_port"],
+                       "CW": info["class_width"]}.items():
+        harness = harness.replace("{{" + key + "}}", str(value))
     (work / "synth_top.v").write_text(harness)
     for stale in ("synth.json", "report.json"):  # a failed run must not find the last run's results
         (work / stale).unlink(missing_ok=True)
@@ -96,9 +100,12 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         raise HwgenError(f"yosys failed on {name}.v; see {work / 'yosys.log'}")
     synth_seconds = time.perf_counter() - start
 
-    cells = Counter(cell["type"] for cell in json.loads((work / "synth.json").read_text())["modules"][TOP]["cells"]
-                    .values())
+    top = json.loads((work / "synth.json").read_text())["modules"][TOP]
+    cells = Counter(cell["type"] for cell in top["cells"].values())
     counts = {key: sum(cells[t] for t in types) for key, types in CELLS[family].items()}
+    shift_bits = set(top["netnames"].get("shift", {}).get("bits", []))
+    harness_ffs = sum(1 for cell in top["cells"].values()
+                      if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in shift_bits)
 
     start = time.perf_counter()
     unconstrained = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
@@ -118,7 +125,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         fmax = _placed_fmax(work / "nextpnr.log")
     summary = {
         "target": target, "device": spec["device"], **counts,
-        "harness_ffs": info["num_inputs"],  # the input shift register, not part of the design
+        "harness_ffs": harness_ffs,  # the input shift register's flip-flops, counted in ffs, not part of the design
         "fmax_mhz": round(fmax, 2) if fmax else None,
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
         "utilization": {k: v for k, v in report.get("utilization", {}).items() if v.get("used")},

@@ -1,10 +1,11 @@
-// Synthesis harness for {{NAME}}: a shift register feeds its {{N}}-bit input port from one pin, so the
-// design fits a package's I/O count. Only the class leaves the chip; the scores are used by the argmax,
-// so all of their logic stays. The harness costs {{N}} flip-flops and no LUTs.
+// Synthesis harness for {{NAME}}: a shift register feeds its {{N}}-bit input port {{LANES}} bits per clock
+// from {{LANES}} pins, so the design fits a package's I/O count. Each pin drives its own chain (one bit of
+// every feature), so a bit the design never reads leaves a chain that synthesis removes. Only the class
+// leaves the chip; the scores are used by the argmax, so all of their logic stays.
 module hwgen_synth_top (
   input clk,
   input rst,
-  input sin,
+  input [{{LANES}}-1:0] sin,
   input in_valid,
   output in_ready,
   output out_valid,
@@ -12,11 +13,11 @@ module hwgen_synth_top (
   output [{{CW}}-1:0] out_class
 );
   reg [{{N}}-1:0] shift;
-  always @(posedge clk) shift <= {shift, sin};
+  always @(posedge clk) shift <= {{SHIFT}};
 
   {{NAME}} dut (
     .clk(clk), .rst(rst),
-    .in_valid(in_valid), .in_ready(in_ready), .in_bits(shift),
+    .in_valid(in_valid), .in_ready(in_ready), .{{IN_PORT}}(shift),
     .out_valid(out_valid), .out_ready(out_ready), .out_class(out_class), .out_scores()
   );
 endmodule

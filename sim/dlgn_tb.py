@@ -1,7 +1,7 @@
 """cocotb test bench: stream vectors through the classifier and compare every output with the golden model.
 
-Inputs come from the npz file named by HWGEN_SIM_VECTORS (packed input bits, expected classes and
-scores, from the evaluator). Inputs arrive with random gaps and the output sees random backpressure
+Inputs come from the npz file named by HWGEN_SIM_VECTORS (the input port's name and its packed bits,
+expected classes and scores, from the evaluator). Inputs arrive with random gaps and the output sees random backpressure
 (HWGEN_SIM_GAP, HWGEN_SIM_STALL: probabilities per cycle). Results go to HWGEN_SIM_RESULTS as JSON.
 """
 
@@ -28,7 +28,8 @@ async def stream_matches_golden_model(dut):
     mask = (1 << width) - 1
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value, dut.in_valid.value, dut.out_ready.value, dut.in_bits.value = 1, 0, 0, 0
+    port = getattr(dut, str(data["port"]))  # in_data (raw features) or in_bits
+    dut.rst.value, dut.in_valid.value, dut.out_ready.value, port.value = 1, 0, 0, 0
     for _ in range(3):
         await RisingEdge(dut.clk)
     dut.rst.value = 0
@@ -42,7 +43,7 @@ async def stream_matches_golden_model(dut):
         offer = sent < n and rng.random() >= gap
         dut.in_valid.value = int(offer)
         if offer:
-            dut.in_bits.value = vectors[sent]
+            port.value = vectors[sent]
         ready = rng.random() >= stall
         dut.out_ready.value = int(ready)
         await ReadOnly()  # everything combinational has settled: these transfers happen at the next edge

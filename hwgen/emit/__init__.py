@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import HwgenError
 
 RTL_FORMAT = "hwgen-rtl"  # marks NAME.json, the description of emitted RTL
+DEFAULT_PIPELINE = 2  # logic levels of gates between pipeline registers
 
 
 def find_rtl(rtl_dir) -> dict:

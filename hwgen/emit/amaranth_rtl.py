@@ -1,18 +1,28 @@
-"""Amaranth components for a netlist: the combinational core, the class popcounts and argmax, and the
-valid/ready top level.
+"""Amaranth components for a netlist, for use inside your own Amaranth designs (see examples/).
 
-`Core` is the gates alone; `Classifier` registers the input bits, evaluates core + popcount + argmax, and
-registers the result (latency 2). The pipeline stalls as a whole: every register advances when the output
-register is empty or being read, so one sample per clock flows when out_ready stays high.
+`Classifier(net, pipeline=2)` is the whole stream: a `wiring.Component` with the signature
+
+    in_valid   In(1)       a sample is offered
+    in_ready   Out(1)      it is taken at this clock edge (a register bit: no path from out_ready)
+    in_data    In(F * B)   raw features, B bits each (when the netlist has an encoder), or
+    in_bits    In(N)       the network's input bits (when it has none)
+    out_valid  Out(1)      a result is offered
+    out_ready  In(1)       it is taken at this clock edge
+    out_class  Out(ceil(log2 C))  the predicted class (ties to the lowest)
+    out_scores Out(C * W)  class c's score (its count of ones) in bits c*W .. c*W+W-1
+
+in the `sync` domain, with `latency` clocks from taking a sample to offering its result and one sample
+per clock sustained while out_ready stays high. `PipelinedCore` is the stall-free pipeline inside it.
+Both are built from `pipeline.plan_core`, the same plan the direct Verilog writer prints.
 """
 
-from amaranth.hdl import Cat, Const, Instance, Module, Mux, Signal
+from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal, Signal
 from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..netlist import Netlist
-
-LATENCY = 2
+from .pipeline import CorePlan, fifo_depth_bits, plan_core
 
 _GATE = [
     lambda a, b: Const(0, 1), lambda a, b: a & b, lambda a, b: a & ~b, lambda a, b: a,
@@ -22,100 +32,106 @@ _GATE = [
 ]
 
 
-class Core(wiring.Component):
-    """Purely combinational: in_bits -> out_bits, out_bits[j] = node outputs[j]."""
+class PipelinedCore(wiring.Component):
+    """The stall-free pipeline: a sample in every clock (with in_valid), its result `plan.latency` clocks
+    later (with out_valid)."""
 
-    def __init__(self, net: Netlist):
-        self.net = net
-        super().__init__({"in_bits": In(net.num_inputs), "out_bits": Out(len(net.outputs))})
+    def __init__(self, net: Netlist, pipeline: int = 2, plan: CorePlan | None = None):
+        self.plan = plan or plan_core(net, pipeline)
+        p = self.plan
+        super().__init__({"in_valid": In(1), p.input_port: In(p.input_width), "out_valid": Out(1),
+                          "out_class": Out(p.class_width), "out_scores": Out(p.scores_width)})
 
     def elaborate(self, platform):
         m = Module()
-        net = self.net
-        nodes = [self.in_bits[i] for i in range(net.num_inputs)]
-        for g, (op, a, b) in enumerate(zip(net.ops.tolist(), net.a.tolist(), net.b.tolist())):
-            node = Signal(name=f"n{net.num_inputs + g}")
-            m.d.comb += node.eq(_GATE[op](nodes[a], nodes[b]))
-            nodes.append(node)
-        m.d.comb += self.out_bits.eq(Cat(*(nodes[o] for o in net.outputs.tolist())))
+        p = self.plan
+        signals = {p.input_port: getattr(self, p.input_port)}
+        registered = {target for target, _ in p.sync}
+        for target, width in p.widths.items():
+            # Data registers have no reset: only `valid` needs one, and a reset on thousands of
+            # flip-flops costs routing.
+            signals[target] = Signal(width, name=target, reset_less=target in registered)
+
+        def build(expr, width):
+            kind, args = expr[0], expr[1:]
+            if kind == "gate":
+                return _GATE[args[0]](signals[args[1]], signals[args[2]])
+            if kind == "const":
+                return Const(args[0], width)
+            if kind == "ge":
+                return signals[args[0]] >= args[1]
+            if kind == "add":
+                return signals[args[0]] + signals[args[1]]
+            if kind == "gt":
+                return signals[args[0]] > signals[args[1]]
+            if kind == "mux":
+                return Mux(signals[args[0]], signals[args[1]], signals[args[2]])
+            if kind == "slice":
+                return signals[args[0]][args[1]:args[1] + width]
+            if kind == "cat":
+                return Cat(*(signals[name] for name in args[0]))
+            raise ValueError(f"unknown expression {kind}")
+
+        for target, expr in p.comb:
+            m.d.comb += signals[target].eq(build(expr, p.widths[target]))
+        for target, source in p.sync:
+            m.d.sync += signals[target].eq(signals[source])
+        valid = Signal(p.latency, name="valid")  # valid[k]: the sample that entered k + 1 clocks ago is real
+        m.d.sync += valid.eq(Cat(self.in_valid, valid[:-1]) if p.latency > 1 else self.in_valid)
+        m.d.comb += [self.out_valid.eq(valid[-1]), self.out_class.eq(signals[p.out_class]),
+                     self.out_scores.eq(signals[p.out_scores])]
         return m
 
 
-def popcount(m: Module, bits: list, width: int, name: str):
-    """Carry-save (Wallace) tree of full adders, then one carry-chain adder for the last two rows.
-    A full adder removes one bit per step, where the first levels of a tree of pairwise additions only
-    widen numbers. After ABC's remapping the difference is small: 2,374 against 2,423 LUTs for the
-    smoke design on ice40-up5k."""
-    columns = [list(bits)]  # columns[k]: the bits of weight 2**k still to be added
-    count = 0
-    while any(len(column) > 2 for column in columns):
-        reduced = [[] for _ in range(len(columns) + 1)]
-        for k, column in enumerate(columns):
-            full = len(column) - len(column) % 3 if len(column) > 2 else 0
-            for i in range(0, full, 3):
-                a, b, c = column[i:i + 3]
-                total, carry = Signal(name=f"{name}_fa{count}_s"), Signal(name=f"{name}_fa{count}_c")
-                m.d.comb += [total.eq(a ^ b ^ c), carry.eq((a & b) | (c & (a ^ b)))]
-                reduced[k].append(total)
-                reduced[k + 1].append(carry)
-                count += 1
-            reduced[k].extend(column[full:])
-        columns = reduced if reduced[-1] else reduced[:-1]
-    rows = [Cat(*(column[r] if len(column) > r else Const(0, 1) for column in columns)) for r in (0, 1)]
-    result = Signal(width, name=name)
-    m.d.comb += result.eq(rows[0] + rows[1])
-    return result
-
-
-def argmax(m: Module, scores: list, class_width: int):
-    """Compare tree; the right side wins only when strictly greater, so ties go to the lowest class."""
-    level = [(s, Const(c, class_width)) for c, s in enumerate(scores)]
-    depth = 0
-    while len(level) > 1:
-        nxt = []
-        for i in range(0, len(level) - 1, 2):
-            (ls, lc), (rs, rc) = level[i], level[i + 1]
-            right = Signal(name=f"argmax_l{depth}_{i // 2}_right")
-            score = Signal(len(ls), name=f"argmax_l{depth}_{i // 2}_score")
-            cls = Signal(class_width, name=f"argmax_l{depth}_{i // 2}_class")
-            m.d.comb += [right.eq(rs > ls), score.eq(Mux(right, rs, ls)), cls.eq(Mux(right, rc, lc))]
-            nxt.append((score, cls))
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level, depth = nxt, depth + 1
-    return level[0][1]
-
-
 class Classifier(wiring.Component):
-    """The top level: valid/ready stream of input bits in, class and scores out."""
+    """The valid/ready stream around a PipelinedCore: a credit counter and an output FIFO. With
+    `core_module` set, the core is an instance of that Verilog module instead (how `hwgen emit` keeps
+    NAME_core a module of its own)."""
 
-    def __init__(self, net: Netlist, core_name: str):
-        self.net, self.core_name = net, core_name
-        c, w = net.num_classes, net.score_width
+    def __init__(self, net: Netlist, pipeline: int = 2, core_module: str | None = None,
+                 plan: CorePlan | None = None):
+        self.plan = plan or plan_core(net, pipeline)
+        self.net, self.core_module = net, core_module
+        p = self.plan
+        self.latency = p.latency + 1
         super().__init__({
-            "in_valid": In(1), "in_ready": Out(1), "in_bits": In(net.num_inputs),
-            "out_valid": Out(1), "out_ready": In(1), "out_class": Out(net.class_width),
-            "out_scores": Out(c * w),
+            "in_valid": In(1), "in_ready": Out(1), p.input_port: In(p.input_width),
+            "out_valid": Out(1), "out_ready": In(1), "out_class": Out(p.class_width),
+            "out_scores": Out(p.scores_width),
         })
 
     def elaborate(self, platform):
         m = Module()
-        net = self.net
-        c, w, per_class = net.num_classes, net.score_width, net.outputs_per_class
-        advance = Signal()
-        m.d.comb += [advance.eq(~self.out_valid | self.out_ready), self.in_ready.eq(advance)]
+        p = self.plan
+        depth_bits = fifo_depth_bits(p.latency)
+        take, give = Signal(), Signal()
+        credits = Signal(depth_bits + 1)  # samples taken and not yet given, in the core or the FIFO
+        m.d.comb += [self.in_ready.eq(~credits[-1]), take.eq(self.in_valid & self.in_ready),
+                     give.eq(self.out_valid & self.out_ready)]
+        m.d.sync += credits.eq(credits + take - give)
 
-        stage_valid = Signal()
-        stage_bits = Signal(net.num_inputs)
-        with m.If(advance):
-            m.d.sync += [stage_valid.eq(self.in_valid), stage_bits.eq(self.in_bits)]
+        core_valid, core_class, core_scores = Signal(), Signal(p.class_width), Signal(p.scores_width)
+        data_in = getattr(self, p.input_port)
+        if self.core_module:
+            m.submodules.core = Instance(
+                self.core_module, i_clk=ClockSignal(), i_rst=ResetSignal(), i_in_valid=take,
+                **{f"i_{p.input_port}": data_in}, o_out_valid=core_valid, o_out_class=core_class,
+                o_out_scores=core_scores)
+        else:
+            m.submodules.core = core = PipelinedCore(self.net, plan=p)
+            m.d.comb += [core.in_valid.eq(take), getattr(core, p.input_port).eq(data_in),
+                         core_valid.eq(core.out_valid), core_class.eq(core.out_class),
+                         core_scores.eq(core.out_scores)]
 
-        out_bits = Signal(len(net.outputs))
-        m.submodules.core = Instance(self.core_name, i_in_bits=stage_bits, o_out_bits=out_bits)
-        scores = [popcount(m, [out_bits[k * per_class + j] for j in range(per_class)], w, f"score{k}")
-                  for k in range(c)]
-        best = argmax(m, scores, net.class_width)
-        with m.If(advance):
-            m.d.sync += [self.out_valid.eq(stage_valid), self.out_class.eq(best),
-                         self.out_scores.eq(Cat(*scores))]
+        m.submodules.fifo = fifo = Memory(shape=p.class_width + p.scores_width, depth=1 << depth_bits, init=[])
+        write, read = fifo.write_port(), fifo.read_port(domain="comb")
+        write_at, read_at = Signal(depth_bits + 1), Signal(depth_bits + 1)  # an extra bit tells full from empty
+        m.d.comb += [write.en.eq(core_valid), write.addr.eq(write_at[:depth_bits]),
+                     write.data.eq(Cat(core_class, core_scores)), read.addr.eq(read_at[:depth_bits]),
+                     self.out_valid.eq(write_at != read_at),
+                     Cat(self.out_class, self.out_scores).eq(read.data)]
+        with m.If(core_valid):
+            m.d.sync += write_at.eq(write_at + 1)
+        with m.If(give):
+            m.d.sync += read_at.eq(read_at + 1)
         return m

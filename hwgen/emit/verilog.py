@@ -1,31 +1,38 @@
-"""Netlist -> RTLDIR/NAME.v (modules NAME and NAME_core, through amaranth.back.verilog) and NAME.json."""
+"""Netlist -> RTLDIR/NAME.v (modules NAME and NAME_core) and RTLDIR/NAME.json, through either backend.
+
+Both backends print the same plan (`pipeline.plan_core`): `amaranth` elaborates the Amaranth components
+and converts them; `direct` writes the core's Verilog in one pass and fills `rtl_templates/stream_top.v`
+for the top level, which scales to millions of gates.
+"""
 
 from pathlib import Path
-
-from amaranth.back import verilog
 
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json, write_text
 from ..netlist import Netlist
-from .amaranth_rtl import LATENCY, Classifier, Core
-from . import RTL_FORMAT
-from .direct import core_verilog
+from . import DEFAULT_PIPELINE, RTL_FORMAT
+from .direct import pipelined_core_verilog
+from .pipeline import CorePlan, fifo_depth_bits, plan_core
 
 BACKENDS = ("auto", "amaranth", "direct")
 AMARANTH_MAX_WIDTH = 65_535  # bits in one Amaranth signal
-AUTO_DIRECT_ABOVE = 20_000  # gates; Amaranth elaboration of the core grows to minutes and GBs past this
+AUTO_DIRECT_ABOVE = 20_000  # gates; Amaranth elaboration grows to minutes and GBs past this (benchmarks/emit_speed.py)
+TOP_TEMPLATE = Path(__file__).resolve().parents[2] / "rtl_templates" / "stream_top.v"
 
 
-def describe(net: Netlist, name: str) -> dict:
-    """What a user of the RTL needs: ports, widths, latency."""
+def describe(net: Netlist, name: str, plan: CorePlan) -> dict:
+    """What a user of the RTL needs: ports, widths, latency, and what the pipeline cost."""
     c, w = net.num_classes, net.score_width
     return {
-        "format": RTL_FORMAT, "name": name, "core": f"{name}_core", "latency_cycles": LATENCY,
+        "format": RTL_FORMAT, "name": name, "core": f"{name}_core",
+        "latency_cycles": plan.latency + 1, "core_latency_cycles": plan.latency,
+        "fifo_depth": 1 << fifo_depth_bits(plan.latency),
+        "input_port": plan.input_port, "input_width": plan.input_width, "feature_bits": plan.feature_bits,
         "num_inputs": net.num_inputs, "num_outputs": len(net.outputs), "num_classes": c,
         "outputs_per_class": net.outputs_per_class, "score_width": w, "class_width": net.class_width,
-        "gates": net.num_gates, "depth": net.depth(),
-        "ports": {"clk": 1, "rst": 1, "in_valid": 1, "in_ready": 1, "in_bits": net.num_inputs, "out_valid": 1,
-                  "out_ready": 1, "out_class": net.class_width, "out_scores": c * w},
+        "gates": net.num_gates, "depth": net.depth(), **plan.stats,
+        "ports": {"clk": 1, "rst": 1, "in_valid": 1, "in_ready": 1, plan.input_port: plan.input_width,
+                  "out_valid": 1, "out_ready": 1, "out_class": net.class_width, "out_scores": c * w},
     }
 
 
@@ -37,20 +44,38 @@ def core_backend(net: Netlist, backend: str) -> str:
     return backend
 
 
-def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto") -> dict:
-    """Writes OUT/NAME.v (the top level through Amaranth, the core through `backend`) and OUT/NAME.json."""
+def top_verilog(plan: CorePlan, name: str) -> str:
+    values = {"NAME": name, "CORE_LATENCY": plan.latency, "IN_WIDTH": plan.input_width, "IN_PORT": plan.input_port,
+              "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width,
+              "DEPTH_BITS": fifo_depth_bits(plan.latency)}
+    text = TOP_TEMPLATE.read_text()
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    return text
+
+
+def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto",
+         pipeline: int = DEFAULT_PIPELINE) -> dict:
+    """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` logic levels between registers (0: none)."""
+    if pipeline < 0:
+        raise HwgenError(f"pipeline must be 0 (no registers between gates) or more levels, got {pipeline}")
     backend = core_backend(net, backend)
-    widest = max(net.num_inputs, len(net.outputs), net.num_classes * net.score_width)
-    if widest > AMARANTH_MAX_WIDTH:
-        raise HwgenError(f"a port of {widest:,} bits is wider than the top level's limit of "
-                         f"{AMARANTH_MAX_WIDTH:,} (an Amaranth signal width)")
-    out_dir = ensure_dir(out_dir)
+    plan = plan_core(net, pipeline)
     if backend == "amaranth":
-        core = verilog.convert(Core(net), name=f"{name}_core", emit_src=False)
+        from amaranth.back import verilog
+
+        from .amaranth_rtl import Classifier, PipelinedCore
+
+        widest = max(plan.input_width, plan.scores_width)
+        if widest > AMARANTH_MAX_WIDTH:
+            raise HwgenError(f"a port of {widest:,} bits is wider than Amaranth's limit of {AMARANTH_MAX_WIDTH:,} "
+                             "bits (use --backend direct)")
+        core = verilog.convert(PipelinedCore(net, plan=plan), name=f"{name}_core", emit_src=False)
+        top = verilog.convert(Classifier(net, plan=plan, core_module=f"{name}_core"), name=name, emit_src=False)
     else:
-        core = core_verilog(net, f"{name}_core")
-    top = verilog.convert(Classifier(net, f"{name}_core"), name=name, emit_src=False)
-    info = {**describe(net, name), "core_backend": backend}
+        core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name)
+    info = {**describe(net, name, plan), "core_backend": backend}
+    out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
     write_json(Path(out_dir) / f"{name}.json", info)
     return info

@@ -1,0 +1,215 @@
+"""The pipelined classifier core as a small register-transfer plan, shared by both backends.
+
+`plan_core(net, pipeline)` decides every register and every piece of logic once; `direct.py` prints the
+plan as Verilog and `amaranth_rtl.py` builds it as an Amaranth component, so the two backends cannot
+disagree on behaviour or latency. The core never stalls: a sample enters every clock and leaves
+`latency` clocks later; flow control lives in the top level (a credit counter and an output FIFO).
+
+Stages, each ending in a register:
+  [encoder: raw feature register] -> input bits (thermometer comparators, or in_bits) ->
+  gates, `pipeline` logic levels per stage -> popcount adder tree, one adder level per stage ->
+  argmax compare tree, one level per stage.
+A node read by a later stage than its own travels through a chain of delay registers (`n17_d1`,
+`n17_d2`, ...): skip connections and long edges cost `skip_registers` flip-flops, reported in NAME.json.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..netlist import Netlist
+
+# Expressions (tuples, first item the kind); operands are signal names.
+#   ("gate", op, a, b)     1-bit gate, op as in the netlist contract
+#   ("ge", src, t)         src >= t (unsigned constant)
+#   ("add", a, b)          zero-extended sum, truncated to the destination's width
+#   ("gt", a, b)           a > b
+#   ("mux", sel, a, b)     sel ? a : b
+#   ("slice", src, lo)     src[lo +: width of the destination]
+#   ("cat", [names])       concatenation, first name in the lowest bits
+#   ("const", value)
+
+
+@dataclass
+class CorePlan:
+    input_port: str                 # "in_data" (raw features through the encoder) or "in_bits"
+    input_width: int
+    feature_bits: int               # bits per raw feature on in_data (0 without an encoder)
+    class_width: int
+    scores_width: int
+    latency: int                    # clocks from in_valid to out_valid
+    widths: dict = field(default_factory=dict)      # every signal but the ports: name -> width
+    comb: list = field(default_factory=list)        # (name, expression), in dependency order
+    sync: list = field(default_factory=list)        # (name, source name): name <= source each clock
+    sections: list = field(default_factory=list)    # (index into comb, index into sync, comment)
+    out_class: str = ""             # the signals driving the output ports
+    out_scores: str = ""
+    unused_input_bits: int = 0
+    stats: dict = field(default_factory=dict)
+
+
+def feature_bits(thresholds: np.ndarray) -> int:
+    """Width of one raw feature on in_data: enough for the largest threshold. Features above 2**B - 1
+    give the same bits as 2**B - 1, so a wider value saturates at the port without changing a result."""
+    return max(1, int(max(int(thresholds.max(initial=1)), 1)).bit_length())
+
+
+def fifo_depth_bits(core_latency: int) -> int:
+    """The output FIFO holds 2**bits >= latency + 2 results: a sample holds its credit for latency + 1
+    clocks, so this many credits keep one sample per clock flowing."""
+    return max(1, (core_latency + 1).bit_length())
+
+
+class _Builder:
+    def __init__(self, plan: CorePlan):
+        self.plan = plan
+
+    def section(self, comment: str):
+        self.plan.sections.append((len(self.plan.comb), len(self.plan.sync), comment))
+
+    def wire(self, name: str, width: int, expr) -> str:
+        self.plan.widths[name] = width
+        self.plan.comb.append((name, expr))
+        return name
+
+    def reg(self, name: str, width: int, source: str) -> str:
+        self.plan.widths[name] = width
+        self.plan.sync.append((name, source))
+        return name
+
+
+def gate_stages(net: Netlist, pipeline: int) -> tuple[np.ndarray, int]:
+    """Stage of every node (inputs -1) and the number of gate stages; pipeline 0 puts all gates in one."""
+    levels = net.levels()
+    stage = np.full(net.num_nodes, -1, dtype=np.int64)
+    if net.num_gates:
+        gate_levels = levels[net.num_inputs:]
+        stage[net.num_inputs:] = 0 if pipeline == 0 else (gate_levels - 1) // pipeline
+        return stage, int(stage.max()) + 1
+    return stage, 0
+
+
+def plan_core(net: Netlist, pipeline: int) -> CorePlan:
+    n, c = net.num_inputs, net.num_classes
+    w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
+    stage, num_stages = gate_stages(net, pipeline)
+
+    # How many clocks each node must be held for its latest reader (an output is read at num_stages).
+    need = np.zeros(net.num_nodes, dtype=np.int64)
+    gate_stage = stage[n:]
+    np.maximum.at(need, net.a, gate_stage - stage[net.a])
+    np.maximum.at(need, net.b, gate_stage - stage[net.b])
+    np.maximum.at(need, net.outputs, num_stages - stage[net.outputs])
+    used_inputs = np.flatnonzero(need[:n] > 0).tolist()
+
+    if net.encoder is not None:
+        fb = feature_bits(net.encoder)
+        port, port_width = "in_data", net.encoder.shape[0] * fb
+    else:
+        fb, port, port_width = 0, "in_bits", n
+    plan = CorePlan(port, port_width, fb, cw, c * w, latency=0)
+    b = _Builder(plan)
+    clocks = 0
+
+    def node(u: int, delay: int) -> str:
+        if u < n:
+            return f"i{u}_d{delay}"
+        return f"n{u}" if delay == 0 else f"n{u}_d{delay}"
+
+    # Input bits, registered once: i<k>_d1.
+    if net.encoder is not None:
+        per_feature = net.encoder.shape[1]
+        features = sorted({i // per_feature for i in used_inputs})
+        b.section(f"raw features: {len(features)} of {net.encoder.shape[0]} are read, {fb} bits each")
+        for f in features:
+            b.wire(f"f{f}_in", fb, ("slice", port, f * fb))
+            b.reg(f"f{f}", fb, f"f{f}_in")
+        b.section("thermometer encoder: input bit f*T+k is feature f >= threshold[f][k]")
+        for i in used_inputs:
+            t = int(net.encoder[i // per_feature, i % per_feature])
+            expr = ("const", 1) if t <= 0 else ("ge", f"f{i // per_feature}", t) if t < 1 << fb else ("const", 0)
+            b.reg(node(i, 1), 1, b.wire(f"i{i}_bit", 1, expr))
+        clocks += 1
+        plan.unused_input_bits = port_width - len(features) * fb
+    else:
+        b.section(f"input bits: {len(used_inputs)} of {n} are read")
+        for i in used_inputs:
+            b.reg(node(i, 1), 1, b.wire(f"i{i}_bit", 1, ("slice", port, i)))
+        plan.unused_input_bits = n - len(used_inputs)
+    clocks += 1
+
+    # Gate stages. A node needed `need` clocks after its own stage gets delay registers d1..d<need>;
+    # register d<k> closes stage (own stage + k - 1). Inputs already have d1 (the input register).
+    ops, a_in, b_in = net.ops.tolist(), net.a.tolist(), net.b.tolist()
+    stage_list, need_list = stage.tolist(), need.tolist()
+    closing = [[] for _ in range(num_stages)]
+    for u in np.flatnonzero(need > 0).tolist():
+        for delay in range(2 if u < n else 1, need_list[u] + 1):
+            closing[stage_list[u] + delay - 1].append((u, delay))
+    gates_by_stage = [[] for _ in range(num_stages)]
+    for g, s in enumerate(stage_list[n:]):
+        gates_by_stage[s].append(g)
+    for s in range(num_stages):
+        b.section(f"gate stage {s}: {len(gates_by_stage[s])} gates")
+        for g in gates_by_stage[s]:
+            x, y = a_in[g], b_in[g]
+            b.wire(node(n + g, 0), 1, ("gate", ops[g], node(x, s - stage_list[x]), node(y, s - stage_list[y])))
+        for u, delay in sorted(closing[s]):
+            b.reg(node(u, delay), 1, node(u, delay - 1))
+        clocks += 1
+    skip_registers = sum(len(regs) for regs in closing) - sum(1 for u in range(n, net.num_nodes) if need_list[u])
+
+    # Popcount per class: a tree of adders, one level per stage; an odd leftover is registered alongside.
+    outputs = net.outputs.tolist()
+    rows = [[(node(u, num_stages - stage_list[u]), 1) for u in outputs[k * per_class:(k + 1) * per_class]]
+            for k in range(c)]
+    popcount_levels = 0
+    while len(rows[0]) > 1:
+        b.section(f"popcount level {popcount_levels}")
+        for k in range(c):
+            nxt = []
+            for j in range(0, len(rows[k]), 2):
+                name = f"score{k}_l{popcount_levels}_{j // 2}"
+                if j + 1 < len(rows[k]):
+                    (x, wx), (y, wy) = rows[k][j], rows[k][j + 1]
+                    width = min(max(wx, wy) + 1, w)  # a partial count never exceeds the class's m outputs
+                    nxt.append((b.reg(name, width, b.wire(name + "_sum", width, ("add", x, y))), width))
+                else:
+                    x, wx = rows[k][j]
+                    nxt.append((b.reg(name, wx, x), wx))
+            rows[k] = nxt
+        popcount_levels, clocks = popcount_levels + 1, clocks + 1
+    scores = [row[0][0] for row in rows]
+    assert all(row[0][1] == w for row in rows)  # the first item of a row gains a bit per level up to w
+
+    # Argmax: the right side wins only when strictly greater, so ties go to the lowest class.
+    b.section("argmax")
+    candidates = [(score, b.wire(f"class{k}", cw, ("const", k))) for k, score in enumerate(scores)]
+    all_scores = b.wire("scores_l0", c * w, ("cat", scores))
+    argmax_levels = 0
+    while len(candidates) > 1:
+        b.section(f"argmax level {argmax_levels}")
+        nxt = []
+        for j in range(0, len(candidates), 2):
+            name = f"best_l{argmax_levels}_{j // 2}"
+            if j + 1 < len(candidates):
+                (ls, lc), (rs, rc) = candidates[j], candidates[j + 1]
+                right = b.wire(name + "_right", 1, ("gt", rs, ls))
+                cls = b.reg(name + "_class", cw, b.wire(name + "_class_next", cw, ("mux", right, rc, lc)))
+                score = ("mux", right, rs, ls)
+            else:
+                score, cls = candidates[j][0], b.reg(name + "_class", cw, candidates[j][1])
+            if len(candidates) > 2:  # the last level's winning score is not needed: out_scores has them all
+                if isinstance(score, tuple):
+                    score = b.wire(name + "_score_next", w, score)
+                score = b.reg(name + "_score", w, score)
+            nxt.append((score, cls))
+        all_scores = b.reg(f"scores_l{argmax_levels + 1}", c * w, all_scores)
+        candidates, argmax_levels, clocks = nxt, argmax_levels + 1, clocks + 1
+    plan.out_class, plan.out_scores = candidates[0][1], all_scores
+
+    plan.latency = clocks
+    plan.stats = {"pipeline_levels": pipeline, "gate_stages": num_stages, "popcount_stages": popcount_levels,
+                  "argmax_stages": argmax_levels, "skip_registers": skip_registers,
+                  "registers": sum(plan.widths[name] for name, _ in plan.sync) + clocks}
+    return plan

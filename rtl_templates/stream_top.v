@@ -1,0 +1,49 @@
+// {{NAME}}: valid/ready stream around the pipelined core {{NAME}}_core (latency {{CORE_LATENCY}} clocks).
+// The core never stalls. A credit counter admits a sample only while the output FIFO is sure to have room
+// for it, so backpressure on out_ready never has to reach into the pipeline, and in_ready is a register
+// bit (no combinational path from out_ready to in_ready). With out_ready high, one sample per clock flows.
+module {{NAME}} (
+  input  wire clk,
+  input  wire rst,
+  input  wire in_valid,
+  output wire in_ready,
+  input  wire [{{IN_WIDTH}}-1:0] {{IN_PORT}},
+  output wire out_valid,
+  input  wire out_ready,
+  output wire [{{CLASS_WIDTH}}-1:0] out_class,
+  output wire [{{SCORES_WIDTH}}-1:0] out_scores
+);
+  localparam DEPTH_BITS = {{DEPTH_BITS}};  // the FIFO holds 2**DEPTH_BITS >= latency + 2 results
+  localparam WIDTH = {{CLASS_WIDTH}} + {{SCORES_WIDTH}};
+
+  wire take = in_valid & in_ready;
+  wire give = out_valid & out_ready;
+  // Samples taken and not yet given: in the core or in the FIFO. The FIFO is full exactly at 2**DEPTH_BITS.
+  reg [DEPTH_BITS:0] credits;
+  assign in_ready = ~credits[DEPTH_BITS];
+
+  wire core_valid;
+  wire [{{CLASS_WIDTH}}-1:0] core_class;
+  wire [{{SCORES_WIDTH}}-1:0] core_scores;
+  {{NAME}}_core core (
+    .clk(clk), .rst(rst), .in_valid(take), .{{IN_PORT}}({{IN_PORT}}),
+    .out_valid(core_valid), .out_class(core_class), .out_scores(core_scores)
+  );
+
+  reg [WIDTH-1:0] fifo [0:(1 << DEPTH_BITS) - 1];
+  reg [DEPTH_BITS:0] write_at, read_at;  // one extra bit tells full from empty
+  always @(posedge clk) begin
+    if (core_valid) fifo[write_at[DEPTH_BITS-1:0]] <= {core_scores, core_class};
+    if (rst) begin
+      credits <= 0;
+      write_at <= 0;
+      read_at <= 0;
+    end else begin
+      credits <= credits + {{{DEPTH_BITS}}'d0, take} - {{{DEPTH_BITS}}'d0, give};
+      if (core_valid) write_at <= write_at + 1'b1;
+      if (give) read_at <= read_at + 1'b1;
+    end
+  end
+  assign out_valid = write_at != read_at;
+  assign {out_scores, out_class} = fifo[read_at[DEPTH_BITS-1:0]];
+endmodule
