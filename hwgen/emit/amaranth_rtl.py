@@ -55,13 +55,13 @@ class PipelinedCore(wiring.Component):
         def build(expr, width):
             kind, args = expr[0], expr[1:]
             if kind == "gate":
-                return _GATE[args[0]](signals[args[1]], signals[args[2]])
+                return _GATE[args[0]](signals.get(args[1]), signals.get(args[2]))
             if kind == "const":
                 return Const(args[0], width)
             if kind == "ge":
                 return signals[args[0]] >= args[1]
             if kind == "add":
-                return signals[args[0]] + signals[args[1]]
+                return sum((signals[name] for name in args[1:]), signals[args[0]])
             if kind == "gt":
                 return signals[args[0]] > signals[args[1]]
             if kind == "mux":

@@ -20,14 +20,19 @@ import numpy as np
 from ..netlist import Netlist
 
 # Expressions (tuples, first item the kind); operands are signal names.
-#   ("gate", op, a, b)     1-bit gate, op as in the netlist contract
+#   ("gate", op, a, b)     1-bit gate, op as in the netlist contract; None for an operand op ignores
 #   ("ge", src, t)         src >= t (unsigned constant)
-#   ("add", a, b)          zero-extended sum, truncated to the destination's width
+#   ("add", a, b, ...)     zero-extended sum, truncated to the destination's width
 #   ("gt", a, b)           a > b
 #   ("mux", sel, a, b)     sel ? a : b
 #   ("slice", src, lo)     src[lo +: width of the destination]
 #   ("cat", [names])       concatenation, first name in the lowest bits
 #   ("const", value)
+
+
+# Whether op (f(a, b) = op >> (3 - 2a - b) & 1) depends on a, and on b.
+READS_A = np.array([((op >> 2) & 3) != (op & 3) for op in range(16)])
+READS_B = np.array([((op >> 3) & 1, (op >> 1) & 1) != ((op >> 2) & 1, op & 1) for op in range(16)])
 
 
 @dataclass
@@ -95,10 +100,21 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
     stage, num_stages = gate_stages(net, pipeline)
 
     # How many clocks each node must be held for its latest reader (an output is read at num_stages).
+    # Only what an output depends on is built (the rewriting passes leave nothing else; an input netlist
+    # may), so the Verilog has no unused signal.
+    reads_a, reads_b = READS_A[net.ops], READS_B[net.ops]
+    live_list = np.isin(np.arange(net.num_nodes), net.outputs).tolist()
+    for g, x, y, ra, rb in zip(range(net.num_gates - 1, -1, -1), net.a[::-1].tolist(), net.b[::-1].tolist(),
+                               reads_a[::-1].tolist(), reads_b[::-1].tolist()):
+        if live_list[n + g]:
+            live_list[x] |= ra
+            live_list[y] |= rb
+    live = np.array(live_list[n:], dtype=bool)
     need = np.zeros(net.num_nodes, dtype=np.int64)
     gate_stage = stage[n:]
-    np.maximum.at(need, net.a, gate_stage - stage[net.a])
-    np.maximum.at(need, net.b, gate_stage - stage[net.b])
+    for operand, reads in ((net.a, reads_a), (net.b, reads_b)):
+        mask = live & reads
+        np.maximum.at(need, operand[mask], (gate_stage - stage[operand])[mask])
     np.maximum.at(need, net.outputs, num_stages - stage[net.outputs])
     used_inputs = np.flatnonzero(need[:n] > 0).tolist()
 
@@ -147,40 +163,47 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
         for delay in range(2 if u < n else 1, need_list[u] + 1):
             closing[stage_list[u] + delay - 1].append((u, delay))
     gates_by_stage = [[] for _ in range(num_stages)]
-    for g, s in enumerate(stage_list[n:]):
-        gates_by_stage[s].append(g)
+    for g in np.flatnonzero(live).tolist():
+        gates_by_stage[stage_list[n + g]].append(g)
     for s in range(num_stages):
         b.section(f"gate stage {s}: {len(gates_by_stage[s])} gates")
         for g in gates_by_stage[s]:
             x, y = a_in[g], b_in[g]
-            b.wire(node(n + g, 0), 1, ("gate", ops[g], node(x, s - stage_list[x]), node(y, s - stage_list[y])))
+            b.wire(node(n + g, 0), 1, ("gate", ops[g], node(x, s - stage_list[x]) if reads_a[g] else None,
+                                       node(y, s - stage_list[y]) if reads_b[g] else None))
         for u, delay in sorted(closing[s]):
             b.reg(node(u, delay), 1, node(u, delay - 1))
         clocks += 1
     skip_registers = sum(len(regs) for regs in closing) - sum(1 for u in range(n, net.num_nodes) if need_list[u])
 
-    # Popcount per class: a tree of adders, one level per stage; an odd leftover is registered alongside.
+    # Popcount per class. The first stage counts the ones in groups of three (each result bit is one
+    # LUT of three inputs); then pairs are added, two adder levels per stage (short carry chains).
     outputs = net.outputs.tolist()
     rows = [[(node(u, num_stages - stage_list[u]), 1) for u in outputs[k * per_class:(k + 1) * per_class]]
-            for k in range(c)]
-    popcount_levels = 0
+            for k in range(c)]  # (signal, how many outputs it counts)
+    popcount_levels = popcount_stages = 0
     while len(rows[0]) > 1:
-        b.section(f"popcount level {popcount_levels}")
+        group = 3 if popcount_levels == 0 else 2
+        closes = popcount_levels % 2 == 0 or len(rows[0]) <= group
+        if popcount_levels == 0 or popcount_levels % 2:
+            b.section(f"popcount stage {popcount_stages}")
         for k in range(c):
             nxt = []
-            for j in range(0, len(rows[k]), 2):
-                name = f"score{k}_l{popcount_levels}_{j // 2}"
-                if j + 1 < len(rows[k]):
-                    (x, wx), (y, wy) = rows[k][j], rows[k][j + 1]
-                    width = min(max(wx, wy) + 1, w)  # a partial count never exceeds the class's m outputs
-                    nxt.append((b.reg(name, width, b.wire(name + "_sum", width, ("add", x, y))), width))
+            for j in range(0, len(rows[k]), group):
+                name = f"score{k}_l{popcount_levels}_{j // group}"
+                items = rows[k][j:j + group]
+                count = sum(counted for _, counted in items)
+                if len(items) > 1:
+                    x = b.wire(name + "_sum" if closes else name, count.bit_length(),
+                               ("add", *(signal for signal, _ in items)))
                 else:
-                    x, wx = rows[k][j]
-                    nxt.append((b.reg(name, wx, x), wx))
+                    x = items[0][0]
+                nxt.append((b.reg(name, count.bit_length(), x) if closes else x, count))
             rows[k] = nxt
-        popcount_levels, clocks = popcount_levels + 1, clocks + 1
+        popcount_levels += 1
+        popcount_stages += closes
+        clocks += closes
     scores = [row[0][0] for row in rows]
-    assert all(row[0][1] == w for row in rows)  # the first item of a row gains a bit per level up to w
 
     # Argmax: the right side wins only when strictly greater, so ties go to the lowest class.
     b.section("argmax")
@@ -209,7 +232,7 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
     plan.out_class, plan.out_scores = candidates[0][1], all_scores
 
     plan.latency = clocks
-    plan.stats = {"pipeline_levels": pipeline, "gate_stages": num_stages, "popcount_stages": popcount_levels,
+    plan.stats = {"pipeline_levels": pipeline, "gate_stages": num_stages, "popcount_stages": popcount_stages,
                   "argmax_stages": argmax_levels, "skip_registers": skip_registers,
                   "registers": sum(plan.widths[name] for name, _ in plan.sync) + clocks}
     return plan
