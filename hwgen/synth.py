@@ -42,6 +42,12 @@ MAP_LUTS = {
 }
 
 
+# nextpnr's placed-and-routed configuration, the packer that turns it into a bitstream, the file suffix.
+BITSTREAM = {"ice40": (("--asc", "design.asc"), "icepack", "bin"),
+             "ecp5": (("--textcfg", "design.config"), "ecppack", "bit")}
+UTILISATION = re.compile(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%")  # nextpnr's "Device utilisation" lines
+
+
 def _tool(name: str, package: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if not found:
@@ -109,14 +115,29 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
 
     start = time.perf_counter()
     unconstrained = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
+    config, pack, bitstream = BITSTREAM[family]
     cmd = [nextpnr, *spec["args"], "--json", "synth.json", "--freq", str(freq_mhz), "--timing-allow-fail",
-           "--report", "report.json", "--seed", str(seed), unconstrained] + ([] if route else ["--no-route"])
+           "--report", "report.json", "--seed", str(seed), unconstrained] + \
+        ([config[0], config[1]] if route else ["--no-route"])
+    (work / config[1]).unlink(missing_ok=True)
     returncode = _run(cmd, work, work / "nextpnr.log", timeout)
     if returncode != 0 or not (work / "report.json").exists():
-        tail = [line for line in (work / "nextpnr.log").read_text(errors="replace").splitlines() if "ERROR" in line]
+        log = (work / "nextpnr.log").read_text(errors="replace")
+        over = [f"{kind} {used}/{total} ({percent}%)" for kind, used, total, percent in UTILISATION.findall(log)
+                if int(used) > int(total)]
+        if over:
+            raise HwgenError(f"the design does not fit {target} ({spec['device']}): needs " + ", ".join(over))
+        tail = [line for line in log.splitlines() if "ERROR" in line]
         raise HwgenError(f"nextpnr could not place and route for {target}: "
                          f"{tail[-1].strip() if tail else 'see ' + str(work / 'nextpnr.log')}")
     pnr_seconds = time.perf_counter() - start
+    bitstream_file = None
+    if route:
+        bitstream_file = f"{name}-{target}.{bitstream}"
+        packer = _tool(f"yowasp-{pack}", f"yowasp-nextpnr-{family}")
+        if _run([packer, config[1], bitstream_file], work, work / f"{pack}.log", timeout) != 0:
+            raise HwgenError(f"{pack} could not write the bitstream; see {work / (pack + '.log')}")
+        shutil.move(work / bitstream_file, rtl_dir / bitstream_file)
     report = json.loads((work / "report.json").read_text())
     if route:
         fmax = [clk["achieved"] for clk in report.get("fmax", {}).values()]
@@ -128,6 +149,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         "harness_ffs": harness_ffs,  # the input shift register's flip-flops, counted in ffs, not part of the design
         "fmax_mhz": round(fmax, 2) if fmax else None,
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
+        "bitstream": bitstream_file,  # in the RTL folder, when routed
         "utilization": {k: v for k, v in report.get("utilization", {}).items() if v.get("used")},
         "seconds": {"yosys": round(synth_seconds, 1), "nextpnr": round(pnr_seconds, 1)},
     }

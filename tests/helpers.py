@@ -27,6 +27,14 @@ def random_netlist(seed: int, num_inputs: int = 12, num_gates: int = 200, num_cl
     return net
 
 
+def with_encoder(net: Netlist, per_feature: int, seed: int) -> Netlist:
+    """The same gates, reading input bits made by thermometer thresholds from 8-bit features; some
+    thresholds are 0 or above 255, so their bits are constant."""
+    rng = np.random.default_rng(seed)
+    thresholds = np.sort(rng.integers(0, 300, size=(net.num_inputs // per_feature, per_feature)), axis=1)
+    return Netlist(net.num_inputs, net.ops, net.a, net.b, net.outputs, net.num_classes, thresholds)
+
+
 def reference_scores(net: Netlist, bits: np.ndarray) -> np.ndarray:
     """One sample at a time, one gate at a time, straight from the contract."""
     out = []
@@ -88,17 +96,22 @@ def to_layered_model(net: Netlist):
     return torch.nn.Sequential(*layers, GroupSum(net.num_classes, tau=1.0)).eval()
 
 
-def wrapper_verilog(nets, name: str) -> str:
-    """Cores c<k>_core of several netlists side by side: shared inputs, concatenated outputs."""
-    width = max(n.num_inputs for n in nets)
-    total = sum(len(n.outputs) for n in nets)
-    lines = [f"module {name} (input wire [{width - 1}:0] in_bits, output wire [{total - 1}:0] out_bits);"]
-    offset = 0
-    for k, net in enumerate(nets):
-        o = len(net.outputs)
-        lines.append(f"  c{k}_core u{k} (.in_bits(in_bits[{net.num_inputs - 1}:0]), "
-                     f".out_bits(out_bits[{offset + o - 1}:{offset}]));")
-        offset += o
+def wrapper_verilog(infos, name: str) -> str:
+    """Pipelined cores c<k>_core side by side: one shared input port (each core reads its low bits),
+    concatenated out_valid, out_class and out_scores."""
+    width = max(info["input_width"] for info in infos)
+    total = lambda key: sum(info[key] for info in infos)
+    lines = [f"module {name} (input wire clk, input wire rst, input wire in_valid, "
+             f"input wire [{width - 1}:0] in_bits, output wire [{len(infos) - 1}:0] out_valid, "
+             f"output wire [{total('class_width') - 1}:0] out_class, "
+             f"output wire [{total('scores_width') - 1}:0] out_scores);"]
+    c_at = s_at = 0
+    for k, info in enumerate(infos):
+        cw, sw = info["class_width"], info["scores_width"]
+        lines.append(f"  c{k}_core u{k} (.clk(clk), .rst(rst), .in_valid(in_valid), "
+                     f".{info['input_port']}(in_bits[{info['input_width'] - 1}:0]), .out_valid(out_valid[{k}]), "
+                     f".out_class(out_class[{c_at + cw - 1}:{c_at}]), .out_scores(out_scores[{s_at + sw - 1}:{s_at}]));")
+        c_at, s_at = c_at + cw, s_at + sw
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 

@@ -11,15 +11,7 @@ from hwgen.emit.verilog import emit
 from hwgen.netlist import Netlist
 from hwgen.sim import _verilator_bin_dir, random_inputs, simulate
 
-from helpers import random_bits, random_netlist
-
-
-def with_encoder(net: Netlist, per_feature: int, seed: int) -> Netlist:
-    """The same gates, reading input bits made by thermometer thresholds from 8-bit features; some
-    thresholds are 0 or above 255, so their bits are constant."""
-    rng = np.random.default_rng(seed)
-    thresholds = np.sort(rng.integers(0, 300, size=(net.num_inputs // per_feature, per_feature)), axis=1)
-    return Netlist(net.num_inputs, net.ops, net.a, net.b, net.outputs, net.num_classes, thresholds)
+from helpers import random_bits, random_netlist, with_encoder
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,12 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hwgen import encoding, evaluate, rewrite
-from hwgen.emit.direct import core_verilog
 from hwgen.emit.verilog import emit
 from hwgen.files import ensure_dir
 from hwgen.sim import run_cocotb
 from hwgen.verify import prove_equivalent
 
-from helpers import random_bits, random_netlist, to_layered_model, wrapper_verilog
+from helpers import random_bits, random_netlist, to_layered_model, with_encoder, wrapper_verilog
 
 LONG = os.environ.get("HWGEN_LONG_PROPERTIES") == "1"
 EXAMPLES = 400 if LONG else 25
@@ -62,32 +61,43 @@ def test_every_pass_is_proven_equivalent(net, pipeline):
 
 @pytest.mark.slow
 def test_rtl_of_many_netlists_in_one_verilator_build():
-    """Cores of 16 generated netlists, both backends, side by side in one wrapper, one Verilator build."""
+    """Pipelined cores of 16 generated netlists (both backends, 0 to 3 levels per stage, half with an
+    encoder taking raw features) side by side in one Verilator build, one vector per clock with gaps."""
     rng = np.random.default_rng(11 if not LONG else None)
-    nets = [random_netlist(int(rng.integers(2**32)), num_inputs=int(rng.integers(1, 2000)),
-                           num_gates=int(rng.integers(0, 1500)), num_classes=int(rng.integers(1, 17)),
-                           per_class=int(rng.integers(1, 6)), window=int(rng.choice([8, 64, 1000])))
-            for _ in range(16)]
     work = ensure_dir(os.path.join("build", "test-properties"))
-    sources = []
-    for k, net in enumerate(nets):
-        backend = "amaranth" if k % 2 else "direct"
-        if backend == "direct":
-            path = work / f"c{k}_core.v"
-            path.write_text(core_verilog(net, f"c{k}_core"))
-        else:
-            emit(net, work / f"c{k}", f"c{k}", backend="amaranth")
-            path = work / f"c{k}" / f"c{k}.v"
-        sources.append(path.resolve())
+    count = 300
+    nets, infos, sources = [], [], []
+    for k in range(16):
+        net = random_netlist(int(rng.integers(2**32)), num_inputs=int(rng.integers(1, 2000)),
+                             num_gates=int(rng.integers(0, 1500)), num_classes=int(rng.integers(1, 17)),
+                             per_class=int(rng.integers(1, 6)), window=int(rng.choice([8, 64, 1000])))
+        if k % 4 >= 2:
+            net = with_encoder(net, int(rng.choice([d for d in (1, 2, 3) if net.num_inputs % d == 0])), k)
+        info = emit(net, work / f"c{k}", f"c{k}", backend="amaranth" if k % 2 else "direct",
+                    pipeline=int(rng.integers(0, 4)))
+        nets.append(net)
+        infos.append({**info, "scores_width": info["ports"]["out_scores"]})
+        sources.append((work / f"c{k}" / f"c{k}.v").resolve())
     top = work / "prop_top.v"
-    top.write_text(wrapper_verilog(nets, "prop_top"))
-    width = max(n.num_inputs for n in nets)
-    bits = random_bits(width, 300, 7)
-    expected = np.concatenate([evaluate.output_bits(n, bits[:, :n.num_inputs]) for n in nets], axis=1)
+    top.write_text(wrapper_verilog(infos, "prop_top"))
+    wide = random_bits(max(info["input_width"] for info in infos), count, 7)
+    expected = {}
+    for k, (net, info) in enumerate(zip(nets, infos)):
+        port = wide[:, :info["input_width"]].astype(np.int64)
+        if net.encoder is None:
+            bits = port.astype(bool)
+        else:
+            fb = info["feature_bits"]
+            features = (port.reshape(count, -1, fb) << np.arange(fb)).sum(axis=2)
+            bits = evaluate.encode_features(net, features)
+        scores = evaluate.scores(net, bits)
+        expected[f"expected_class_{k}"] = evaluate.predict_from_scores(scores)
+        expected[f"expected_scores_{k}"] = (scores << (np.arange(net.num_classes) * net.score_width)).sum(axis=1)
+        expected[f"class_width_{k}"], expected[f"scores_width_{k}"] = info["class_width"], info["scores_width"]
     vectors = work / "vectors.npz"
-    np.savez(vectors, packed_inputs=np.packbits(bits, axis=1, bitorder="little"),
-             packed_outputs=np.packbits(expected, axis=1, bitorder="little"), output_width=expected.shape[1])
+    np.savez(vectors, packed_inputs=np.packbits(wide, axis=1, bitorder="little"), cores=len(nets), gap=0.2,
+             drain=max(info["core_latency_cycles"] for info in infos) + 2, **expected)
     results = run_cocotb([top.resolve(), *sources], "prop_top", "core_tb", work.resolve(), "verilator",
                          {"HWGEN_SIM_VECTORS": vectors.resolve(), "HWGEN_SIM_RESULTS": (work / "r.json").resolve()},
                          (work / "r.json").resolve())
-    assert results["vectors"] == 300 and results["mismatches"] == 0
+    assert results["received"] == [count] * len(nets) and results["mismatching_cores"] == []

@@ -65,6 +65,46 @@ def fifo_depth_bits(core_latency: int) -> int:
     return max(1, (core_latency + 1).bit_length())
 
 
+def input_positions(net: Netlist) -> np.ndarray:
+    """A 2-D position for every input bit: its feature on a square image when the feature count is a
+    square (28 x 28 for MNIST), else along a line."""
+    features = net.encoder.shape[0] if net.encoder is not None else net.num_inputs
+    feature = np.arange(net.num_inputs) * features // net.num_inputs
+    side = int(round(features ** 0.5))
+    if side * side == features:
+        return np.stack([feature // side, feature % side], axis=1).astype(float)
+    return np.stack([np.zeros(net.num_inputs), feature], axis=1).astype(float)
+
+
+def local_output_order(net: Netlist) -> list[np.ndarray]:
+    """Per class, an order of its outputs in which neighbours read nearby inputs. Every node is placed
+    at the mean position of its operands; the outputs are then ordered by recursive halving along the
+    wider spread (a k-d order). Counting the ones of neighbours first keeps the popcount's first stages
+    short wires instead of wires across the whole chip (a locally wired network has outputs everywhere)."""
+    position = np.zeros((net.num_nodes, 2))
+    position[:net.num_inputs] = input_positions(net)
+    n = net.num_inputs
+    a, b = net.a.tolist(), net.b.tolist()
+    pos = position.tolist()
+    for g in range(net.num_gates):
+        pa, pb = pos[a[g]], pos[b[g]]
+        pos[n + g] = [(pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2]
+    position = np.array(pos)
+    m = net.outputs_per_class
+
+    def kd_order(points: np.ndarray, index: np.ndarray) -> list:
+        if len(index) <= 2:
+            return index.tolist()
+        spread = points[index].max(axis=0) - points[index].min(axis=0)
+        axis = int(np.argmax(spread))
+        ordered = index[np.argsort(points[index, axis], kind="stable")]
+        half = len(ordered) // 2
+        return kd_order(points, ordered[:half]) + kd_order(points, ordered[half:])
+
+    return [np.array(kd_order(position[net.outputs[k * m:(k + 1) * m]], np.arange(m)), dtype=np.int64)
+            for k in range(net.num_classes)]
+
+
 class _Builder:
     def __init__(self, plan: CorePlan):
         self.plan = plan
@@ -176,11 +216,13 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
         clocks += 1
     skip_registers = sum(len(regs) for regs in closing) - sum(1 for u in range(n, net.num_nodes) if need_list[u])
 
-    # Popcount per class. The first stage counts the ones in groups of three (each result bit is one
+    # Popcount per class, over the class's outputs in an order that keeps neighbours on the chip together. The first stage counts the ones in groups of three (each result bit is one
     # LUT of three inputs); then pairs are added, two adder levels per stage (short carry chains).
     outputs = net.outputs.tolist()
     rows = [[(node(u, num_stages - stage_list[u]), 1) for u in outputs[k * per_class:(k + 1) * per_class]]
             for k in range(c)]  # (signal, how many outputs it counts)
+    for k, order in enumerate(local_output_order(net)):
+        rows[k] = [rows[k][j] for j in order]
     popcount_levels = popcount_stages = 0
     while len(rows[0]) > 1:
         group = 3 if popcount_levels == 0 else 2
