@@ -100,7 +100,9 @@ def cmd_emit(args):
         return
     info = emit(load(args.netlist), args.out, args.name, args.backend, args.pipeline)
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
-          f"{info['gate_stages']} gate stages of {args.pipeline} levels, latency {info['latency_cycles']} cycles, "
+          + (f"{info['gate_stages']} gate stages of {args.pipeline} levels, " if args.pipeline else
+             "the gates in one stage, ")
+          + f"latency {info['latency_cycles']} cycles, "
           f"{info['registers']} registers ({info['skip_registers']} on long edges)")
 
 

@@ -30,9 +30,9 @@ def test_ports_and_description(design):
     assert f"input [{net.num_inputs - 1}:0] in_bits;" in text
     assert f"output [{5 * net.score_width - 1}:0] out_scores;" in text
     stages = -(-net.depth() // 2)
-    # input register, gate stages, popcount stages (7 outputs: 3+3+1, then 3 -> 2 -> 1 in one stage),
-    # argmax levels (5 classes: 3)
-    assert info["core_latency_cycles"] == 1 + stages + 2 + 3
+    # input register, gate stages, popcount stages (7 outputs: 3+3+1, then 3 -> 2 -> 1),
+    # argmax levels (5 classes: 3), two stages each
+    assert info["core_latency_cycles"] == 1 + stages + 3 + 2 * 3
     assert info["latency_cycles"] == info["core_latency_cycles"] + 1 and info["ports"]["out_class"] == 3
 
 

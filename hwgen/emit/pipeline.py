@@ -7,8 +7,8 @@ disagree on behaviour or latency. The core never stalls: a sample enters every c
 
 Stages, each ending in a register:
   [encoder: raw feature register] -> input bits (thermometer comparators, or in_bits) ->
-  gates, `pipeline` logic levels per stage -> popcount adder tree, one adder level per stage ->
-  argmax compare tree, one level per stage.
+  gates, `pipeline` logic levels per stage -> popcount: ones counted in threes, then an adder tree ->
+  argmax compare tree, each level a compare stage and a select stage.
 A node read by a later stage than its own travels through a chain of delay registers (`n17_d1`,
 `n17_d2`, ...): skip connections and long edges cost `skip_registers` flip-flops, reported in NAME.json.
 """
@@ -216,65 +216,71 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
         clocks += 1
     skip_registers = sum(len(regs) for regs in closing) - sum(1 for u in range(n, net.num_nodes) if need_list[u])
 
-    # Popcount per class, over the class's outputs in an order that keeps neighbours on the chip together. The first stage counts the ones in groups of three (each result bit is one
-    # LUT of three inputs); then pairs are added, two adder levels per stage (short carry chains).
+    # Popcount per class, over the class's outputs in an order that keeps neighbours on the chip together.
+    # The first stage counts the ones in groups of three (each result bit is one LUT of three inputs); each
+    # later stage adds pairs. (Two adder levels in one stage were the slowest path at 150 MHz on ECP5.)
     outputs = net.outputs.tolist()
     rows = [[(node(u, num_stages - stage_list[u]), 1) for u in outputs[k * per_class:(k + 1) * per_class]]
             for k in range(c)]  # (signal, how many outputs it counts)
     for k, order in enumerate(local_output_order(net)):
         rows[k] = [rows[k][j] for j in order]
-    popcount_levels = popcount_stages = 0
+    popcount_stages = 0
     while len(rows[0]) > 1:
-        group = 3 if popcount_levels == 0 else 2
-        closes = popcount_levels % 2 == 0 or len(rows[0]) <= group
-        if popcount_levels == 0 or popcount_levels % 2:
-            b.section(f"popcount stage {popcount_stages}")
+        group = 3 if popcount_stages == 0 else 2
+        b.section(f"popcount stage {popcount_stages}")
         for k in range(c):
             nxt = []
             for j in range(0, len(rows[k]), group):
-                name = f"score{k}_l{popcount_levels}_{j // group}"
+                name = f"score{k}_s{popcount_stages}_{j // group}"
                 items = rows[k][j:j + group]
                 count = sum(counted for _, counted in items)
-                if len(items) > 1:
-                    x = b.wire(name + "_sum" if closes else name, count.bit_length(),
-                               ("add", *(signal for signal, _ in items)))
-                else:
-                    x = items[0][0]
-                nxt.append((b.reg(name, count.bit_length(), x) if closes else x, count))
+                x = b.wire(name + "_sum", count.bit_length(), ("add", *(signal for signal, _ in items))) \
+                    if len(items) > 1 else items[0][0]
+                nxt.append((b.reg(name, count.bit_length(), x), count))
             rows[k] = nxt
-        popcount_levels += 1
-        popcount_stages += closes
-        clocks += closes
+        popcount_stages += 1
+        clocks += 1
     scores = [row[0][0] for row in rows]
 
-    # Argmax: the right side wins only when strictly greater, so ties go to the lowest class.
+    # Argmax: a tree of two-stage levels, compare then select (a compare is a carry chain, and its result
+    # steers every bit of the select: both in one stage were the slowest path at 150 MHz). The right side
+    # wins only when strictly greater, so ties go to the lowest class.
     b.section("argmax")
     candidates = [(score, b.wire(f"class{k}", cw, ("const", k))) for k, score in enumerate(scores)]
-    all_scores = b.wire("scores_l0", c * w, ("cat", scores))
-    argmax_levels = 0
+    all_scores = b.wire("scores_s0", c * w, ("cat", scores))
+    argmax_levels = argmax_stages = 0
     while len(candidates) > 1:
-        b.section(f"argmax level {argmax_levels}")
-        nxt = []
+        last = len(candidates) == 2  # its winning score is not needed: out_scores has them all
+        b.section(f"argmax level {argmax_levels}: compare")
+        held = []
         for j in range(0, len(candidates), 2):
             name = f"best_l{argmax_levels}_{j // 2}"
-            if j + 1 < len(candidates):
-                (ls, lc), (rs, rc) = candidates[j], candidates[j + 1]
-                right = b.wire(name + "_right", 1, ("gt", rs, ls))
-                cls = b.reg(name + "_class", cw, b.wire(name + "_class_next", cw, ("mux", right, rc, lc)))
-                score = ("mux", right, rs, ls)
-            else:
-                score, cls = candidates[j][0], b.reg(name + "_class", cw, candidates[j][1])
-            if len(candidates) > 2:  # the last level's winning score is not needed: out_scores has them all
-                if isinstance(score, tuple):
-                    score = b.wire(name + "_score_next", w, score)
-                score = b.reg(name + "_score", w, score)
+            pair = candidates[j:j + 2]
+            right = None
+            if len(pair) == 2:
+                right = b.reg(name + "_right", 1, b.wire(name + "_right_next", 1, ("gt", pair[1][0], pair[0][0])))
+            held.append((name, right, [(None if last else b.reg(f"{name}_{side}_score", w, score),
+                                        b.reg(f"{name}_{side}_class", cw, cls))
+                                       for side, (score, cls) in zip(("left", "right"), pair)]))
+        b.section(f"argmax level {argmax_levels}: select")
+        nxt = []
+        for name, right, pair in held:
+            if right is None:
+                (score, cls), = pair
+                nxt.append((None if last else b.reg(name + "_score", w, score), b.reg(name + "_class", cw, cls)))
+                continue
+            (ls, lc), (rs, rc) = pair
+            cls = b.reg(name + "_class", cw, b.wire(name + "_class_next", cw, ("mux", right, rc, lc)))
+            score = None if last else b.reg(name + "_score", w, b.wire(name + "_score_next", w, ("mux", right, rs, ls)))
             nxt.append((score, cls))
-        all_scores = b.reg(f"scores_l{argmax_levels + 1}", c * w, all_scores)
-        candidates, argmax_levels, clocks = nxt, argmax_levels + 1, clocks + 1
+        for _ in range(2):
+            argmax_stages += 1
+            all_scores = b.reg(f"scores_s{argmax_stages}", c * w, all_scores)
+        candidates, argmax_levels, clocks = nxt, argmax_levels + 1, clocks + 2
     plan.out_class, plan.out_scores = candidates[0][1], all_scores
 
     plan.latency = clocks
     plan.stats = {"pipeline_levels": pipeline, "gate_stages": num_stages, "popcount_stages": popcount_stages,
-                  "argmax_stages": argmax_levels, "skip_registers": skip_registers,
+                  "argmax_stages": argmax_stages, "skip_registers": skip_registers,
                   "registers": sum(plan.widths[name] for name, _ in plan.sync) + clocks}
     return plan
