@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv graphviz chromium
+APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv graphviz chromium dataset-fashion-mnist
 
 .PHONY: demo test test-long system-deps venv clean
 

@@ -10,7 +10,7 @@ import sys
 from .emit import DEFAULT_PIPELINE
 from .errors import HwgenError
 
-DATASETS = ["mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult"]  # hwgen.data.NAMES, not imported here
+DATASETS = ["mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult"]  # hwgen.data.NAMES, not imported here
 
 
 def cmd_train(args):

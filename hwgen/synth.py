@@ -15,14 +15,19 @@ from .files import ensure_dir, write_json
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "rtl_templates" / "synth_top.v"
 TOP = "hwgen_synth_top"
+HARNESS_REGISTERS = ("shift", "in_valid_r", "out_ready_r")  # the harness's own flip-flops, in synth_top.v
 
+# The clock goes on a pin with a dedicated path to the global clock network (the board's oscillator pin on
+# iCEBreaker, the HX8K breakout, icesugar-pro and ULX3S); left to nextpnr, it can land on a pin with none.
 TARGETS = {
-    "ice40-up5k": {"family": "ice40", "args": ["--up5k", "--package", "sg48"], "device": "iCE40UP5K-SG48"},
-    "ice40-hx8k": {"family": "ice40", "args": ["--hx8k", "--package", "ct256"], "device": "iCE40HX8K-CT256"},
+    "ice40-up5k": {"family": "ice40", "args": ["--up5k", "--package", "sg48"], "device": "iCE40UP5K-SG48",
+                   "clock_pin": "35"},
+    "ice40-hx8k": {"family": "ice40", "args": ["--hx8k", "--package", "ct256"], "device": "iCE40HX8K-CT256",
+                   "clock_pin": "J3"},
     "ecp5-25k": {"family": "ecp5", "args": ["--25k", "--package", "CABGA256", "--speed", "6"],
-                 "device": "LFE5U-25F-6BG256C (speed grade 6)"},
+                 "device": "LFE5U-25F-6BG256C (speed grade 6)", "clock_pin": "P6"},
     "ecp5-85k": {"family": "ecp5", "args": ["--85k", "--package", "CABGA381", "--speed", "6"],
-                 "device": "LFE5U-85F-6BG381C (speed grade 6)"},
+                 "device": "LFE5U-85F-6BG381C (speed grade 6)", "clock_pin": "G2"},
 }
 CELLS = {  # cell types counted as LUTs, flip-flops and carry cells, per family
     "ice40": {"luts": ("SB_LUT4",), "ffs": ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFESR",
@@ -113,15 +118,20 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     top = json.loads((work / "synth.json").read_text())["modules"][TOP]
     cells = Counter(cell["type"] for cell in top["cells"].values())
     counts = {key: sum(cells[t] for t in types) for key, types in CELLS[family].items()}
-    shift_bits = set(top["netnames"].get("shift", {}).get("bits", []))
+    harness_bits = {bit for net in HARNESS_REGISTERS for bit in top["netnames"].get(net, {}).get("bits", [])}
     harness_ffs = sum(1 for cell in top["cells"].values()
-                      if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in shift_bits)
+                      if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in harness_bits)
 
     start = time.perf_counter()
-    unconstrained = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
+    if family == "ice40":
+        (work / "pins.pcf").write_text(f"set_io clk {spec['clock_pin']}\n")
+        pins = ["--pcf", "pins.pcf", "--pcf-allow-unconstrained"]
+    else:
+        (work / "pins.lpf").write_text(f'LOCATE COMP "clk" SITE "{spec["clock_pin"]}";\n')
+        pins = ["--lpf", "pins.lpf", "--lpf-allow-unconstrained"]
     config, pack, bitstream = BITSTREAM[family]
     cmd = [nextpnr, *spec["args"], "--json", "synth.json", "--freq", str(freq_mhz), "--timing-allow-fail",
-           "--report", "report.json", "--seed", str(seed), unconstrained, *ROUTER[family]] + \
+           "--report", "report.json", "--seed", str(seed), *pins, *ROUTER[family]] + \
         ([config[0], config[1]] if route else ["--no-route"])
     (work / config[1]).unlink(missing_ok=True)
     returncode = _run(cmd, work, work / "nextpnr.log", timeout)
@@ -152,7 +162,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         fmax = _placed_fmax(work / "nextpnr.log")
     summary = {
         "target": target, "device": spec["device"], **counts,
-        "harness_ffs": harness_ffs,  # the input shift register's flip-flops, counted in ffs, not part of the design
+        "harness_ffs": harness_ffs,  # the harness's flip-flops, counted in ffs, not part of the design
         "fmax_mhz": round(fmax, 2) if fmax else None,
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
         "bitstream": bitstream_file,  # in the RTL folder, when routed

@@ -13,13 +13,16 @@ module {{NAME}} (
   output wire [{{CLASS_WIDTH}}-1:0] out_class,
   output wire [{{SCORES_WIDTH}}-1:0] out_scores
 );
-  localparam DEPTH_BITS = {{DEPTH_BITS}};  // the FIFO holds 2**DEPTH_BITS >= latency + 2 results
+  localparam DEPTH_BITS = {{DEPTH_BITS}};  // the FIFO holds 2**DEPTH_BITS >= latency + 3 results
   localparam WIDTH = {{CLASS_WIDTH}} + {{SCORES_WIDTH}};
 
   wire take = in_valid & in_ready;
   wire give = out_valid & out_ready;
-  // Samples taken and not yet given: in the core or in the FIFO. The FIFO is full exactly at 2**DEPTH_BITS.
+  // Samples taken and not yet given back: in the core or in the FIFO. A given slot is returned a clock
+  // later (gave), so that out_ready and the FIFO's pointers are not timed into the credit counter; that
+  // clock is why the FIFO holds latency + 3. The FIFO is full exactly at 2**DEPTH_BITS credits.
   reg [DEPTH_BITS:0] credits;
+  reg gave;
   assign in_ready = ~credits[DEPTH_BITS];
 
   wire core_valid;
@@ -36,10 +39,12 @@ module {{NAME}} (
     if (core_valid) fifo[write_at[DEPTH_BITS-1:0]] <= {core_scores, core_class};
     if (rst) begin
       credits <= 0;
+      gave <= 0;
       write_at <= 0;
       read_at <= 0;
     end else begin
-      credits <= credits + {{{DEPTH_BITS}}'d0, take} - {{{DEPTH_BITS}}'d0, give};
+      gave <= give;
+      credits <= credits + {{{DEPTH_BITS}}'d0, take} - {{{DEPTH_BITS}}'d0, gave};
       if (core_valid) write_at <= write_at + 1'b1;
       if (give) read_at <= read_at + 1'b1;
     end

@@ -1,7 +1,8 @@
 // Synthesis harness for {{NAME}}: a shift register feeds its {{N}}-bit input port {{LANES}} bits per clock
 // from {{LANES}} pins, so the design fits a package's I/O count. Each pin drives its own chain (one bit of
 // every feature), so a bit the design never reads leaves a chain that synthesis removes. Only the class
-// leaves the chip; the scores are used by the argmax, so all of their logic stays.
+// leaves the chip; the scores are used by the argmax, so all of their logic stays. The flip-flops of the
+// harness are counted apart (harness_ffs).
 module hwgen_synth_top (
   input clk,
   input rst,
@@ -14,10 +15,17 @@ module hwgen_synth_top (
 );
   reg [{{N}}-1:0] shift;
   always @(posedge clk) shift <= {{SHIFT}};
+  // Two registers on each handshake input, as a design inside a chip would have: nextpnr places the pins
+  // anywhere, often on opposite sides, and the flow control should not be timed across the die.
+  reg [1:0] in_valid_r, out_ready_r;
+  always @(posedge clk) begin
+    in_valid_r <= {in_valid_r[0], in_valid};
+    out_ready_r <= {out_ready_r[0], out_ready};
+  end
 
   {{NAME}} dut (
     .clk(clk), .rst(rst),
-    .in_valid(in_valid), .in_ready(in_ready), .{{IN_PORT}}(shift),
-    .out_valid(out_valid), .out_ready(out_ready), .out_class(out_class), .out_scores()
+    .in_valid(in_valid_r[1]), .in_ready(in_ready), .{{IN_PORT}}(shift),
+    .out_valid(out_valid), .out_ready(out_ready_r[1]), .out_class(out_class), .out_scores()
   );
 endmodule

@@ -1,4 +1,4 @@
-"""Data set loaders: the files inside the pinned wheels decode to the known tables."""
+"""Data set loaders: the pinned files (inside wheels, or from Debian) decode to the known tables."""
 
 import numpy as np
 import pytest
@@ -9,12 +9,18 @@ from hwgen.errors import HwgenError
 
 @pytest.mark.parametrize("name, train, test", [("monk1", 124, 432), ("monk2", 169, 432), ("monk3", 122, 432),
                                                ("breast-cancer", 200, 86), ("digits", 1437, 360),
-                                               ("adult", 32561, 16281)])
+                                               ("adult", 32561, 16281), ("fashion-mnist", 60000, 10000)])
 def test_sizes(name, train, test):
     d = load(name)
     assert d.train_x.shape[0] == len(d.train_y) == train and d.test_x.shape[0] == len(d.test_y) == test
     assert d.train_x.min() >= 0 and max(d.train_x.max(), d.test_x.max()) <= d.max_value
     assert set(np.unique(d.train_y)) <= set(range(d.num_classes))
+
+
+def test_fashion_mnist_is_balanced_28x28():
+    d = load("fashion-mnist")
+    assert d.image_shape == (28, 28) and d.train_x.shape[1] == 784
+    assert np.bincount(d.train_y).tolist() == [6000] * 10 and np.bincount(d.test_y).tolist() == [1000] * 10
 
 
 def test_monk_labels_follow_the_published_rules():

@@ -23,6 +23,9 @@ def load(name: str) -> Dataset:
     if name == "mnist":
         from .mnist import load_mnist
         return load_mnist()
+    if name == "fashion-mnist":
+        from .fashion_mnist import load_fashion_mnist
+        return load_fashion_mnist()
     if name == "digits":
         from .digits import load_digits
         return load_digits()
@@ -38,5 +41,5 @@ def load(name: str) -> Dataset:
     raise HwgenError(f"unknown data set \"{name}\" (known: {', '.join(NAMES)})")
 
 
-NAMES = ("mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")
-NUM_CLASSES = {"mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2, "adult": 2}
+NAMES = ("mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")
+NUM_CLASSES = {"mnist": 10, "fashion-mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2, "adult": 2}

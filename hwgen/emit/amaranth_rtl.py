@@ -104,11 +104,13 @@ class Classifier(wiring.Component):
         m = Module()
         p = self.plan
         depth_bits = fifo_depth_bits(p.latency)
-        take, give = Signal(), Signal()
-        credits = Signal(depth_bits + 1)  # samples taken and not yet given, in the core or the FIFO
+        take, give, gave = Signal(), Signal(), Signal()
+        # Samples taken and not yet given back, in the core or the FIFO. A given slot comes back a clock
+        # later (gave), so out_ready and the FIFO pointers are not timed into the counter.
+        credits = Signal(depth_bits + 1)
         m.d.comb += [self.in_ready.eq(~credits[-1]), take.eq(self.in_valid & self.in_ready),
                      give.eq(self.out_valid & self.out_ready)]
-        m.d.sync += credits.eq(credits + take - give)
+        m.d.sync += [gave.eq(give), credits.eq(credits + take - gave)]
 
         core_valid, core_class, core_scores = Signal(), Signal(p.class_width), Signal(p.scores_width)
         data_in = getattr(self, p.input_port)

@@ -60,9 +60,10 @@ def feature_bits(thresholds: np.ndarray) -> int:
 
 
 def fifo_depth_bits(core_latency: int) -> int:
-    """The output FIFO holds 2**bits >= latency + 2 results: a sample holds its credit for latency + 1
-    clocks, so this many credits keep one sample per clock flowing."""
-    return max(1, (core_latency + 1).bit_length())
+    """The output FIFO holds 2**bits >= latency + 3 results: a sample holds its credit for latency + 2
+    clocks (its slot is returned a clock after it leaves), so this many credits keep one sample per clock
+    flowing."""
+    return max(1, (core_latency + 2).bit_length())
 
 
 def input_positions(net: Netlist) -> np.ndarray:

@@ -1,8 +1,9 @@
 """LogicLayer and GroupSum.
 
 Every relaxed 2-input gate is c0 + c1*a + c2*b + c3*a*b with (c0..c3) linear in the softmax over the 16
-ops, so a layer costs a few elementwise ops per gate instead of difflogic's 16. In eval mode the softmax
-becomes a one-hot argmax, which computes the hardened gates exactly on 0/1 inputs.
+ops, so a layer costs a few elementwise ops per gate instead of difflogic's 16, in one autograd function
+over feature-major tensors. In eval mode the softmax becomes a one-hot argmax, which computes the hardened
+gates exactly on 0/1 inputs.
 """
 
 import torch
@@ -78,29 +79,47 @@ class LogicLayer(nn.Module):
         return probs @ OP_BASIS.to(self.weights.device, self.weights.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a, b = x[..., self.indices[0]], x[..., self.indices[1]]
-        if self.grad_factor != 1.0 and self.training:
-            a, b = _scale_grad(a, self.grad_factor), _scale_grad(b, self.grad_factor)
-        c0, c1, c2, c3 = self.coefficients().unbind(-1)
-        return c0 + a * (c1 + c3 * b) + c2 * b
+        """(batch, in_dim) -> (batch, out_dim). The result is stored feature-major (its transpose is
+        contiguous), which the next LogicLayer and GroupSum read without a copy."""
+        leading = x.shape[:-1]
+        x = x.reshape(-1, x.shape[-1])
+        factor = self.grad_factor if self.training else 1.0
+        y = _RelaxedGates.apply(x.t().contiguous(), self.coefficients(), self.indices, factor).t()
+        return y.reshape(*leading, self.out_dim) if len(leading) != 1 else y
 
     def extra_repr(self):
         return f"{self.in_dim}, {self.out_dim}"
 
 
-class _GradFactor(torch.autograd.Function):
+class _RelaxedGates(torch.autograd.Function):
+    """y = c0 + c1*a + c2*b + c3*a*b on feature-major tensors (a, b: rows of x gathered by the wiring).
+
+    Feature-major, a gather or a scatter moves whole rows of `batch` contiguous numbers. Only x (the
+    layer before's output, kept anyway) is saved; a and b are gathered again in backward instead of
+    being kept, so no per-gate intermediate outlives the forward pass."""
+
     @staticmethod
-    def forward(ctx, x, factor):
-        ctx.factor = factor
-        return x
+    def forward(ctx, x, coefficients, indices, grad_factor):
+        a, b = x.index_select(0, indices[0]), x.index_select(0, indices[1])
+        c0, c1, c2, c3 = coefficients.unsqueeze(-1).unbind(-2)
+        ctx.save_for_backward(x, coefficients, indices)
+        ctx.grad_factor = grad_factor
+        return torch.addcmul(torch.addcmul(c0, c2, b), a, torch.addcmul(c1, c3, b))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.factor, None
-
-
-def _scale_grad(x, factor):
-    return _GradFactor.apply(x, factor)
+        x, coefficients, indices = ctx.saved_tensors
+        a, b = x.index_select(0, indices[0]), x.index_select(0, indices[1])
+        c0, c1, c2, c3 = coefficients.unsqueeze(-1).unbind(-2)
+        grad_a = grad * a
+        grad_coefficients = torch.stack([grad.sum(1), grad_a.sum(1), (grad * b).sum(1), (grad_a * b).sum(1)], -1)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            scale = grad * ctx.grad_factor if ctx.grad_factor != 1.0 else grad
+            grad_x = torch.zeros_like(x)
+            grad_x.index_add_(0, indices[0], torch.addcmul(c1, c3, b).mul_(scale))  # dy/da = c1 + c3*b
+            grad_x.index_add_(0, indices[1], torch.addcmul(c2, c3, a).mul_(scale))  # dy/db = c2 + c3*a
+        return grad_x, grad_coefficients, None, None
 
 
 class GroupSum(nn.Module):
@@ -113,6 +132,8 @@ class GroupSum(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % self.k:
             raise ValueError(f"GroupSum: {x.shape[-1]} inputs do not split into {self.k} groups")
+        if x.dim() == 2 and x.t().is_contiguous():  # a LogicLayer's feature-major output: sum without a copy
+            return x.t().reshape(self.k, -1, x.shape[0]).sum(1).t() / self.tau
         return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1) / self.tau
 
 
