@@ -83,7 +83,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
 
     with timed(seconds, "synth"):
-        syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"], route=cfg["synth"]["route"])
+        syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"], route=cfg["synth"]["route"],
+                         seed=cfg["synth"]["seed"])
     report = {
         "dataset": cfg["dataset"],
         "accuracy": {"float": metrics["test_float"], "hardened": acc_hardened, "rtl": acc_rtl,
@@ -95,7 +96,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "data_aware": data_aware,
         "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
         "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz",
-                                      "routed")},
+                                      "routed", "seed", "bitstream")},
         "latency_cycles": info["latency_cycles"],
         "seconds": seconds,
     }

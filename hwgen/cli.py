@@ -187,9 +187,9 @@ def cmd_sim(args):
 def cmd_synth(args):
     from .synth import synthesize
 
-    r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route)
+    r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed)
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
-          f"harness), {r['carry']} carry cells, Fmax {r['fmax_mhz']} MHz"
+          f"harness), {r['carry']} carry cells, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
           f"{'' if r['routed'] else ' (placed, not routed)'}")
 
 
@@ -290,6 +290,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("rtl_dir")
     s.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"])
     s.add_argument("--freq", type=float, default=100.0, help="target clock in MHz")
+    s.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed (default 1)")
     s.add_argument("--no-route", action="store_true",
                    help="place only; Fmax is nextpnr's post-placement estimate (for designs too congested to route)")
     s.set_defaults(func=cmd_synth)

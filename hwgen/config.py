@@ -43,7 +43,7 @@ DEFAULTS = {
     },
     "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},  # backend: auto (by size), amaranth, direct
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
-    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True},  # route false: place only
+    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True, "seed": 1},  # route false: place only
     "ca": {                          # task: ca
         "pattern": "checkerboard",   # checkerboard: grow it from one seed cell; game-of-life: learn Conway's rule
         "grid": 16,                  # training grid (a torus), and the RTL's default size

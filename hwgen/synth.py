@@ -165,6 +165,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         "harness_ffs": harness_ffs,  # the harness's flip-flops, counted in ffs, not part of the design
         "fmax_mhz": round(fmax, 2) if fmax else None,
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
+        "seed": seed,
         "bitstream": bitstream_file,  # in the RTL folder, when routed
         "utilization": {k: v for k, v in report.get("utilization", {}).items() if v.get("used")},
         "seconds": {"yosys": round(synth_seconds, 1), "nextpnr": round(pnr_seconds, 1)},

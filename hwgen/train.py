@@ -1,6 +1,7 @@
 """Training loop: config -> checkpoint (weights, wiring, encoder, optimizer and RNG state, curves)."""
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -69,13 +70,59 @@ def model_from_checkpoint(ckpt) -> torch.nn.Sequential:
     return model
 
 
+class _DataParallel:
+    """Data-parallel training when started by torchrun (WORLD_SIZE > 1): gloo on CPU, NCCL on CUDA. Every
+    process draws the same global batch and takes its own slice; DDP averages the gradients, so a step
+    equals the single-process step on the whole batch. Only rank 0 evaluates and writes."""
+
+    def __init__(self, cfg: dict):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and cfg["train"]["batch_size"] % self.world:
+            raise HwgenError(f"train.batch_size {cfg['train']['batch_size']} does not split over "
+                             f"{self.world} processes")
+
+    @property
+    def leader(self) -> bool:
+        return self.rank == 0
+
+    def start(self, device: torch.device) -> torch.device:
+        if self.world == 1:
+            return device
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        return device
+
+    def wrap(self, model):
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        return DistributedDataParallel(model)
+
+    def shard(self, idx: torch.Tensor) -> torch.Tensor:
+        return idx[self.rank::self.world]
+
+    def stop(self):
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+
+
 def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> dict:
-    """Train from a validated config; write OUT/checkpoint.pt; return the final metrics."""
+    """Train from a validated config; write OUT/checkpoint.pt; return the final metrics. Under torchrun,
+    every process runs this and rank 0 writes."""
     out_dir = ensure_dir(out_dir)
     tcfg = cfg["train"]
+    parallel = _DataParallel(cfg)
     if tcfg["threads"]:
-        torch.set_num_threads(tcfg["threads"])
-    device = _device(cfg)
+        torch.set_num_threads(max(1, tcfg["threads"] // parallel.world))
+    device = parallel.start(_device(cfg))
     data, thresholds = encoded_dataset(cfg)
     train_bits = torch.from_numpy(encoding.encode(data.train_x, thresholds).astype(np.uint8)).to(device)
     test_bits = torch.from_numpy(encoding.encode(data.test_x, thresholds).astype(np.uint8)).to(device)
@@ -85,6 +132,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
 
     torch.manual_seed(cfg["seed"])
     model = build_model(in_dim, data.num_classes, cfg["model"], cfg["seed"], data.image_shape).to(device)
+    stepper = parallel.wrap(model)  # what the training step calls; `model` is the same weights, unwrapped
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg["lr"])
     # cosine: the learning rate falls to 0 at the last step, settling the gate choices.
     decay = (lambda s: 0.5 * (1 + math.cos(math.pi * s / tcfg["steps"]))) if tcfg["lr_schedule"] == "cosine" \
@@ -105,6 +153,8 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         step, history = ckpt["step"], ckpt["history"]
 
     def checkpoint(metrics=None):
+        if not parallel.leader:
+            return
         save_checkpoint(ckpt_path, format="hwgen-checkpoint", config=cfg, arch=arch, model=model.state_dict(),
                         optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                         sampler=sampler.get_state(), step=step,
@@ -113,13 +163,13 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
     start = time.time()
-    bar = tqdm(total=tcfg["steps"], initial=step, disable=not progress, desc="train", unit="step",
-               dynamic_ncols=True)
+    bar = tqdm(total=tcfg["steps"], initial=step, disable=not (progress and parallel.leader), desc="train",
+               unit="step", dynamic_ncols=True)
     running_loss = running_acc = None
     while step < tcfg["steps"]:
-        idx = torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler).to(device)
+        idx = parallel.shard(torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler)).to(device)
         x, y = train_bits[idx].float(), train_y[idx]
-        logits = model(x)
+        logits = stepper(x)
         loss = loss_fn(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -131,7 +181,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         running_acc = acc if running_acc is None else 0.98 * running_acc + 0.02 * acc
         bar.update(1)
         bar.set_postfix(loss=f"{running_loss:.3f}", acc=f"{running_acc:.3f}")
-        if step % tcfg["eval_every"] == 0 or step == tcfg["steps"]:
+        if parallel.leader and (step % tcfg["eval_every"] == 0 or step == tcfg["steps"]):
             history.append({"step": step, "loss": running_loss, "train_acc": running_acc,
                             "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
                             "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)})
@@ -144,4 +194,5 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
                "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
                "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)}
     checkpoint(metrics)
+    parallel.stop()
     return metrics

@@ -114,6 +114,8 @@ def test_build_smoke_end_to_end(tmp_path):
     assert syn["luts"] > 0 and syn["ffs"] > syn["harness_ffs"] and syn["fmax_mhz"] > 0 and syn["routed"]
     assert set(report["seconds"]) >= {"train", "harden", "simplify", "data_aware", "emit", "sim", "synth"}
     assert "accuracy float" in result.stdout
+    bitstream = out / "rtl" / syn["bitstream"]
+    assert syn["bitstream"] == "dlgn-ice40-up5k.bin" and bitstream.stat().st_size > 100_000  # up5k: 104 kB
     check_report_page(out / "report.html", tmp_path)
     assert (out / "explain" / "heatmap.png").exists() and (out / "explain" / "circuit.svg").exists()
 
@@ -124,6 +126,18 @@ def test_build_smoke_end_to_end(tmp_path):
     estimate = json.loads((out / "rtl" / f"synth-{syn['target']}.json").read_text())
     assert not estimate["routed"] and estimate["luts"] == syn["luts"]
     assert abs(estimate["fmax_mhz"] - syn["fmax_mhz"]) <= 0.25 * syn["fmax_mhz"]
+
+
+@pytest.mark.slow
+def test_a_design_too_big_for_the_device_names_what_runs_out():
+    net = random_netlist(2, num_inputs=64, num_gates=6000, num_classes=2, per_class=64, window=200)
+    work = ROOT / "build" / "test-too-big"  # under the repo: YoWASP tools cannot see /tmp
+    work.mkdir(parents=True, exist_ok=True)
+    net.save(work / "net.json")
+    assert hwgen("emit", work / "net.json", "--out", work / "rtl", "--pipeline", "1").returncode == 0
+    result = hwgen("synth", work / "rtl", "--target", "ice40-up5k")
+    assert_clean_error(result, "does not fit ice40-up5k")
+    assert "ICESTORM_LC" in result.stderr and "/5280" in result.stderr
 
 
 @pytest.mark.slow

@@ -135,14 +135,11 @@ def gate_stages(net: Netlist, pipeline: int) -> tuple[np.ndarray, int]:
     return stage, 0
 
 
-def plan_core(net: Netlist, pipeline: int) -> CorePlan:
-    n, c = net.num_inputs, net.num_classes
-    w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
-    stage, num_stages = gate_stages(net, pipeline)
-
-    # How many clocks each node must be held for its latest reader (an output is read at num_stages).
-    # Only what an output depends on is built (the rewriting passes leave nothing else; an input netlist
-    # may), so the Verilog has no unused signal.
+def _holding_times(net: Netlist, stage: np.ndarray, num_stages: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which gates are built, and how many clocks each node must be held for its latest reader (an
+    output is read at stage num_stages). Only what an output depends on is built (the rewriting passes
+    leave nothing else; an input netlist may), so the Verilog has no unused signal."""
+    n = net.num_inputs
     reads_a, reads_b = READS_A[net.ops], READS_B[net.ops]
     live_list = np.isin(np.arange(net.num_nodes), net.outputs).tolist()
     for g, x, y, ra, rb in zip(range(net.num_gates - 1, -1, -1), net.a[::-1].tolist(), net.b[::-1].tolist(),
@@ -157,6 +154,78 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
         mask = live & reads
         np.maximum.at(need, operand[mask], (gate_stage - stage[operand])[mask])
     np.maximum.at(need, net.outputs, num_stages - stage[net.outputs])
+    return live, need
+
+
+def _popcount(b: _Builder, rows: list) -> tuple[list, int]:
+    """Each class's row of (signal, how many outputs it counts) -> its score signal, and the stages
+    taken. The first stage counts the ones in groups of three (each result bit is one LUT of three
+    inputs); each later stage adds pairs. (Two adder levels in one stage were the slowest path at
+    150 MHz on ECP5.)"""
+    stages = 0
+    while len(rows[0]) > 1:
+        group = 3 if stages == 0 else 2
+        b.section(f"popcount stage {stages}")
+        for k, row in enumerate(rows):
+            nxt = []
+            for j in range(0, len(row), group):
+                name = f"score{k}_s{stages}_{j // group}"
+                items = row[j:j + group]
+                count = sum(counted for _, counted in items)
+                x = b.wire(name + "_sum", count.bit_length(), ("add", *(signal for signal, _ in items))) \
+                    if len(items) > 1 else items[0][0]
+                nxt.append((b.reg(name, count.bit_length(), x), count))
+            rows[k] = nxt
+        stages += 1
+    return [row[0][0] for row in rows], stages
+
+
+def _argmax(b: _Builder, scores: list, w: int, cw: int) -> tuple[str, str, int]:
+    """(class, all scores, stages taken). A tree of two-stage levels, compare then select: a compare is a
+    carry chain, and its result steers every bit of the select; both in one stage were the slowest path
+    at 150 MHz. The right side wins only when strictly greater, so ties go to the lowest class."""
+    b.section("argmax")
+    candidates = [(score, b.wire(f"class{k}", cw, ("const", k))) for k, score in enumerate(scores)]
+    all_scores = b.wire("scores_s0", len(scores) * w, ("cat", scores))
+    level = stages = 0
+    while len(candidates) > 1:
+        last = len(candidates) == 2  # its winning score is not needed: out_scores has them all
+        b.section(f"argmax level {level}: compare")
+        held = []
+        for j in range(0, len(candidates), 2):
+            name = f"best_l{level}_{j // 2}"
+            pair = candidates[j:j + 2]
+            right = None
+            if len(pair) == 2:
+                right = b.reg(name + "_right", 1, b.wire(name + "_right_next", 1, ("gt", pair[1][0], pair[0][0])))
+            held.append((name, right, [(None if last else b.reg(f"{name}_{side}_score", w, score),
+                                        b.reg(f"{name}_{side}_class", cw, cls))
+                                       for side, (score, cls) in zip(("left", "right"), pair)]))
+        b.section(f"argmax level {level}: select")
+        nxt = []
+        for name, right, pair in held:
+            if right is None:
+                (score, cls), = pair
+                nxt.append((None if last else b.reg(name + "_score", w, score), b.reg(name + "_class", cw, cls)))
+                continue
+            (ls, lc), (rs, rc) = pair
+            cls = b.reg(name + "_class", cw, b.wire(name + "_class_next", cw, ("mux", right, rc, lc)))
+            score = None if last else b.reg(name + "_score", w, b.wire(name + "_score_next", w, ("mux", right, rs, ls)))
+            nxt.append((score, cls))
+        for _ in range(2):
+            stages += 1
+            all_scores = b.reg(f"scores_s{stages}", len(scores) * w, all_scores)
+        candidates, level = nxt, level + 1
+    return candidates[0][1], all_scores, stages
+
+
+def plan_core(net: Netlist, pipeline: int) -> CorePlan:
+    """Every register and operation of NAME_core for `net`, with `pipeline` gate levels per stage."""
+    n, c = net.num_inputs, net.num_classes
+    w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
+    stage, num_stages = gate_stages(net, pipeline)
+
+    live, need = _holding_times(net, stage, num_stages)
     used_inputs = np.flatnonzero(need[:n] > 0).tolist()
 
     if net.encoder is not None:
@@ -210,75 +279,22 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
         b.section(f"gate stage {s}: {len(gates_by_stage[s])} gates")
         for g in gates_by_stage[s]:
             x, y = a_in[g], b_in[g]
-            b.wire(node(n + g, 0), 1, ("gate", ops[g], node(x, s - stage_list[x]) if reads_a[g] else None,
-                                       node(y, s - stage_list[y]) if reads_b[g] else None))
+            b.wire(node(n + g, 0), 1, ("gate", ops[g], node(x, s - stage_list[x]) if READS_A[ops[g]] else None,
+                                       node(y, s - stage_list[y]) if READS_B[ops[g]] else None))
         for u, delay in sorted(closing[s]):
             b.reg(node(u, delay), 1, node(u, delay - 1))
         clocks += 1
     skip_registers = sum(len(regs) for regs in closing) - sum(1 for u in range(n, net.num_nodes) if need_list[u])
 
     # Popcount per class, over the class's outputs in an order that keeps neighbours on the chip together.
-    # The first stage counts the ones in groups of three (each result bit is one LUT of three inputs); each
-    # later stage adds pairs. (Two adder levels in one stage were the slowest path at 150 MHz on ECP5.)
     outputs = net.outputs.tolist()
     rows = [[(node(u, num_stages - stage_list[u]), 1) for u in outputs[k * per_class:(k + 1) * per_class]]
             for k in range(c)]  # (signal, how many outputs it counts)
     for k, order in enumerate(local_output_order(net)):
         rows[k] = [rows[k][j] for j in order]
-    popcount_stages = 0
-    while len(rows[0]) > 1:
-        group = 3 if popcount_stages == 0 else 2
-        b.section(f"popcount stage {popcount_stages}")
-        for k in range(c):
-            nxt = []
-            for j in range(0, len(rows[k]), group):
-                name = f"score{k}_s{popcount_stages}_{j // group}"
-                items = rows[k][j:j + group]
-                count = sum(counted for _, counted in items)
-                x = b.wire(name + "_sum", count.bit_length(), ("add", *(signal for signal, _ in items))) \
-                    if len(items) > 1 else items[0][0]
-                nxt.append((b.reg(name, count.bit_length(), x), count))
-            rows[k] = nxt
-        popcount_stages += 1
-        clocks += 1
-    scores = [row[0][0] for row in rows]
-
-    # Argmax: a tree of two-stage levels, compare then select (a compare is a carry chain, and its result
-    # steers every bit of the select: both in one stage were the slowest path at 150 MHz). The right side
-    # wins only when strictly greater, so ties go to the lowest class.
-    b.section("argmax")
-    candidates = [(score, b.wire(f"class{k}", cw, ("const", k))) for k, score in enumerate(scores)]
-    all_scores = b.wire("scores_s0", c * w, ("cat", scores))
-    argmax_levels = argmax_stages = 0
-    while len(candidates) > 1:
-        last = len(candidates) == 2  # its winning score is not needed: out_scores has them all
-        b.section(f"argmax level {argmax_levels}: compare")
-        held = []
-        for j in range(0, len(candidates), 2):
-            name = f"best_l{argmax_levels}_{j // 2}"
-            pair = candidates[j:j + 2]
-            right = None
-            if len(pair) == 2:
-                right = b.reg(name + "_right", 1, b.wire(name + "_right_next", 1, ("gt", pair[1][0], pair[0][0])))
-            held.append((name, right, [(None if last else b.reg(f"{name}_{side}_score", w, score),
-                                        b.reg(f"{name}_{side}_class", cw, cls))
-                                       for side, (score, cls) in zip(("left", "right"), pair)]))
-        b.section(f"argmax level {argmax_levels}: select")
-        nxt = []
-        for name, right, pair in held:
-            if right is None:
-                (score, cls), = pair
-                nxt.append((None if last else b.reg(name + "_score", w, score), b.reg(name + "_class", cw, cls)))
-                continue
-            (ls, lc), (rs, rc) = pair
-            cls = b.reg(name + "_class", cw, b.wire(name + "_class_next", cw, ("mux", right, rc, lc)))
-            score = None if last else b.reg(name + "_score", w, b.wire(name + "_score_next", w, ("mux", right, rs, ls)))
-            nxt.append((score, cls))
-        for _ in range(2):
-            argmax_stages += 1
-            all_scores = b.reg(f"scores_s{argmax_stages}", c * w, all_scores)
-        candidates, argmax_levels, clocks = nxt, argmax_levels + 1, clocks + 2
-    plan.out_class, plan.out_scores = candidates[0][1], all_scores
+    scores, popcount_stages = _popcount(b, rows)
+    plan.out_class, plan.out_scores, argmax_stages = _argmax(b, scores, w, cw)
+    clocks += popcount_stages + argmax_stages
 
     plan.latency = clocks
     plan.stats = {"pipeline_levels": pipeline, "gate_stages": num_stages, "popcount_stages": popcount_stages,
