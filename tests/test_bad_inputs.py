@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from hwgen import cli
-from hwgen.emit.verilog import describe
+from hwgen.emit.verilog import emit
 from hwgen.netlist import load
 from hwgen.nn import build_model
 
@@ -110,9 +110,7 @@ def test_missing_tool(missing, command, says, tmp_path, monkeypatch, capsys):
     """A missing program is reported by name. Only the lookup is hidden; nothing claims a tool ran."""
     net_path = tmp_path / "n.netlist.json"
     net_path.write_text(GOOD_NETLIST)
-    (tmp_path / "rtl").mkdir()
-    (tmp_path / "rtl" / "dlgn.json").write_text(json.dumps(describe(load(net_path), "dlgn")))
-    (tmp_path / "rtl" / "dlgn.v").write_text("")
+    emit(load(net_path), tmp_path / "rtl", "dlgn")
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name in missing else real_which(name, *a, **k))
     paths = {"RTL": tmp_path / "rtl", "NET": net_path, "OUT": tmp_path / "out"}

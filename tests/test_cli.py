@@ -115,7 +115,7 @@ def test_build_smoke_end_to_end(tmp_path):
     assert set(report["seconds"]) >= {"train", "harden", "simplify", "data_aware", "emit", "sim", "synth"}
     assert "accuracy float" in result.stdout
     bitstream = out / "rtl" / syn["bitstream"]
-    assert syn["bitstream"] == "dlgn-ice40-up5k.bin" and bitstream.stat().st_size > 100_000  # up5k: 104 kB
+    assert syn["bitstream"] == f"dlgn-{syn['target']}.bin" and bitstream.stat().st_size > 100_000  # iCE40: 104-135 kB
     check_report_page(out / "report.html", tmp_path)
     assert (out / "explain" / "heatmap.png").exists() and (out / "explain" / "circuit.svg").exists()
 
@@ -130,11 +130,11 @@ def test_build_smoke_end_to_end(tmp_path):
 
 @pytest.mark.slow
 def test_a_design_too_big_for_the_device_names_what_runs_out():
-    net = random_netlist(2, num_inputs=64, num_gates=6000, num_classes=2, per_class=64, window=200)
+    net = random_netlist(2, num_inputs=64, num_gates=3000, num_classes=2, per_class=800, window=1000)
     work = ROOT / "build" / "test-too-big"  # under the repo: YoWASP tools cannot see /tmp
     work.mkdir(parents=True, exist_ok=True)
     net.save(work / "net.json")
-    assert hwgen("emit", work / "net.json", "--out", work / "rtl", "--pipeline", "1").returncode == 0
+    assert hwgen("emit", work / "net.json", "--out", work / "rtl").returncode == 0  # 14,212 registers
     result = hwgen("synth", work / "rtl", "--target", "ice40-up5k")
     assert_clean_error(result, "does not fit ice40-up5k")
     assert "ICESTORM_LC" in result.stderr and "/5280" in result.stderr
