@@ -28,18 +28,19 @@ def _cpu_features() -> bytes:
         return platform.machine().encode()
 
 
-def compile_library(source: Path):
+def compile_library(source: Path, extra_flags: tuple = ()):
     """Build a C source of this package into a shared library once per machine; None without a compiler."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         return None
+    flags = [*FLAGS, *extra_flags]
     # -march=native: the build is only valid on this kind of processor, so its features are in the key.
-    key = hashlib.sha256(source.read_bytes() + " ".join(FLAGS).encode() + _cpu_features()).hexdigest()[:16]
+    key = hashlib.sha256(source.read_bytes() + " ".join(flags).encode() + _cpu_features()).hexdigest()[:16]
     lib_path = cache_dir() / "kernels" / f"{source.stem}-{key}.so"
     if not lib_path.exists():
         try:
             with atomic_path(lib_path) as tmp:
-                result = subprocess.run([compiler, *FLAGS, "-o", str(tmp), str(source)], capture_output=True)
+                result = subprocess.run([compiler, *flags, "-o", str(tmp), str(source)], capture_output=True)
                 if result.returncode != 0:
                     raise OSError(result.stderr.decode(errors="replace"))
         except (OSError, HwgenError):

@@ -6,6 +6,9 @@ over feature-major tensors. In eval mode the softmax becomes a one-hot argmax, w
 gates exactly on 0/1 inputs.
 """
 
+import ctypes
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -95,31 +98,74 @@ class _RelaxedGates(torch.autograd.Function):
     """y = c0 + c1*a + c2*b + c3*a*b on feature-major tensors (a, b: rows of x gathered by the wiring).
 
     Feature-major, a gather or a scatter moves whole rows of `batch` contiguous numbers. Only x (the
-    layer before's output, kept anyway) is saved; a and b are gathered again in backward instead of
-    being kept, so no per-gate intermediate outlives the forward pass."""
+    layer before's output, kept anyway) is saved; a and b are read again in backward instead of being
+    kept, so no per-gate intermediate outlives the forward pass. On the CPU the C kernel does each
+    direction in one pass over the data (gates_kernel.c); elsewhere (CUDA) torch's ops do the same."""
 
     @staticmethod
     def forward(ctx, x, coefficients, indices, grad_factor):
-        a, b = x.index_select(0, indices[0]), x.index_select(0, indices[1])
-        c0, c1, c2, c3 = coefficients.unsqueeze(-1).unbind(-2)
-        ctx.save_for_backward(x, coefficients, indices)
+        ia, ib = indices[0].contiguous(), indices[1].contiguous()
+        coefficients = coefficients.contiguous()
+        ctx.save_for_backward(x, coefficients, ia, ib)
         ctx.grad_factor = grad_factor
+        kernel = _cpu_kernel(x)
+        if kernel:
+            y = x.new_empty(len(ia), x.shape[1])
+            kernel.hwgen_gates_forward(x.data_ptr(), x.shape[1], ia.data_ptr(), ib.data_ptr(),
+                                       coefficients.data_ptr(), len(ia), y.data_ptr(), torch.get_num_threads())
+            return y
+        a, b = x.index_select(0, ia), x.index_select(0, ib)
+        c0, c1, c2, c3 = coefficients.unsqueeze(-1).unbind(-2)
         return torch.addcmul(torch.addcmul(c0, c2, b), a, torch.addcmul(c1, c3, b))
 
     @staticmethod
     def backward(ctx, grad):
-        x, coefficients, indices = ctx.saved_tensors
-        a, b = x.index_select(0, indices[0]), x.index_select(0, indices[1])
-        c0, c1, c2, c3 = coefficients.unsqueeze(-1).unbind(-2)
-        grad_a = grad * a
-        grad_coefficients = torch.stack([grad.sum(1), grad_a.sum(1), (grad * b).sum(1), (grad_a * b).sum(1)], -1)
+        x, coefficients, ia, ib = ctx.saved_tensors
+        kernel = _cpu_kernel(x)
+        if kernel:
+            grad = grad.contiguous()
+            grad_coefficients = grad.new_empty(len(ia), 4)
+            grad_a, grad_b = torch.empty_like(grad), torch.empty_like(grad)
+            kernel.hwgen_gates_backward(x.data_ptr(), x.shape[1], ia.data_ptr(), ib.data_ptr(),
+                                        coefficients.data_ptr(), len(ia), grad.data_ptr(),
+                                        grad_coefficients.data_ptr(), grad_a.data_ptr(), grad_b.data_ptr(),
+                                        torch.get_num_threads())
+        else:
+            a, b = x.index_select(0, ia), x.index_select(0, ib)
+            c0, c1, c2, c3 = coefficients.unsqueeze(-1).unbind(-2)
+            ga = grad * a
+            grad_coefficients = torch.stack([grad.sum(1), ga.sum(1), (grad * b).sum(1), (ga * b).sum(1)], -1)
+            grad_a = torch.addcmul(c1, c3, b).mul_(grad)  # dy/da = c1 + c3*b
+            grad_b = torch.addcmul(c2, c3, a).mul_(grad)  # dy/db = c2 + c3*a
         grad_x = None
         if ctx.needs_input_grad[0]:
-            scale = grad * ctx.grad_factor if ctx.grad_factor != 1.0 else grad
+            if ctx.grad_factor != 1.0:
+                grad_a, grad_b = grad_a * ctx.grad_factor, grad_b * ctx.grad_factor
             grad_x = torch.zeros_like(x)
-            grad_x.index_add_(0, indices[0], torch.addcmul(c1, c3, b).mul_(scale))  # dy/da = c1 + c3*b
-            grad_x.index_add_(0, indices[1], torch.addcmul(c2, c3, a).mul_(scale))  # dy/db = c2 + c3*a
+            grad_x.index_add_(0, ia, grad_a)
+            grad_x.index_add_(0, ib, grad_b)
         return grad_x, grad_coefficients, None, None
+
+
+_KERNEL = []  # [the loaded C library, or None where it cannot be built], once per process
+
+
+def _cpu_kernel(x: torch.Tensor):
+    """The C kernel for a contiguous float32 CPU tensor, else None."""
+    if x.device.type != "cpu" or x.dtype != torch.float32 or not x.is_contiguous():
+        return None
+    if not _KERNEL:
+        from ..kernel import compile_library
+
+        lib = compile_library(Path(__file__).with_name("gates_kernel.c"), ("-fopenmp",))
+        if lib is not None:
+            pointer = ctypes.c_void_p
+            lib.hwgen_gates_forward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
+                                                pointer, ctypes.c_int]
+            lib.hwgen_gates_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
+                                                 pointer, pointer, pointer, pointer, ctypes.c_int]
+        _KERNEL.append(lib)
+    return _KERNEL[0]
 
 
 class GroupSum(nn.Module):
