@@ -189,7 +189,7 @@ def cmd_synth(args):
 
     r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed)
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
-          f"harness), {r['carry']} carry cells, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
+          f"harness), {r['carry']} carry cells, {r['bram']} BRAM, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
           f"{'' if r['routed'] else ' (placed, not routed)'}")
 
 

@@ -82,8 +82,8 @@ def test_verilator_one_sample_per_clock_at_full_rate(design):
 
 def test_icarus_agrees(design):
     net, rtl = design
-    result = simulate(rtl, net, random_bits(net.num_inputs, 300, 3), "icarus", gap=0.2, stall=0.2)
-    assert result["mismatches"] == 0 and result["received"] == 300
+    result = simulate(rtl, net, random_bits(net.num_inputs, 10_000, 3), "icarus", gap=0.2, stall=0.2)
+    assert result["mismatches"] == 0 and result["received"] == 10_000
 
 
 @pytest.mark.parametrize("pipeline", [0, 1, 3])
