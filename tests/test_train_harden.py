@@ -83,6 +83,29 @@ def test_relaxed_layer_mixes_ops_like_difflogic():
     assert torch.allclose(layer(x), expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("grad_factor", [1.0, 2.0])
+def test_cpu_kernel_and_torch_ops_give_the_same_gradients(monkeypatch, grad_factor):
+    """The C kernel (CPU) and the torch ops (what CUDA runs) compute the same outputs and gradients."""
+    from hwgen.nn import logic
+
+    layers = [LogicLayer(6, 40, generator=torch.Generator().manual_seed(2), grad_factor=grad_factor),
+              LogicLayer(40, 30, generator=torch.Generator().manual_seed(3), grad_factor=grad_factor)]
+    model = torch.nn.Sequential(*layers, GroupSum(3, tau=2.0))
+    x, y = torch.rand(17, 6), torch.randint(0, 3, (17,))
+    results = []
+    for kernel in ("c", "torch"):
+        if kernel == "torch":
+            monkeypatch.setattr(logic, "_KERNEL", [None])
+        assert (logic._cpu_kernel(torch.zeros(2, 2)) is None) == (kernel == "torch")
+        model.zero_grad()
+        out = model(x)
+        torch.nn.functional.cross_entropy(out, y).backward()
+        results.append([out.detach()] + [p.grad.clone() for p in model.parameters()])
+    for c_value, torch_value in zip(*results):
+        assert torch.allclose(c_value, torch_value, atol=1e-6)
+    assert results[0][1].abs().sum() > 0
+
+
 def test_harden_model_reads_difflogic_models():
     """A difflogic Sequential hardens to the netlist that computes its eval-mode function."""
     layers = [difflogic_standin.LogicLayer(6, 8, 2), difflogic_standin.LogicLayer(8, 4, 3)]
