@@ -69,18 +69,37 @@ def test_same_config_and_seed_give_identical_files(tmp_path):
     assert files[0] == files[1]
 
 
+def difflogic_forms(x, layer):
+    """The 16 ops' real-valued forms on the layer's inputs, as difflogic writes them."""
+    a, b = x[:, layer.indices[0]], x[:, layer.indices[1]]
+    return [torch.zeros_like(a), a * b, a - a * b, a, b - a * b, b, a + b - 2 * a * b, a + b - a * b,
+            1 - (a + b - a * b), 1 - (a + b - 2 * a * b), 1 - b, 1 - b + a * b, 1 - a, 1 - a + a * b, 1 - a * b,
+            torch.ones_like(a)]
+
+
 def test_relaxed_layer_mixes_ops_like_difflogic():
-    """Each relaxed gate is the softmax-weighted sum of the 16 ops' real-valued forms (difflogic's formula)."""
+    """Each relaxed gate is the softmax-weighted sum of the 16 ops' real-valued forms (difflogic's formula),
+    forward and backward."""
     torch.manual_seed(0)
     layer = LogicLayer(5, 7, generator=torch.Generator().manual_seed(1))
     x = torch.rand(3, 5)
-    a, b = x[:, layer.indices[0]], x[:, layer.indices[1]]
-    real = [torch.zeros_like(a), a * b, a - a * b, a, b - a * b, b, a + b - 2 * a * b, a + b - a * b,
-            1 - (a + b - a * b), 1 - (a + b - 2 * a * b), 1 - b, 1 - b + a * b, 1 - a, 1 - a + a * b, 1 - a * b,
-            torch.ones_like(a)]
+    real = difflogic_forms(x, layer)
     probs = torch.softmax(layer.weights, -1)
     expected = sum(probs[:, i] * real[i] for i in range(16))
     assert torch.allclose(layer(x), expected, atol=1e-6)
+
+    # and the gradients: autograd through that formula against the layer's own backward
+    x.requires_grad_(True)
+    upstream = torch.rand(3, 7)
+    grads = []
+    for compute in (lambda: layer(x), lambda: sum(torch.softmax(layer.weights, -1)[:, i] * form
+                                                  for i, form in enumerate(difflogic_forms(x, layer)))):
+        layer.zero_grad()
+        x.grad = None
+        (compute() * upstream).sum().backward()
+        grads.append((x.grad.clone(), layer.weights.grad.clone()))
+    for ours, reference in zip(*grads):
+        assert torch.allclose(ours, reference, atol=1e-6)
 
 
 @pytest.mark.parametrize("grad_factor", [1.0, 2.0])
