@@ -57,6 +57,41 @@ BITSTREAM = {"ice40": (("--asc", "design.asc"), "icepack", "bin"),
 UTILISATION = re.compile(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%")  # nextpnr's "Device utilisation" lines
 
 
+def _harness(info: dict) -> str:
+    """rtl_templates/synth_top.v for this design: the input port fed B bits per clock from a shift register."""
+    width, lanes = info["input_width"], max(1, info["feature_bits"])
+    shift = "sin" if width == lanes else f"{{shift[{width - lanes - 1}:0], sin}}"
+    harness = TEMPLATE.read_text()
+    for key, value in {"NAME": info["name"], "N": width, "LANES": lanes, "SHIFT": shift,
+                       "IN_PORT": info["input_port"], "CW": info["class_width"]}.items():
+        harness = harness.replace("{{" + key + "}}", str(value))
+    return harness
+
+
+def _pin_constraints(work: Path, family: str, clock_pin: str) -> list:
+    """Write the clock's pin constraint; nextpnr's arguments for it (the other pins go anywhere)."""
+    if family == "ice40":
+        (work / "pins.pcf").write_text(f"set_io clk {clock_pin}\n")
+        return ["--pcf", "pins.pcf", "--pcf-allow-unconstrained"]
+    (work / "pins.lpf").write_text(f'LOCATE COMP "clk" SITE "{clock_pin}";\n')
+    return ["--lpf", "pins.lpf", "--lpf-allow-unconstrained"]
+
+
+def _nextpnr_failure(log_path: Path, target: str) -> HwgenError:
+    """One line for a failed place-and-route: what runs out, with its utilisation, when the design does
+    not fit; else nextpnr's last error."""
+    log = log_path.read_text(errors="replace")
+    usage = sorted(((int(used) / int(total), f"{kind} {used}/{total} ({percent}%)")
+                    for kind, used, total, percent in UTILISATION.findall(log) if int(total)), reverse=True)
+    over = [text for share, text in usage if share > 1]
+    if over or (usage and "utilisation limit" in log):
+        return HwgenError(f"the design does not fit {target} ({TARGETS[target]['device']}): "
+                          + (", ".join(over) if over else f"{usage[0][1]}, and no legal placement was found"))
+    tail = [line for line in log.splitlines() if "ERROR" in line]
+    return HwgenError(f"nextpnr could not place and route for {target}: "
+                      f"{tail[-1].strip() if tail else 'see ' + str(log_path)}")
+
+
 def _tool(name: str, package: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if not found:
@@ -97,13 +132,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     # YoWASP tools cannot see /tmp: work in a folder under the RTL dir, with relative paths only.
     work = ensure_dir(rtl_dir / f"synth_{target}")
     shutil.copyfile(rtl_dir / f"{name}.v", work / f"{name}.v")
-    width, lanes = info["input_width"], max(1, info["feature_bits"])
-    shift = "sin" if width == lanes else f"{{shift[{width - lanes - 1}:0], sin}}"
-    harness = TEMPLATE.read_text()
-    for key, value in {"NAME": name, "N": width, "LANES": lanes, "SHIFT": shift, "IN_PORT": info["input_port"],
-                       "CW": info["class_width"]}.items():
-        harness = harness.replace("{{" + key + "}}", str(value))
-    (work / "synth_top.v").write_text(harness)
+    (work / "synth_top.v").write_text(_harness(info))
     for stale in ("synth.json", "report.json"):  # a failed run must not find the last run's results
         (work / stale).unlink(missing_ok=True)
     synth = f"synth_{family} -top {TOP}" + (" -nowidelut" if family == "ecp5" else "")
@@ -123,12 +152,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
                       if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in harness_bits)
 
     start = time.perf_counter()
-    if family == "ice40":
-        (work / "pins.pcf").write_text(f"set_io clk {spec['clock_pin']}\n")
-        pins = ["--pcf", "pins.pcf", "--pcf-allow-unconstrained"]
-    else:
-        (work / "pins.lpf").write_text(f'LOCATE COMP "clk" SITE "{spec["clock_pin"]}";\n')
-        pins = ["--lpf", "pins.lpf", "--lpf-allow-unconstrained"]
+    pins = _pin_constraints(work, family, spec["clock_pin"])
     config, pack, bitstream = BITSTREAM[family]
     cmd = [nextpnr, *spec["args"], "--json", "synth.json", "--freq", str(freq_mhz), "--timing-allow-fail",
            "--report", "report.json", "--seed", str(seed), *pins, *ROUTER[family]] + \
@@ -136,16 +160,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     (work / config[1]).unlink(missing_ok=True)
     returncode = _run(cmd, work, work / "nextpnr.log", timeout)
     if returncode != 0 or not (work / "report.json").exists():
-        log = (work / "nextpnr.log").read_text(errors="replace")
-        usage = sorted(((int(used) / int(total), f"{kind} {used}/{total} ({percent}%)")
-                        for kind, used, total, percent in UTILISATION.findall(log) if int(total)), reverse=True)
-        over = [text for share, text in usage if share > 1]
-        if over or (usage and "utilisation limit" in log):
-            raise HwgenError(f"the design does not fit {target} ({spec['device']}): "
-                             + (", ".join(over) if over else f"{usage[0][1]}, and no legal placement was found"))
-        tail = [line for line in log.splitlines() if "ERROR" in line]
-        raise HwgenError(f"nextpnr could not place and route for {target}: "
-                         f"{tail[-1].strip() if tail else 'see ' + str(work / 'nextpnr.log')}")
+        raise _nextpnr_failure(work / "nextpnr.log", target)
     pnr_seconds = time.perf_counter() - start
     bitstream_file = None
     if route:
