@@ -104,12 +104,14 @@ class _RelaxedGates(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, coefficients, indices, grad_factor):
-        ia, ib = indices[0].contiguous(), indices[1].contiguous()
+        ia, ib = indices[0].to(torch.int64).contiguous(), indices[1].to(torch.int64).contiguous()
         coefficients = coefficients.contiguous()
         ctx.save_for_backward(x, coefficients, ia, ib)
         ctx.grad_factor = grad_factor
         kernel = _cpu_kernel(x)
         if kernel:
+            if len(ia) and (min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= x.shape[0]):
+                raise IndexError(f"LogicLayer wiring reads outside its {x.shape[0]} inputs")  # the C code reads raw memory
             y = x.new_empty(len(ia), x.shape[1])
             kernel.hwgen_gates_forward(x.data_ptr(), x.shape[1], ia.data_ptr(), ib.data_ptr(),
                                        coefficients.data_ptr(), len(ia), y.data_ptr(), torch.get_num_threads())
