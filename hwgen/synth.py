@@ -9,11 +9,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .emit import find_rtl
+from .emit import fill_template, find_rtl
 from .errors import HwgenError
 from .files import ensure_dir, write_json
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "rtl_templates" / "synth_top.v"
 TOP = "hwgen_synth_top"
 HARNESS_REGISTERS = ("shift", "in_valid_r", "out_ready_r")  # the harness's own flip-flops, in synth_top.v
 
@@ -61,11 +60,8 @@ def _harness(info: dict) -> str:
     """rtl_templates/synth_top.v for this design: the input port fed B bits per clock from a shift register."""
     width, lanes = info["input_width"], max(1, info["feature_bits"])
     shift = "sin" if width == lanes else f"{{shift[{width - lanes - 1}:0], sin}}"
-    harness = TEMPLATE.read_text()
-    for key, value in {"NAME": info["name"], "N": width, "LANES": lanes, "SHIFT": shift,
-                       "IN_PORT": info["input_port"], "CW": info["class_width"]}.items():
-        harness = harness.replace("{{" + key + "}}", str(value))
-    return harness
+    return fill_template("synth_top.v", {"NAME": info["name"], "N": width, "LANES": lanes, "SHIFT": shift,
+                                         "IN_PORT": info["input_port"], "CW": info["class_width"]})
 
 
 def _pin_constraints(work: Path, family: str, clock_pin: str) -> list:

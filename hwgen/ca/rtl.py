@@ -3,20 +3,16 @@ sharing it (rtl_templates/ca_grid.v), one step per clock."""
 
 from pathlib import Path
 
-from ..emit import RTL_FORMAT
+from ..emit import RTL_FORMAT, fill_template
 from ..emit.direct import core_verilog
 from ..files import ensure_dir, write_json, write_text
 from ..netlist import Netlist
 from .model import OFFSETS
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "rtl_templates" / "ca_grid.v"
-
-
 def ca_verilog(rule: Netlist, name: str, grid: int) -> str:
     hood = "\n".join(f"        assign hood[{k}*S +: S] = cells[((((y + ({dy}) + H) % H) * W) + "
                      f"((x + ({dx}) + W) % W))*S +: S];" for k, (dy, dx) in enumerate(OFFSETS))
-    grid_v = (TEMPLATE.read_text().replace("{{HOOD}}", hood).replace("{{NAME}}", name)
-              .replace("{{S}}", str(rule.num_classes)).replace("{{H}}", str(grid)).replace("{{W}}", str(grid)))
+    grid_v = fill_template("ca_grid.v", {"HOOD": hood, "NAME": name, "S": rule.num_classes, "H": grid, "W": grid})
     return core_verilog(rule, f"{name}_rule") + "\n" + grid_v
 
 

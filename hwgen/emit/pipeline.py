@@ -56,7 +56,7 @@ class CorePlan:
 def feature_bits(thresholds: np.ndarray) -> int:
     """Width of one raw feature on in_data: enough for the largest threshold. Features above 2**B - 1
     give the same bits as 2**B - 1, so a wider value saturates at the port without changing a result."""
-    return max(1, int(max(int(thresholds.max(initial=1)), 1)).bit_length())
+    return max(1, max(int(thresholds.max(initial=1)), 0).bit_length())  # thresholds <= 0 are constant bits
 
 
 def fifo_depth_bits(core_latency: int) -> int:

@@ -10,13 +10,12 @@ from pathlib import Path
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json, write_text
 from ..netlist import Netlist
-from . import DEFAULT_PIPELINE, RTL_FORMAT
+from . import DEFAULT_PIPELINE, RTL_FORMAT, fill_template
 from .direct import pipelined_core_verilog
 from .pipeline import CorePlan, fifo_depth_bits, plan_core
 
 BACKENDS = ("auto", "amaranth", "direct")
 AMARANTH_MAX_WIDTH = 65_535  # bits in one Amaranth signal
-TOP_TEMPLATE = Path(__file__).resolve().parents[2] / "rtl_templates" / "stream_top.v"
 
 
 def describe(net: Netlist, name: str, plan: CorePlan) -> dict:
@@ -45,13 +44,9 @@ def core_backend(net: Netlist, backend: str) -> str:
 
 
 def top_verilog(plan: CorePlan, name: str) -> str:
-    values = {"NAME": name, "CORE_LATENCY": plan.latency, "IN_WIDTH": plan.input_width, "IN_PORT": plan.input_port,
-              "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width,
-              "DEPTH_BITS": fifo_depth_bits(plan.latency)}
-    text = TOP_TEMPLATE.read_text()
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", str(value))
-    return text
+    return fill_template("stream_top.v", {
+        "NAME": name, "CORE_LATENCY": plan.latency, "IN_WIDTH": plan.input_width, "IN_PORT": plan.input_port,
+        "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width, "DEPTH_BITS": fifo_depth_bits(plan.latency)})
 
 
 def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto",

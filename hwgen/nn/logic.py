@@ -7,6 +7,7 @@ gates exactly on 0/1 inputs.
 """
 
 import ctypes
+import functools
 from pathlib import Path
 
 import torch
@@ -149,25 +150,26 @@ class _RelaxedGates(torch.autograd.Function):
         return grad_x, grad_coefficients, None, None
 
 
-_KERNEL = []  # [the loaded C library, or None where it cannot be built], once per process
+@functools.cache
+def _gates_library():
+    """gates_kernel.c, built and loaded once per process; None where it cannot be built."""
+    from ..kernel import compile_library
+
+    lib = compile_library(Path(__file__).with_name("gates_kernel.c"), ("-fopenmp",))
+    if lib is not None:
+        pointer = ctypes.c_void_p
+        lib.hwgen_gates_forward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
+                                            pointer, ctypes.c_int]
+        lib.hwgen_gates_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
+                                             pointer, pointer, pointer, pointer, ctypes.c_int]
+    return lib
 
 
 def _cpu_kernel(x: torch.Tensor):
     """The C kernel for a contiguous float32 CPU tensor, else None."""
     if x.device.type != "cpu" or x.dtype != torch.float32 or not x.is_contiguous():
         return None
-    if not _KERNEL:
-        from ..kernel import compile_library
-
-        lib = compile_library(Path(__file__).with_name("gates_kernel.c"), ("-fopenmp",))
-        if lib is not None:
-            pointer = ctypes.c_void_p
-            lib.hwgen_gates_forward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
-                                                pointer, ctypes.c_int]
-            lib.hwgen_gates_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
-                                                 pointer, pointer, pointer, pointer, ctypes.c_int]
-        _KERNEL.append(lib)
-    return _KERNEL[0]
+    return _gates_library()
 
 
 class GroupSum(nn.Module):
