@@ -19,6 +19,20 @@ def timed(seconds: dict, stage: str):
     seconds[stage] = round(time.perf_counter() - start, 2)
 
 
+TRAINING_KEYS = ("task", "dataset", "seed", "encoding", "model", "train")
+
+
+def _same_training(cfg: dict, checkpoint: Path) -> bool:
+    """Whether OUT/train holds a checkpoint of this very training run (finished or not): then the build
+    goes on from it instead of training again (a long run's checkpoints are not thrown away)."""
+    if not checkpoint.exists():
+        return False
+    from .train import load_checkpoint
+
+    saved = load_checkpoint(checkpoint).get("config", {})
+    return all(saved.get(key) == cfg[key] for key in TRAINING_KEYS)
+
+
 def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .data import load as load_dataset
     from .emit.verilog import emit
@@ -26,13 +40,13 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .harden import harden_checkpoint
     from .sim import random_inputs, simulate
     from .synth import synthesize
-    from .train import load_checkpoint, train
+    from .train import CHECKPOINT, load_checkpoint, train
     from .verify import find_abc, prove_equivalent
 
     out = ensure_dir(out_dir)
     seconds = {}
     with timed(seconds, "train"):
-        metrics = train(cfg, out / "train", progress=progress)
+        metrics = train(cfg, out / "train", resume=_same_training(cfg, out / "train" / CHECKPOINT), progress=progress)
     with timed(seconds, "harden"):
         hardened = harden_checkpoint(out / "train" / "checkpoint.pt")
         hardened.save(out / "hardened.netlist.json")

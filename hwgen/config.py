@@ -23,6 +23,7 @@ DEFAULTS = {
         "residual_bias": 5.0,
         "local_window": 0,       # >0 (images only): gates read pairs from window x window image patches
         "local_layers": "first",  # first: only the first layer is local; all: every layer (short wires)
+        "candidates": 1,         # >1: each gate input learns which of this many nodes it reads
     },
     "train": {
         "steps": 2000,
@@ -30,6 +31,7 @@ DEFAULTS = {
         "lr": 0.01,
         "lr_schedule": "constant",  # constant or cosine (to 0 at the last step)
         "threads": 0,            # 0: torch's default
+        "shift": 0,              # images: move each training sample by up to this many pixels (augmentation)
         "device": "cpu",         # cpu or cuda
         "eval_every": 500,
         "checkpoint_every": 1000,
@@ -125,6 +127,10 @@ def _check(cfg, source):
     for key in ("steps", "batch_size", "eval_every", "checkpoint_every"):
         if cfg["train"][key] < 1:
             raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")
+    if cfg["model"]["candidates"] < 1:
+        raise HwgenError(f"{source}: \"model.candidates\" must be at least 1")
+    if cfg["train"]["shift"] < 0:
+        raise HwgenError(f"{source}: \"train.shift\" must be 0 (no augmentation) or more pixels")
     if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0:
         raise HwgenError(f"{source}: \"model.tau\" and \"train.lr\" must be positive")
     if cfg["task"] == "ca":

@@ -70,6 +70,17 @@ def model_from_checkpoint(ckpt) -> torch.nn.Sequential:
     return model
 
 
+def random_shift(bits: torch.Tensor, image_shape, shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Each sample's image (pixel-major input bits) moved by its own random offset of up to `shift` pixels
+    in each direction, with zeros coming in at the border: small translations the test set also has."""
+    n, (h, w) = len(bits), image_shape
+    images = torch.nn.functional.pad(bits.reshape(n, h, w, -1).permute(0, 3, 1, 2), (shift,) * 4)
+    dy, dx = (torch.randint(0, 2 * shift + 1, (2, n, 1), generator=generator)).to(bits.device)
+    rows = (torch.arange(h, device=bits.device) + dy)[:, :, None]
+    cols = (torch.arange(w, device=bits.device) + dx)[:, None, :]
+    return images[torch.arange(n, device=bits.device)[:, None, None], :, rows, cols].reshape(n, -1)
+
+
 class _DataParallel:
     """Data-parallel training when started by torchrun (WORLD_SIZE > 1): gloo on CPU, NCCL on CUDA. Every
     process draws the same global batch and takes its own slice; DDP averages the gradients, so a step
@@ -169,6 +180,8 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     while step < tcfg["steps"]:
         idx = parallel.shard(torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler)).to(device)
         x, y = train_bits[idx].float(), train_y[idx]
+        if tcfg["shift"] and data.image_shape:
+            x = random_shift(x, data.image_shape, tcfg["shift"], sampler)
         logits = stepper(x)
         loss = loss_fn(logits, y)
         optimizer.zero_grad(set_to_none=True)

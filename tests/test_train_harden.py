@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -5,8 +7,8 @@ import torch
 from hwgen import config, evaluate, rewrite
 from hwgen.emit.verilog import emit
 from hwgen.harden import harden_checkpoint, harden_model
-from hwgen.nn import GroupSum, LogicLayer
-from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
+from hwgen.nn import GroupSum, LearnedWiringLayer, LogicLayer
+from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, random_shift, train
 
 import difflogic_standin
 from helpers import random_bits
@@ -43,6 +45,16 @@ def test_checkpoint_holds_the_wiring(trained):
     _, out, _ = trained
     state = load_checkpoint(out / "checkpoint.pt")["model"]
     assert state["0.indices"].shape == (2, 300) and state["0.indices"].dtype == torch.int64
+
+
+def test_build_goes_on_from_a_checkpoint_of_the_same_training_only(trained):
+    from hwgen.build import _same_training
+
+    cfg, out, _ = trained
+    assert _same_training(cfg, out / "checkpoint.pt")
+    assert _same_training({**cfg, "emit": {**cfg["emit"], "pipeline": 3}}, out / "checkpoint.pt")  # not training
+    assert not _same_training(small_config(lr=0.02), out / "checkpoint.pt")
+    assert not _same_training(cfg, out / "missing.pt")
 
 
 def test_training_learns(trained):
@@ -102,13 +114,23 @@ def test_relaxed_layer_mixes_ops_like_difflogic():
         assert torch.allclose(ours, reference, atol=1e-6)
 
 
-@pytest.mark.parametrize("grad_factor", [1.0, 2.0])
-def test_cpu_kernel_and_torch_ops_give_the_same_gradients(monkeypatch, grad_factor):
-    """The C kernel (CPU) and the torch ops (what CUDA runs) compute the same outputs and gradients."""
+def learned_wiring_layer(in_dim, out_dim, candidates, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return LearnedWiringLayer(in_dim, out_dim, torch.randint(0, in_dim, (2, out_dim, candidates), generator=generator),
+                              generator=generator)
+
+
+@pytest.mark.parametrize("grad_factor, candidates", [(1.0, 1), (2.0, 1), (1.0, 4)])
+def test_cpu_kernel_and_torch_ops_give_the_same_gradients(monkeypatch, grad_factor, candidates):
+    """The C kernel (CPU) and the torch ops (what CUDA runs) compute the same outputs and gradients, with
+    fixed and with learned wiring."""
     from hwgen.nn import logic
 
-    layers = [LogicLayer(6, 40, generator=torch.Generator().manual_seed(2), grad_factor=grad_factor),
-              LogicLayer(40, 30, generator=torch.Generator().manual_seed(3), grad_factor=grad_factor)]
+    if candidates == 1:
+        layers = [LogicLayer(6, 40, generator=torch.Generator().manual_seed(2), grad_factor=grad_factor),
+                  LogicLayer(40, 30, generator=torch.Generator().manual_seed(3), grad_factor=grad_factor)]
+    else:
+        layers = [learned_wiring_layer(6, 40, candidates, 2), learned_wiring_layer(40, 30, candidates, 3)]
     model = torch.nn.Sequential(*layers, GroupSum(3, tau=2.0))
     x, y = torch.rand(17, 6), torch.randint(0, 3, (17,))
     results = []
@@ -123,6 +145,51 @@ def test_cpu_kernel_and_torch_ops_give_the_same_gradients(monkeypatch, grad_fact
     for c_value, torch_value in zip(*results):
         assert torch.allclose(c_value, torch_value, atol=1e-6)
     assert results[0][1].abs().sum() > 0
+
+
+def test_learned_wiring_hardens_to_its_eval_mode_function():
+    """Eval mode reads each input's strongest candidate only, and the hardened netlist computes exactly that."""
+    layers = [learned_wiring_layer(9, 24, 5, 4), learned_wiring_layer(24, 12, 3, 5)]
+    model = torch.nn.Sequential(*layers, GroupSum(2, tau=1.0)).eval()
+    net = harden_model(model, 9)
+    bits = random_bits(9, 500, seed=6)
+    with torch.no_grad():
+        assert np.array_equal(model(torch.from_numpy(bits).float()).long().numpy(), evaluate.scores(net, bits))
+    chosen = layers[0].indices
+    assert chosen.shape == (2, 24)
+    assert all(c in row for c, row in zip(chosen.flatten().tolist(), layers[0].candidates.reshape(48, 5).tolist()))
+
+
+def test_training_with_learned_wiring_and_shifts_hardens_exactly(tmp_path):
+    cfg = config.from_dict({"dataset": "digits", "model": {"layers": [200, 100], "candidates": 3, "local_window": 3},
+                            "train": {"steps": 300, "batch_size": 64, "lr": 0.05, "eval_every": 300, "threads": 1,
+                                      "shift": 1}})
+    metrics = train(cfg, tmp_path, progress=False)
+    net = harden_checkpoint(tmp_path / "checkpoint.pt")
+    data, _ = encoded_dataset(cfg)
+    predictions = evaluate.scores(net, evaluate.encode_features(net, data.test_x)).argmax(1)
+    assert (predictions == data.test_y).mean() == pytest.approx(metrics["test_hardened"])
+    assert metrics["test_hardened"] > 0.3  # ten classes: chance is 0.1
+
+
+def test_shipped_configs_load_and_mnist_keeps_its_gate_budget():
+    configs = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
+    loaded = {path.stem: config.load(path) for path in configs}
+    assert "mnist" in loaded and len(loaded) >= 10
+    assert sum(loaded["mnist"]["model"]["layers"]) <= 64_000  # the gate budget of configs/mnist.yaml
+
+
+def test_random_shift_moves_whole_images():
+    """Every sample moves by one offset, all its bits together, with zeros coming in at the border."""
+    images = torch.from_numpy(random_bits(6 * 7 * 2, 40, seed=7)).float()
+    shifted = random_shift(images, (6, 7), 2, torch.Generator().manual_seed(8)).reshape(40, 6, 7, 2)
+    padded = torch.nn.functional.pad(images.reshape(40, 6, 7, 2), (0, 0, 2, 2, 2, 2))
+    moves = set()
+    for sample, out in zip(padded, shifted):
+        found = [(dy, dx) for dy in range(5) for dx in range(5) if torch.equal(sample[dy:dy + 6, dx:dx + 7], out)]
+        assert found
+        moves.update(found)
+    assert len(moves) > 5
 
 
 def test_harden_model_reads_difflogic_models():

@@ -42,3 +42,50 @@ void hwgen_gates_backward(const float *x, int64_t batch, const int64_t *ia, cons
         dc[4 * o + 3] = s3;
     }
 }
+
+/* Learned wiring: row r of m mixes `choices` candidate rows of x, m[r] = sum_j p[r,j] * x[cand[r,j]]. */
+void hwgen_mix_forward(const float *x, int64_t batch, const int64_t *cand, const float *p, int64_t rows,
+                       int64_t choices, float *m, int threads) {
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t r = 0; r < rows; r++) {
+        float *mr = m + r * batch;
+        for (int64_t k = 0; k < batch; k++) mr[k] = 0;
+        for (int64_t j = 0; j < choices; j++) {
+            const float pj = p[r * choices + j], *xj = x + cand[r * choices + j] * batch;
+            #pragma omp simd
+            for (int64_t k = 0; k < batch; k++) mr[k] += pj * xj[k];
+        }
+    }
+}
+
+/* dp[r,j] = sum over the batch of g[r] * x[cand[r,j]], and dx[cand[r,j]] += p[r,j] * g[r] (dx zeroed by the
+   caller). Candidates of different rows share rows of dx, so the scatter splits the batch columns, not the
+   rows, over threads: no two threads write the same number, and every sum keeps its order. */
+void hwgen_mix_backward(const float *x, int64_t batch, const int64_t *cand, const float *p, int64_t rows,
+                        int64_t choices, const float *g, float *dp, float *dx, int threads) {
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *gr = g + r * batch;
+        for (int64_t j = 0; j < choices; j++) {
+            const float *xj = x + cand[r * choices + j] * batch;
+            float s = 0;
+            #pragma omp simd reduction(+:s)
+            for (int64_t k = 0; k < batch; k++) s += gr[k] * xj[k];
+            dp[r * choices + j] = s;
+        }
+    }
+    const int64_t block = (batch + threads - 1) / threads;
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int t = 0; t < threads; t++) {
+        const int64_t lo = t * block, hi = lo + block < batch ? lo + block : batch;
+        for (int64_t r = 0; r < rows; r++) {
+            const float *gr = g + r * batch;
+            for (int64_t j = 0; j < choices; j++) {
+                const float pj = p[r * choices + j];
+                float *dxj = dx + cand[r * choices + j] * batch;
+                #pragma omp simd
+                for (int64_t k = lo; k < hi; k++) dxj[k] += pj * gr[k];
+            }
+        }
+    }
+}

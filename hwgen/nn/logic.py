@@ -33,11 +33,12 @@ def pixel_positions(in_dim: int, image_shape) -> torch.Tensor:
     return torch.stack([pixel // w, pixel % w], dim=1)
 
 
-def local_wiring(positions: torch.Tensor, image_shape, out_dim: int, window: int, generator: torch.Generator):
+def local_wiring(positions: torch.Tensor, image_shape, out_dim: int, window: int, generator: torch.Generator,
+                 reads: int = 2):
     """Locally connected wiring on the image grid. Every node of the layer before has a position
-    (`positions`, (in_dim, 2)); each new gate gets a random centre and reads two nodes placed in the
+    (`positions`, (in_dim, 2)); each new gate gets a random centre and reads `reads` nodes placed in the
     window x window patch around it (a random node where a pixel holds none). Returns the wiring
-    (2, out_dim) and the new gates' positions (out_dim, 2)."""
+    (reads, out_dim) and the new gates' positions (out_dim, 2)."""
     h, w = image_shape
     r = window // 2
     cell = positions[:, 0] * w + positions[:, 1]
@@ -47,7 +48,7 @@ def local_wiring(positions: torch.Tensor, image_shape, out_dim: int, window: int
     centre = torch.stack([torch.randint(0, h, (out_dim,), generator=generator),
                           torch.randint(0, w, (out_dim,), generator=generator)], dim=1)
     pairs = []
-    for _ in range(2):
+    for _ in range(reads):
         y = (centre[:, 0] + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, h - 1)
         x = (centre[:, 1] + torch.randint(-r, r + 1, (out_dim,), generator=generator)).clamp(0, w - 1)
         c = y * w + x
@@ -76,11 +77,7 @@ class LogicLayer(nn.Module):
         self.register_buffer("indices", wiring.to(device))
 
     def coefficients(self) -> torch.Tensor:
-        if self.training:
-            probs = torch.softmax(self.weights, dim=-1)
-        else:
-            probs = nn.functional.one_hot(self.weights.argmax(-1), 16).to(self.weights.dtype)
-        return probs @ OP_BASIS.to(self.weights.device, self.weights.dtype)
+        return _coefficients(self.weights, self.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, in_dim) -> (batch, out_dim). The result is stored feature-major (its transpose is
@@ -93,6 +90,60 @@ class LogicLayer(nn.Module):
 
     def extra_repr(self):
         return f"{self.in_dim}, {self.out_dim}"
+
+
+def _choice(logits: torch.Tensor, training: bool) -> torch.Tensor:
+    """Softmax over the last dimension while training; the one-hot argmax (the hardened choice) in eval."""
+    if training:
+        return torch.softmax(logits, dim=-1)
+    return nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+
+
+def _coefficients(weights: torch.Tensor, training: bool) -> torch.Tensor:
+    """(out, 16) gate weights -> (out, 4): c0..c3 of each gate's relaxed (or, in eval, hardened) op."""
+    return _choice(weights, training) @ OP_BASIS.to(weights.device, weights.dtype)
+
+
+class LearnedWiringLayer(nn.Module):
+    """A logic layer whose gates also learn what they read: each of a gate's two inputs chooses among
+    `candidates` nodes of the layer before (Mommen et al. 2025, "A Method for Optimizing Connections in
+    Differentiable Logic Gate Networks"). While training an input is the softmax-weighted mix of its
+    candidates; in eval mode, and once hardened, it is the candidate of the largest weight. `indices`
+    gives that hardened wiring, so the layer hardens like a LogicLayer."""
+
+    def __init__(self, in_dim: int, out_dim: int, candidates: torch.Tensor, init: str = "random",
+                 residual_bias: float = 5.0, generator: torch.Generator | None = None):
+        super().__init__()
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        if candidates.shape[:2] != (2, out_dim):
+            raise ValueError(f"candidates must have shape (2, {out_dim}, C), got {tuple(candidates.shape)}")
+        self.in_dim, self.out_dim = in_dim, out_dim
+        weights = torch.randn(out_dim, 16, generator=generator)
+        if init == "residual":
+            weights[:, ops.A] = residual_bias
+        self.weights = nn.Parameter(weights)
+        self.connection_weights = nn.Parameter(torch.randn(candidates.shape, generator=generator))
+        self.register_buffer("candidates", candidates.to(torch.int64))
+        # The relaxed gates read the mixed inputs stacked as [a; b]: gate g reads rows g and out_dim + g.
+        self.register_buffer("_stacked", torch.arange(2 * out_dim).reshape(2, out_dim), persistent=False)
+
+    @property
+    def indices(self) -> torch.Tensor:
+        """The hardened wiring (2, out_dim): each input's candidate of the largest weight."""
+        return self.candidates.gather(-1, self.connection_weights.argmax(-1, keepdim=True)).squeeze(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.reshape(-1, self.in_dim)
+        coefficients = _coefficients(self.weights, self.training)
+        if self.training:
+            choices = self.candidates.shape[-1]
+            mixed = _MixedInputs.apply(x.t().contiguous(), self.candidates.reshape(-1, choices),
+                                       _choice(self.connection_weights, True).reshape(-1, choices))
+            return _RelaxedGates.apply(mixed, coefficients, self._stacked, 1.0).t()
+        return _RelaxedGates.apply(x.t().contiguous(), coefficients, self.indices, 1.0).t()
+
+    def extra_repr(self):
+        return f"{self.in_dim}, {self.out_dim}, candidates={self.candidates.shape[-1]}"
 
 
 class _RelaxedGates(torch.autograd.Function):
@@ -150,6 +201,43 @@ class _RelaxedGates(torch.autograd.Function):
         return grad_x, grad_coefficients, None, None
 
 
+class _MixedInputs(torch.autograd.Function):
+    """m[r] = sum_j p[r, j] * x[candidates[r, j]] on feature-major tensors: each gate input's softmax mix of
+    its candidates. Only x and p are kept for backward; the C kernel reads the candidate rows again."""
+
+    @staticmethod
+    def forward(ctx, x, candidates, p):
+        candidates, p = candidates.contiguous(), p.contiguous()
+        ctx.save_for_backward(x, candidates, p)
+        kernel = _cpu_kernel(x)
+        if kernel:
+            if candidates.numel() and (candidates.min() < 0 or candidates.max() >= x.shape[0]):
+                raise IndexError(f"learned wiring reads outside its {x.shape[0]} inputs")
+            m = x.new_empty(candidates.shape[0], x.shape[1])
+            kernel.hwgen_mix_forward(x.data_ptr(), x.shape[1], candidates.data_ptr(), p.data_ptr(),
+                                     candidates.shape[0], candidates.shape[1], m.data_ptr(), torch.get_num_threads())
+            return m
+        picks = x.index_select(0, candidates.reshape(-1)).view(*candidates.shape, -1)
+        return (picks * p.unsqueeze(-1)).sum(1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, candidates, p = ctx.saved_tensors
+        grad = grad.contiguous()
+        kernel = _cpu_kernel(x)
+        if kernel:
+            grad_p, grad_x = torch.empty_like(p), torch.zeros_like(x)
+            kernel.hwgen_mix_backward(x.data_ptr(), x.shape[1], candidates.data_ptr(), p.data_ptr(),
+                                      candidates.shape[0], candidates.shape[1], grad.data_ptr(), grad_p.data_ptr(),
+                                      grad_x.data_ptr(), torch.get_num_threads())
+            return grad_x, None, grad_p
+        picks = x.index_select(0, candidates.reshape(-1)).view(*candidates.shape, -1)
+        grad_p = (picks * grad.unsqueeze(1)).sum(-1)
+        grad_x = torch.zeros_like(x).index_add_(0, candidates.reshape(-1),
+                                                (p.unsqueeze(-1) * grad.unsqueeze(1)).reshape(-1, x.shape[1]))
+        return grad_x, None, grad_p
+
+
 @functools.cache
 def _gates_library():
     """gates_kernel.c, built and loaded once per process; None where it cannot be built."""
@@ -162,6 +250,10 @@ def _gates_library():
                                             pointer, ctypes.c_int]
         lib.hwgen_gates_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
                                              pointer, pointer, pointer, pointer, ctypes.c_int]
+        lib.hwgen_mix_forward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, ctypes.c_int64, ctypes.c_int64,
+                                          pointer, ctypes.c_int]
+        lib.hwgen_mix_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, ctypes.c_int64, ctypes.c_int64,
+                                           pointer, pointer, pointer, ctypes.c_int]
     return lib
 
 
@@ -191,17 +283,26 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
     """The model of a config. With `local_window` on an image data set, the first layer (`local_layers:
     first`) or every layer (`all`) is locally connected; the rest is wired at random. Local wiring in every
     layer costs some accuracy but keeps the circuit's wires short, which is what lets big ones route on an
-    FPGA. The wiring is state: a checkpoint restores it, whatever the seed."""
+    FPGA. With `candidates` > 1 every gate input learns which of that many nodes to read. The wiring is
+    state: a checkpoint restores it, whatever the seed."""
     generator = torch.Generator().manual_seed(seed)
     layers, width = [], in_dim
     local = bool(model_cfg.get("local_window")) and image_shape is not None
     positions = pixel_positions(in_dim, image_shape) if local else None
+    candidates = model_cfg.get("candidates", 1)
     for i, out_dim in enumerate(model_cfg["layers"]):
+        init = {"init": model_cfg["init"], "residual_bias": model_cfg["residual_bias"], "generator": generator}
         wiring = None
         if local and (i == 0 or model_cfg.get("local_layers") == "all"):
-            wiring, positions = local_wiring(positions, image_shape, out_dim, model_cfg["local_window"], generator)
-        layers.append(LogicLayer(width, out_dim, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
-                                 generator=generator, wiring=wiring))
+            wiring, positions = local_wiring(positions, image_shape, out_dim, model_cfg["local_window"], generator,
+                                             reads=2 * candidates)
+        if candidates > 1:
+            if wiring is None:
+                wiring = torch.cat([random_wiring(width, out_dim, generator) for _ in range(candidates)])
+            layers.append(LearnedWiringLayer(width, out_dim, wiring.reshape(candidates, 2, out_dim).permute(1, 2, 0),
+                                             **init))
+        else:
+            layers.append(LogicLayer(width, out_dim, wiring=wiring, **init))
         width = out_dim
     layers.append(GroupSum(num_classes, model_cfg["tau"]))
     return nn.Sequential(*layers)
