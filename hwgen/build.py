@@ -45,10 +45,11 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
     out = ensure_dir(out_dir)
     seconds = {}
+    checkpoint = out / "train" / CHECKPOINT
     with timed(seconds, "train"):
-        metrics = train(cfg, out / "train", resume=_same_training(cfg, out / "train" / CHECKPOINT), progress=progress)
+        metrics = train(cfg, out / "train", resume=_same_training(cfg, checkpoint), progress=progress)
     with timed(seconds, "harden"):
-        hardened = harden_checkpoint(out / "train" / "checkpoint.pt")
+        hardened = harden_checkpoint(checkpoint)
         hardened.save(out / "hardened.netlist.json")
     data = load_dataset(cfg["dataset"])
     test_bits = evaluate.encode_features(hardened, data.test_x)
@@ -117,7 +118,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     # the summary, a heat map for images, and one output's cone
     explain(simplified, out / "explain", outputs=[0], image_shape=data.image_shape, guess_image=False, log=log)
     write_json(Path(out) / "report.json", report)
-    write_build_html(out, report, hardened, load_checkpoint(out / "train" / "checkpoint.pt")["history"])
+    write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     return report
 
 

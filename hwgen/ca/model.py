@@ -11,8 +11,8 @@ Life's) trains from a residual initialisation.
 import torch
 from torch import nn
 
-from .. import ops
 from ..nn import LogicLayer
+from ..nn.logic import initial_gate_weights
 
 OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 CENTRE = 4
@@ -57,9 +57,7 @@ class Rule(nn.Module):
             draws = torch.Generator().manual_seed(seed)
             with torch.no_grad():
                 for layer in self.update:
-                    weights = torch.randn(layer.weights.shape, generator=draws)
-                    weights[:, ops.A] = residual_bias
-                    layer.weights.copy_(weights)
+                    layer.weights.copy_(initial_gate_weights(layer.out_dim, "residual", residual_bias, draws))
         own = CENTRE * state_bits + torch.arange(state_bits)
         self.register_buffer("own_state", own)
 

@@ -58,6 +58,21 @@ def local_wiring(positions: torch.Tensor, image_shape, out_dim: int, window: int
     return torch.stack(pairs), centre
 
 
+def initial_gate_weights(out_dim: int, init: str, residual_bias: float, generator: torch.Generator) -> torch.Tensor:
+    """(out_dim, 16) gate weights: difflogic's N(0, 1), or with `residual` biased towards the pass-through
+    gate A, so deep stacks start as wires and train from the first step."""
+    weights = torch.randn(out_dim, 16, generator=generator)
+    if init == "residual":
+        weights[:, ops.A] = residual_bias
+    return weights
+
+
+def _require_reads_inside(indices: torch.Tensor, rows: int, what: str):
+    """The C kernels read raw memory: every index they are given must name one of the `rows` inputs."""
+    if indices.numel() and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError(f"{what} reads outside its {rows} inputs")
+
+
 class LogicLayer(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, device=None, grad_factor: float = 1.0, implementation=None,
                  connections: str = "random", init: str = "random", residual_bias: float = 5.0,
@@ -67,10 +82,7 @@ class LogicLayer(nn.Module):
             raise ValueError(f"connections must be 'random', got {connections!r}")
         self.in_dim, self.out_dim, self.grad_factor = in_dim, out_dim, grad_factor
         generator = generator if generator is not None else torch.Generator().manual_seed(0)
-        weights = torch.randn(out_dim, 16, generator=generator)
-        if init == "residual":
-            weights[:, ops.A] = residual_bias  # start as pass-through wires: deep stacks train from the first step
-        self.weights = nn.Parameter(weights.to(device))
+        self.weights = nn.Parameter(initial_gate_weights(out_dim, init, residual_bias, generator).to(device))
         # The wiring is state, not a seed: saved in state_dict and moved by .to().
         if wiring is None:
             wiring = random_wiring(in_dim, out_dim, generator)
@@ -118,10 +130,7 @@ class LearnedWiringLayer(nn.Module):
         if candidates.shape[:2] != (2, out_dim):
             raise ValueError(f"candidates must have shape (2, {out_dim}, C), got {tuple(candidates.shape)}")
         self.in_dim, self.out_dim = in_dim, out_dim
-        weights = torch.randn(out_dim, 16, generator=generator)
-        if init == "residual":
-            weights[:, ops.A] = residual_bias
-        self.weights = nn.Parameter(weights)
+        self.weights = nn.Parameter(initial_gate_weights(out_dim, init, residual_bias, generator))
         self.connection_weights = nn.Parameter(torch.randn(candidates.shape, generator=generator))
         self.register_buffer("candidates", candidates.to(torch.int64))
         # The relaxed gates read the mixed inputs stacked as [a; b]: gate g reads rows g and out_dim + g.
@@ -162,8 +171,8 @@ class _RelaxedGates(torch.autograd.Function):
         ctx.grad_factor = grad_factor
         kernel = _cpu_kernel(x)
         if kernel:
-            if len(ia) and (min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= x.shape[0]):
-                raise IndexError(f"LogicLayer wiring reads outside its {x.shape[0]} inputs")  # the C code reads raw memory
+            _require_reads_inside(ia, x.shape[0], "LogicLayer wiring")
+            _require_reads_inside(ib, x.shape[0], "LogicLayer wiring")
             y = x.new_empty(len(ia), x.shape[1])
             kernel.hwgen_gates_forward(x.data_ptr(), x.shape[1], ia.data_ptr(), ib.data_ptr(),
                                        coefficients.data_ptr(), len(ia), y.data_ptr(), torch.get_num_threads())
@@ -211,8 +220,7 @@ class _MixedInputs(torch.autograd.Function):
         ctx.save_for_backward(x, candidates, p)
         kernel = _cpu_kernel(x)
         if kernel:
-            if candidates.numel() and (candidates.min() < 0 or candidates.max() >= x.shape[0]):
-                raise IndexError(f"learned wiring reads outside its {x.shape[0]} inputs")
+            _require_reads_inside(candidates, x.shape[0], "learned wiring")
             m = x.new_empty(candidates.shape[0], x.shape[1])
             kernel.hwgen_mix_forward(x.data_ptr(), x.shape[1], candidates.data_ptr(), p.data_ptr(),
                                      candidates.shape[0], candidates.shape[1], m.data_ptr(), torch.get_num_threads())
