@@ -32,6 +32,8 @@ DEFAULTS = {
         "lr_schedule": "constant",  # constant or cosine (to 0 at the last step)
         "threads": 0,            # 0: torch's default
         "shift": 0,              # images: move each training sample by up to this many pixels (augmentation)
+        "hard_steps": 0,         # then this many straight-through steps on the hardened network ...
+        "hard_lr": 0.003,        # ... from this learning rate, falling to 0 by cosine
         "device": "cpu",         # cpu or cuda
         "eval_every": 500,
         "checkpoint_every": 1000,
@@ -131,8 +133,10 @@ def _check(cfg, source):
         raise HwgenError(f"{source}: \"model.candidates\" must be at least 1")
     if cfg["train"]["shift"] < 0:
         raise HwgenError(f"{source}: \"train.shift\" must be 0 (no augmentation) or more pixels")
-    if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0:
-        raise HwgenError(f"{source}: \"model.tau\" and \"train.lr\" must be positive")
+    if cfg["train"]["hard_steps"] < 0:
+        raise HwgenError(f"{source}: \"train.hard_steps\" must be 0 (no straight-through phase) or more steps")
+    if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0 or cfg["train"]["hard_lr"] <= 0:
+        raise HwgenError(f"{source}: \"model.tau\", \"train.lr\" and \"train.hard_lr\" must be positive")
     if cfg["task"] == "ca":
         _check_ca(cfg, source)
         return

@@ -13,7 +13,7 @@ from . import encoding
 from .data import load as load_dataset
 from .errors import HwgenError
 from .files import atomic_path, ensure_dir
-from .nn import build_model
+from .nn import build_model, straight_through
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -81,6 +81,17 @@ def random_shift(bits: torch.Tensor, image_shape, shift: int, generator: torch.G
     return images[torch.arange(n, device=bits.device)[:, None, None], :, rows, cols].reshape(n, -1)
 
 
+def _lr_factor(tcfg: dict, step: int) -> float:
+    """The learning rate at `step`, as a multiple of train.lr. Cosine: it falls to 0 at the last main
+    step, settling the gate choices. The straight-through phase after it starts again from hard_lr."""
+    if tcfg["hard_steps"] and step >= tcfg["steps"]:
+        angle = math.pi * (step - tcfg["steps"]) / tcfg["hard_steps"]
+        return tcfg["hard_lr"] / tcfg["lr"] * 0.5 * (1 + math.cos(angle))
+    if tcfg["lr_schedule"] == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * step / tcfg["steps"]))
+    return 1.0
+
+
 class _DataParallel:
     """Data-parallel training when started by torchrun (WORLD_SIZE > 1): gloo on CPU, NCCL on CUDA. Every
     process draws the same global batch and takes its own slice; DDP averages the gradients, so a step
@@ -145,10 +156,8 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     model = build_model(in_dim, data.num_classes, cfg["model"], cfg["seed"], data.image_shape).to(device)
     stepper = parallel.wrap(model)  # what the training step calls; `model` is the same weights, unwrapped
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg["lr"])
-    # cosine: the learning rate falls to 0 at the last step, settling the gate choices.
-    decay = (lambda s: 0.5 * (1 + math.cos(math.pi * s / tcfg["steps"]))) if tcfg["lr_schedule"] == "cosine" \
-        else (lambda s: 1.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, decay)
+    main_steps, total_steps = tcfg["steps"], tcfg["steps"] + tcfg["hard_steps"]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(tcfg, s))
     sampler = torch.Generator().manual_seed(cfg["seed"])
     arch = {"in_dim": in_dim, "num_classes": data.num_classes, "model": cfg["model"]}
     step, history = 0, []
@@ -162,6 +171,8 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         scheduler.load_state_dict(ckpt["scheduler"])
         sampler.set_state(ckpt["sampler"])
         step, history = ckpt["step"], ckpt["history"]
+        for group in optimizer.param_groups:  # this config's schedule from here on, if it was lengthened
+            group["lr"] = tcfg["lr"] * _lr_factor(tcfg, step)
 
     def checkpoint(metrics=None):
         if not parallel.leader:
@@ -174,15 +185,16 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
     start = time.time()
-    bar = tqdm(total=tcfg["steps"], initial=step, disable=not (progress and parallel.leader), desc="train",
+    bar = tqdm(total=total_steps, initial=step, disable=not (progress and parallel.leader), desc="train",
                unit="step", dynamic_ncols=True)
     running_loss = running_acc = None
-    while step < tcfg["steps"]:
+    while step < total_steps:
         idx = parallel.shard(torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler)).to(device)
         x, y = train_bits[idx].float(), train_y[idx]
         if tcfg["shift"] and data.image_shape:
             x = random_shift(x, data.image_shape, tcfg["shift"], sampler)
-        logits = stepper(x)
+        with straight_through(model, step >= main_steps):
+            logits = stepper(x)
         loss = loss_fn(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -194,13 +206,13 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         running_acc = acc if running_acc is None else 0.98 * running_acc + 0.02 * acc
         bar.update(1)
         bar.set_postfix(loss=f"{running_loss:.3f}", acc=f"{running_acc:.3f}")
-        if parallel.leader and (step % tcfg["eval_every"] == 0 or step == tcfg["steps"]):
+        if parallel.leader and (step % tcfg["eval_every"] == 0 or step in (main_steps, total_steps)):
             history.append({"step": step, "loss": running_loss, "train_acc": running_acc,
                             "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
                             "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)})
             bar.write(f"step {step}: test accuracy float {history[-1]['test_float']:.4f}, "
                       f"hardened {history[-1]['test_hardened']:.4f}")
-        if step % tcfg["checkpoint_every"] == 0 and step < tcfg["steps"]:
+        if step % tcfg["checkpoint_every"] == 0 and step < total_steps:
             checkpoint()
     bar.close()
     metrics = {"steps": step, "seconds": time.time() - start,

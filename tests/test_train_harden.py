@@ -7,7 +7,7 @@ import torch
 from hwgen import config, evaluate, rewrite
 from hwgen.emit.verilog import emit
 from hwgen.harden import harden_checkpoint, harden_model
-from hwgen.nn import GroupSum, LearnedWiringLayer, LogicLayer
+from hwgen.nn import GroupSum, LearnedWiringLayer, LogicLayer, straight_through
 from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, random_shift, train
 
 import difflogic_standin
@@ -158,6 +158,37 @@ def test_learned_wiring_hardens_to_its_eval_mode_function():
     chosen = layers[0].indices
     assert chosen.shape == (2, 24)
     assert all(c in row for c, row in zip(chosen.flatten().tolist(), layers[0].candidates.reshape(48, 5).tolist()))
+
+
+def test_straight_through_trains_the_hardened_network():
+    """Inside the block a training-mode forward pass is the hardened network, and the gradient still
+    reaches every gate's and every wire's weights; outside it the model is relaxed again."""
+    model = torch.nn.Sequential(LogicLayer(9, 30, generator=torch.Generator().manual_seed(9)),
+                                learned_wiring_layer(30, 12, 3, 10), GroupSum(2, tau=1.0))
+    x = torch.from_numpy(random_bits(9, 200, seed=11)).float()
+    with torch.no_grad():
+        hardened = model.eval()(x)
+    model.train()
+    with straight_through(model):
+        out = model(x)
+    assert torch.equal(out, hardened)
+    out.square().sum().backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad.abs().sum() > 0, name
+    assert not torch.equal(model(x), hardened)
+
+
+def test_a_finished_run_goes_on_into_its_straight_through_phase(tmp_path):
+    """Adding hard_steps to a finished run and resuming gives the weights of training it all at once."""
+    whole = small_config(steps=60, lr_schedule="cosine", hard_steps=30, hard_lr=0.01)
+    train(whole, tmp_path / "whole", progress=False)
+    train(small_config(steps=60, lr_schedule="cosine"), tmp_path / "parts", progress=False)
+    metrics = train(whole, tmp_path / "parts", resume=True, progress=False)
+    at_once, in_parts = (load_checkpoint(tmp_path / run / "checkpoint.pt") for run in ("whole", "parts"))
+    assert [h["step"] for h in in_parts["history"]] == [30, 60, 90] == [h["step"] for h in at_once["history"]]
+    for key, value in at_once["model"].items():
+        assert torch.equal(value, in_parts["model"][key]), key
+    assert metrics["steps"] == 90
 
 
 def test_training_with_learned_wiring_and_shifts_hardens_exactly(tmp_path):

@@ -6,6 +6,7 @@ over feature-major tensors. In eval mode the softmax becomes a one-hot argmax, w
 gates exactly on 0/1 inputs.
 """
 
+import contextlib
 import ctypes
 import functools
 from pathlib import Path
@@ -81,6 +82,7 @@ class LogicLayer(nn.Module):
         if connections != "random":
             raise ValueError(f"connections must be 'random', got {connections!r}")
         self.in_dim, self.out_dim, self.grad_factor = in_dim, out_dim, grad_factor
+        self.straight_through = False
         generator = generator if generator is not None else torch.Generator().manual_seed(0)
         self.weights = nn.Parameter(initial_gate_weights(out_dim, init, residual_bias, generator).to(device))
         # The wiring is state, not a seed: saved in state_dict and moved by .to().
@@ -89,7 +91,7 @@ class LogicLayer(nn.Module):
         self.register_buffer("indices", wiring.to(device))
 
     def coefficients(self) -> torch.Tensor:
-        return _coefficients(self.weights, self.training)
+        return _coefficients(self.weights, self.training, self.straight_through)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, in_dim) -> (batch, out_dim). The result is stored feature-major (its transpose is
@@ -104,16 +106,37 @@ class LogicLayer(nn.Module):
         return f"{self.in_dim}, {self.out_dim}"
 
 
-def _choice(logits: torch.Tensor, training: bool) -> torch.Tensor:
-    """Softmax over the last dimension while training; the one-hot argmax (the hardened choice) in eval."""
-    if training:
+def _choice(logits: torch.Tensor, training: bool, straight_through: bool = False) -> torch.Tensor:
+    """Softmax over the last dimension while training; the one-hot argmax (the hardened choice) in eval.
+    Straight-through: the one-hot argmax forward, with the softmax's gradient backward."""
+    if training and not straight_through:
         return torch.softmax(logits, dim=-1)
-    return nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+    hard = nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+    if not training:
+        return hard
+    soft = torch.softmax(logits, dim=-1)
+    return hard - soft.detach() + soft
 
 
-def _coefficients(weights: torch.Tensor, training: bool) -> torch.Tensor:
+def _coefficients(weights: torch.Tensor, training: bool, straight_through: bool = False) -> torch.Tensor:
     """(out, 16) gate weights -> (out, 4): c0..c3 of each gate's relaxed (or, in eval, hardened) op."""
-    return _choice(weights, training) @ OP_BASIS.to(weights.device, weights.dtype)
+    return _choice(weights, training, straight_through) @ OP_BASIS.to(weights.device, weights.dtype)
+
+
+@contextlib.contextmanager
+def straight_through(model: nn.Module, enabled: bool = True):
+    """Within this block, training-mode forward passes compute the hardened network (every gate and wire
+    its argmax choice) while gradients flow through the softmax: training on the circuit that will be
+    built, which closes the gap between the relaxed and the hardened accuracy."""
+    layers = [m for m in model.modules() if hasattr(m, "straight_through")]
+    before = [m.straight_through for m in layers]
+    for m in layers:
+        m.straight_through = enabled
+    try:
+        yield model
+    finally:
+        for m, b in zip(layers, before):
+            m.straight_through = b
 
 
 class LearnedWiringLayer(nn.Module):
@@ -130,6 +153,7 @@ class LearnedWiringLayer(nn.Module):
         if candidates.shape[:2] != (2, out_dim):
             raise ValueError(f"candidates must have shape (2, {out_dim}, C), got {tuple(candidates.shape)}")
         self.in_dim, self.out_dim = in_dim, out_dim
+        self.straight_through = False
         self.weights = nn.Parameter(initial_gate_weights(out_dim, init, residual_bias, generator))
         self.connection_weights = nn.Parameter(torch.randn(candidates.shape, generator=generator))
         self.register_buffer("candidates", candidates.to(torch.int64))
@@ -143,11 +167,12 @@ class LearnedWiringLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.reshape(-1, self.in_dim)
-        coefficients = _coefficients(self.weights, self.training)
+        coefficients = _coefficients(self.weights, self.training, self.straight_through)
         if self.training:
             choices = self.candidates.shape[-1]
+            weights = _choice(self.connection_weights, True, self.straight_through)
             mixed = _MixedInputs.apply(x.t().contiguous(), self.candidates.reshape(-1, choices),
-                                       _choice(self.connection_weights, True).reshape(-1, choices))
+                                       weights.reshape(-1, choices))
             return _RelaxedGates.apply(mixed, coefficients, self._stacked, 1.0).t()
         return _RelaxedGates.apply(x.t().contiguous(), coefficients, self.indices, 1.0).t()
 
