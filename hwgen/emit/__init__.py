@@ -5,15 +5,15 @@ import json
 from pathlib import Path
 
 from ..errors import HwgenError
+from ..files import package_folder
 
 RTL_FORMAT = "hwgen-rtl"  # marks NAME.json, the description of emitted RTL
 DEFAULT_PIPELINE = 2  # logic levels of gates between pipeline registers
-TEMPLATES = Path(__file__).resolve().parents[2] / "rtl_templates"
 
 
 def fill_template(file_name: str, values: dict) -> str:
     """rtl_templates/FILE with every {{KEY}} replaced by its value."""
-    text = (TEMPLATES / file_name).read_text()
+    text = (package_folder("rtl_templates") / file_name).read_text()
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", str(value))
     return text

@@ -1,0 +1,1 @@
+"""cocotb test benches, run by hwgen.sim (shipped as hwgen.testbenches)."""
