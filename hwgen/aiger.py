@@ -55,6 +55,10 @@ def _number(value: int) -> bytes:
 
 
 def to_aiger(net: Netlist) -> bytes:
+    """Binary AIGER; LUT nodes go in as the two-input gates they decompose into."""
+    from .rewrite.decompose import decompose
+
+    net = decompose(net)
     writer = _AigWriter(net.num_inputs)
     lits = [2 * (k + 1) for k in range(net.num_inputs)]
     for op, a, b in zip(net.ops.tolist(), net.a.tolist(), net.b.tolist()):

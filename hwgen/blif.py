@@ -2,15 +2,16 @@
 
 Ports are named by position, so ABC's `cec` matches two netlists of the same interface by name. Each
 gate is written with its smallest cover (a wire as `1- 1`, not `10 1` + `11 1`), so that a tool's
-structural hashing sees the function, not a sum of minterms. Import reads combinational BLIF (any
-number of inputs per `.names`, on-set or off-set covers, in any order) into two-input gates.
+structural hashing sees the function, not a sum of minterms; a k-input LUT node is one k-input `.names`.
+Import reads combinational BLIF (any number of inputs per `.names`, on-set or off-set covers, in any
+order) into two-input gates, or keeps covers of 3 to 6 inputs as LUT nodes.
 """
 
 import itertools
 
-from . import ops
+from . import ops, tables
 from .errors import HwgenError
-from .netlist import Netlist
+from .netlist import LUT, MAX_LUT_INPUTS, Netlist
 from .rewrite.builder import FALSE, TRUE, Builder, in_dependency_order
 
 # Larger cubes first, so that the first smallest cover found is made of prime implicants (OR = 1- + -1).
@@ -44,6 +45,17 @@ def to_blif(net: Netlist, model: str = "hwgen") -> str:
            ".inputs " + _names_line(name[:n]),
            ".outputs " + _names_line([f"o{j}" for j in range(len(net.outputs))])]
     for g, (op, a, b) in enumerate(zip(net.ops.tolist(), net.a.tolist(), net.b.tolist())):
+        if op == LUT:  # a k-input LUT node: its on-set (or off-set, when smaller) as minterms
+            _, table, fanin = net.node(g)
+            bits = tables.entries(table, len(fanin))
+            if len(set(bits)) == 1:  # constant: no fanins, like a constant gate
+                out.append(f".names {name[n + g]}" + ("\n1" if bits[0] else ""))
+                continue
+            value = int(sum(bits) * 2 <= len(bits))
+            out.append(".names " + " ".join(name[x] for x in fanin) + f" {name[n + g]}")
+            out.extend("".join(str((m >> j) & 1) for j in range(len(fanin))) + f" {value}"
+                       for m, bit in enumerate(bits) if bit == value)
+            continue
         if op in (ops.FALSE, ops.TRUE):  # a constant has no fanins in BLIF (an empty 2-input cover is rejected)
             out.append(f".names {name[n + g]}" + ("\n1" if op == ops.TRUE else ""))
             continue
@@ -113,7 +125,18 @@ def _sum_of_products(builder, fanin_lits, rows, where, signal):
     return total ^ (values == {"0"})
 
 
-def read_blif(text: str, num_classes: int = 1, where: str = "BLIF") -> Netlist:
+def _cover_table(rows, k: int, where: str, signal: str) -> int:
+    """The truth table of a k-input cover (on-set or off-set rows)."""
+    values = {value for _, value in rows}
+    if len(values) > 1:
+        raise HwgenError(f"{where}: the cover of {signal} mixes on-set and off-set rows")
+    covered = [any(all(c == "-" or int(c) == (m >> j) & 1 for j, c in enumerate(cube)) for cube, _ in rows)
+               for m in range(1 << k)]
+    return tables.from_entries(c != (values == {"0"}) for c in covered)
+
+
+def read_blif(text: str, num_classes: int = 1, where: str = "BLIF", luts: bool = False) -> Netlist:
+    """luts: a cover of 3 to 6 inputs becomes one LUT node (netlist v2), not two-input gates."""
     inputs, outputs, covers = _parse(text, where)
     builder = Builder(len(inputs), hashing=True)
     lits = {name: 2 * k for k, name in enumerate(inputs)}
@@ -121,7 +144,11 @@ def read_blif(text: str, num_classes: int = 1, where: str = "BLIF") -> Netlist:
                                 inputs, where)
     for name in order:
         fanins, rows = covers[name]
-        lits[name] = _sum_of_products(builder, [lits[f] for f in fanins], rows, where, name)
+        fanin_lits = [lits[f] for f in fanins]
+        if luts and 3 <= len(fanins) <= MAX_LUT_INPUTS:
+            lits[name] = builder.lut(_cover_table(rows, len(fanins), where, name), fanin_lits)
+        else:
+            lits[name] = _sum_of_products(builder, fanin_lits, rows, where, name)
     missing = [o for o in outputs if o not in lits]
     if missing:
         raise HwgenError(f"{where}: output {missing[0]} is never defined")

@@ -85,7 +85,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
     name = cfg["emit"]["name"]
     with timed(seconds, "emit"):
-        info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"], cfg["emit"]["pipeline"])
+        info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"], cfg["emit"]["pipeline"],
+                    cfg["synth"]["freq_mhz"], cfg["synth"]["target"])
 
     scfg = cfg["sim"]
     n_test = scfg["test_vectors"] or len(data.test_y)
@@ -99,7 +100,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
     with timed(seconds, "synth"):
         syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"], route=cfg["synth"]["route"],
-                         seed=cfg["synth"]["seed"])
+                         seed=cfg["synth"]["seed"], parts=cfg["synth"]["parts"], xilinx=cfg["synth"]["xilinx"])
     report = {
         "dataset": cfg["dataset"],
         "accuracy": {"float": metrics["test_float"], "hardened": acc_hardened, "rtl": acc_rtl,
@@ -110,8 +111,9 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         "equivalence": equivalence,
         "data_aware": data_aware,
         "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
-        "synth": {k: syn[k] for k in ("target", "device", "luts", "ffs", "carry", "harness_ffs", "fmax_mhz",
-                                      "routed", "seed", "bitstream")},
+        "synth": {k: syn[k] for k in ("target", "device", "logic_cells", "luts", "carry", "ram", "ffs", "harness_ffs",
+                                      "fmax_mhz", "freq_mhz", "routed", "seed", "critical_path", "bitstream", "parts",
+                                      "xilinx") if k in syn},
         "latency_cycles": info["latency_cycles"],
         "seconds": seconds,
     }

@@ -98,12 +98,22 @@ def cmd_emit(args):
         print(f"{args.out}/{args.name}.v: {args.name}_rule ({rule.num_gates} gates) and {args.name}, a "
               f"{args.ca_grid}x{args.ca_grid} torus (parameters H, W), one step per clock")
         return
-    info = emit(load(args.netlist), args.out, args.name, args.backend, args.pipeline)
+    info = emit(load(args.netlist), args.out, args.name, args.backend, pipeline_levels(args.pipeline), args.freq,
+                args.target)
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
-          + (f"{info['gate_stages']} gate stages of {args.pipeline} levels, " if args.pipeline else
-             "the gates in one stage, ")
-          + f"latency {info['latency_cycles']} cycles, "
-          f"{info['registers']} registers ({info['skip_registers']} on long edges)")
+          f"{info['stages']} stages of {info['pipeline_levels']} LUT levels, latency {info['latency_cycles']} cycles, "
+          f"{info['registers']} registers ({info['skip_registers']} holding values for more than one stage)")
+
+
+def pipeline_levels(text: str):
+    if text == "auto":
+        return text
+    try:
+        levels = int(text)
+        assert levels >= 0
+    except (ValueError, AssertionError):
+        raise HwgenError(f"--pipeline must be auto or 0 or more LUT levels, got {text!r}") from None
+    return levels
 
 
 def cmd_export(args):
@@ -136,7 +146,7 @@ def cmd_import(args):
         raise HwgenError(f"{args.file}: cannot tell the format from the name; give --format blif|aiger")
     if fmt == "blif":
         from .blif import read_blif
-        net = read_blif(read_text(args.file, "BLIF"), args.classes, args.file)
+        net = read_blif(read_text(args.file, "BLIF"), args.classes, args.file, luts=args.luts)
     else:
         from .aiger import read_aiger
         net = read_aiger(read_bytes(args.file, "AIGER"), args.classes, args.file)
@@ -187,7 +197,8 @@ def cmd_sim(args):
 def cmd_synth(args):
     from .synth import synthesize
 
-    r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed)
+    r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed,
+                   parts=not args.no_parts, xilinx=not args.no_xilinx)
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
           f"harness), {r['carry']} carry cells, {r['bram']} BRAM, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
           f"{'' if r['routed'] else ' (placed, not routed)'}")
@@ -249,8 +260,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="dlgn", help="top module name (default dlgn)")
     s.add_argument("--backend", default="auto", choices=["auto", "amaranth", "direct"],
                    help="Amaranth components, or the direct writer (auto: by size)")
-    s.add_argument("--pipeline", type=int, default=DEFAULT_PIPELINE, metavar="K",
-                   help=f"registers every K logic levels of gates; 0: none (default {DEFAULT_PIPELINE})")
+    s.add_argument("--pipeline", default=DEFAULT_PIPELINE, metavar="K",
+                   help="K LUT levels per pipeline stage (a LUT level holds about two levels of two-input gates); "
+                        f"0: no registers inside the core; auto: as many as meet --freq (default {DEFAULT_PIPELINE})")
+    s.add_argument("--freq", type=float, default=150.0, help="with --pipeline auto: the target clock in MHz")
+    s.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"],
+                   help="with --pipeline auto: the FPGA whose delays set the stages")
     s.add_argument("--ca-grid", type=int, metavar="N",
                    help="the netlist is a cellular automaton's rule: emit an N x N grid of cells sharing it")
     s.set_defaults(func=cmd_emit)
@@ -268,6 +283,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["blif", "aiger"], help="default: from the extension (.blif, .aig, .aag)")
     s.add_argument("--classes", type=int, default=1,
                    help="split the outputs into this many equal class slices (default 1)")
+    s.add_argument("--luts", action="store_true",
+                   help="BLIF: keep each cover of 3 to 6 inputs as one LUT node (netlist v2), not two-input gates")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("explain", help="a netlist in readable form: summary, heat map, expressions, drawings")
@@ -295,6 +312,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed (default 1)")
     s.add_argument("--no-route", action="store_true",
                    help="place only; Fmax is nextpnr's post-placement estimate (for designs too congested to route)")
+    s.add_argument("--no-parts", action="store_true", help="skip the LUT count of each part (a second yosys run)")
+    s.add_argument("--no-xilinx", action="store_true", help="skip the Xilinx LUT6 count (yosys synth_xilinx)")
     s.set_defaults(func=cmd_synth)
 
     s = sub.add_parser("build", help="all stages from one config; writes OUT/report.json")

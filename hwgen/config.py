@@ -24,6 +24,9 @@ DEFAULTS = {
         "local_window": 0,       # >0 (images only): gates read pairs from window x window image patches
         "local_layers": "first",  # first: only the first layer is local; all: every layer (short wires)
         "candidates": 1,         # >1: each gate input learns which of this many nodes it reads
+        "node": "gate",          # gate: two-input gates; lut: k-input lookup tables (DWN's training)
+        "k": 6,                  # node: lut: inputs per node (1..6)
+        "learned_mapping": "first",  # node: lut: layers whose inputs are learned (first, all, none)
     },
     "train": {
         "steps": 2000,
@@ -45,9 +48,12 @@ DEFAULTS = {
         "rare_fraction": 0.01,      # a gate whose rarer value is this rare on the training set is constant
         "max_accuracy_drop": 0.2,   # points of test accuracy the data-aware result may lose, else an error
     },
-    "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},  # backend: auto (by size), amaranth, direct
+    # pipeline: LUT levels per stage (0: none between the input and output registers), or auto: as many
+    # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct
+    "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
-    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True, "seed": 1},  # route false: place only
+    # route false: place only. parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
+    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True, "seed": 1, "parts": True, "xilinx": True},
     "ca": {                          # task: ca
         "pattern": "checkerboard",   # checkerboard: grow it from one seed cell; game-of-life: learn Conway's rule
         "grid": 16,                  # training grid (a torus), and the RTL's default size
@@ -70,12 +76,17 @@ CHOICES = {
     ("ca", "update_init"): ("random", "residual"),
     ("model", "init"): ("residual", "random"),
     ("model", "local_layers"): ("first", "all"),
+    ("model", "node"): ("gate", "lut"),
+    ("model", "learned_mapping"): ("first", "all", "none"),
     ("train", "device"): ("cpu", "cuda"),
     ("train", "lr_schedule"): ("constant", "cosine"),
     ("sim", "simulator"): ("icarus", "verilator"),
     ("emit", "backend"): ("auto", "amaranth", "direct"),
     ("synth", "target"): ("ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"),
 }
+
+
+AUTO_OR_COUNT = {"emit.pipeline"}  # "auto", or a whole number
 
 
 def _type_name(v):
@@ -96,6 +107,11 @@ def _merge(default, given, where, source):
         want = default[key]
         if isinstance(want, dict):
             merged[key] = _merge(want, value, path, source)
+            continue
+        if path in AUTO_OR_COUNT:
+            if value != "auto" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise HwgenError(f"{source}: \"{path}\" must be auto or a count (0 or more), got {value!r}")
+            merged[key] = value
             continue
         ok = (isinstance(value, type(want)) and not (isinstance(value, bool) and not isinstance(want, bool))) or \
              (isinstance(want, float) and isinstance(value, int) and not isinstance(value, bool))
@@ -124,13 +140,13 @@ def _check_ca(cfg, source):
 def _check(cfg, source):
     if not cfg["emit"]["name"].isidentifier():
         raise HwgenError(f"{source}: \"emit.name\" must be a Verilog identifier, got {cfg['emit']['name']!r}")
-    if cfg["emit"]["pipeline"] < 0:
-        raise HwgenError(f"{source}: \"emit.pipeline\" must be 0 (no registers between gates) or more levels")
     for key in ("steps", "batch_size", "eval_every", "checkpoint_every"):
         if cfg["train"][key] < 1:
             raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")
     if cfg["model"]["candidates"] < 1:
         raise HwgenError(f"{source}: \"model.candidates\" must be at least 1")
+    if not 1 <= cfg["model"]["k"] <= 6:
+        raise HwgenError(f"{source}: \"model.k\" must be in 1..6 (inputs of a LUT node)")
     if cfg["train"]["shift"] < 0:
         raise HwgenError(f"{source}: \"train.shift\" must be 0 (no augmentation) or more pixels")
     if cfg["train"]["hard_steps"] < 0:

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import encoding, ops
 from .errors import HwgenError
-from .netlist import Netlist
+from .netlist import LUT, Netlist
 
 ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # Over GF(2) the multilinear coefficients become the ANF ones: (4, 16) word masks, all zeros or all ones.
@@ -33,7 +33,8 @@ def unpack(words: np.ndarray, n: int) -> np.ndarray:
 
 
 class Schedule:
-    """Gates grouped by logic level, with their ANF masks, prepared once per netlist."""
+    """Gates grouped by logic level, with their ANF masks, prepared once per netlist. LUT nodes of a level
+    are grouped by input count, with their tables as word masks (one per entry)."""
 
     def __init__(self, net: Netlist):
         self.net = net
@@ -41,21 +42,47 @@ class Schedule:
         order = np.argsort(levels, kind="stable")
         bounds = np.flatnonzero(np.diff(levels[order])) + 1
         self.groups = []
+        lut = net.ops == LUT
+        arity = (net.lut_inputs >= 0).sum(axis=1) if net.has_luts else None
         for idx in np.split(order, bounds) if len(order) else []:
-            op = net.ops[idx].astype(np.int64)
-            self.groups.append((idx + net.num_inputs, net.a[idx], net.b[idx],
-                                ANF[0, op][:, None], ANF[1, op][:, None], ANF[2, op][:, None],
-                                ANF[3, op][:, None]))
+            gates = idx[~lut[idx]]
+            op = net.ops[gates].astype(np.int64)
+            group = [(gates + net.num_inputs, net.a[gates], net.b[gates], ANF[0, op][:, None], ANF[1, op][:, None],
+                      ANF[2, op][:, None], ANF[3, op][:, None])]
+            for k in np.unique(arity[idx[lut[idx]]]).tolist() if net.has_luts else []:
+                nodes = idx[lut[idx] & (arity[idx] == k)]
+                entries = (net.lut_tables[nodes, None] >> np.arange(1 << k, dtype=np.uint64)) & np.uint64(1)
+                group.append((nodes + net.num_inputs, net.lut_inputs[nodes, :k], entries * ALL_ONES))
+            self.groups.append(group)
 
     def run(self, packed_inputs: np.ndarray) -> np.ndarray:
         """Packed input bits (num_inputs, W) -> packed values of every node (num_nodes, W)."""
         net = self.net
         values = np.empty((net.num_nodes, packed_inputs.shape[1]), dtype=np.uint64)
         values[: net.num_inputs] = packed_inputs
-        for node, a, b, c0, c1, c2, c3 in self.groups:
+        for (node, a, b, c0, c1, c2, c3), *luts in self.groups:
             va, vb = values[a], values[b]
             values[node] = c0 ^ (c1 & va) ^ (c2 & vb) ^ (c3 & va & vb)
+            for node, inputs, entries in luts:
+                # A tree of multiplexers over the entries: input j, from the last, halves them.
+                v = np.repeat(entries[:, :, None], values.shape[1], axis=2)
+                for j in range(inputs.shape[1] - 1, -1, -1):
+                    half = v.shape[1] // 2
+                    x = values[inputs[:, j]][:, None, :]
+                    v = (x & v[:, half:]) | (~x & v[:, :half])
+                values[node] = v[:, 0]
         return values
+
+
+def lut_words(table: int, inputs: list) -> np.ndarray:
+    """A k-input table over packed words of its inputs (a list of k arrays of the same shape)."""
+    if not inputs:
+        return np.full((), ALL_ONES if table & 1 else np.uint64(0))
+    v = [ALL_ONES if (table >> a) & 1 else np.uint64(0) for a in range(1 << len(inputs))]
+    for x in reversed(inputs):  # input j, from the last, halves the entries
+        half = len(v) // 2
+        v = [(x & v[half + a]) | (~x & v[a]) for a in range(half)]
+    return v[0]
 
 
 def _check_bits(net: Netlist, bits) -> np.ndarray:

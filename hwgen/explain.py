@@ -8,6 +8,7 @@
   and the truth table when the cone reads at most 6 inputs.
 """
 
+import dataclasses
 import itertools
 import math
 import shutil
@@ -19,7 +20,7 @@ import numpy as np
 from . import evaluate, ops, rewrite
 from .errors import HwgenError
 from .files import atomic_path, ensure_dir, write_json, write_text
-from .netlist import Netlist
+from .netlist import LUT, Netlist
 from .rewrite.dce import dce, reached_nodes
 
 MAX_GATES = 64
@@ -32,16 +33,22 @@ DIGITALJS = {"&": "And", "|": "Or", "^": "Xor"}
 
 def cone(net: Netlist, outputs) -> Netlist:
     """The netlist restricted to some outputs (one class each, so scores are the output bits)."""
-    sub = Netlist(net.num_inputs, net.ops, net.a, net.b, net.outputs[list(outputs)], len(outputs), net.encoder)
+    sub = dataclasses.replace(net, outputs=net.outputs[list(outputs)], num_classes=len(outputs))
     return dce(sub)
 
 
 def _support(net: Netlist) -> list:
     """Per output, the sorted input ids it depends on (structurally)."""
     deps = [{i} for i in range(net.num_inputs)]
-    for op, a, b in zip(net.ops.tolist(), net.a.tolist(), net.b.tolist()):
-        deps.append((deps[a] if ops.DEPENDS_ON_A[op] else set()) | (deps[b] if ops.DEPENDS_ON_B[op] else set()))
+    for fanin, reads in zip(net.fanins().tolist(), net.reads().tolist()):
+        deps.append(set().union(*(deps[x] for x, r in zip(fanin, reads) if r)))
     return [sorted(deps[o]) for o in net.outputs.tolist()]
+
+
+def op_names(net: Netlist) -> list:
+    """Every gate's kind: its op's name, or LUT<k> for a k-input LUT node."""
+    arity = (net.lut_inputs >= 0).sum(axis=1).tolist() if net.has_luts else None
+    return [f"LUT{arity[g]}" if op == LUT else ops.NAMES[op] for g, op in enumerate(net.ops.tolist())]
 
 
 def _cone_gates(net: Netlist, outputs) -> np.ndarray:
@@ -56,8 +63,7 @@ def summary(net: Netlist) -> dict:
     return {
         "gates": net.num_gates, "depth": net.depth(), "inputs": net.num_inputs, "inputs_used": int(used.sum()),
         "outputs": len(net.outputs), "classes": net.num_classes,
-        "gates_by_op": dict(sorted(Counter(ops.NAMES[o] for o in net.ops.tolist()).items(),
-                                   key=lambda kv: -kv[1])),
+        "gates_by_op": dict(sorted(Counter(op_names(net)).items(), key=lambda kv: -kv[1])),
         "gates_per_class": [int(live[net.num_inputs:].sum()) for live in per_class],
         "inputs_used_per_class": [int(live[:net.num_inputs].sum()) for live in per_class],
     }
@@ -95,11 +101,12 @@ def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
     bits_per_pixel = net.num_inputs // (h * w)
     m = net.outputs_per_class
     maps = np.zeros((net.num_classes, h * w))
+    fanins = net.fanins()
     for c in range(net.num_classes):
         live = _cone_gates(net, range(c * m, (c + 1) * m))[net.num_inputs:]
-        for src in (net.a[live], net.b[live]):
-            src = src[src < net.num_inputs]
-            np.add.at(maps[c], src // bits_per_pixel, 1)
+        src = fanins[live]
+        src = src[(src >= 0) & (src < net.num_inputs)]
+        np.add.at(maps[c], src // bits_per_pixel, 1)
     return maps.reshape(net.num_classes, h, w)
 
 
@@ -266,7 +273,8 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
     chosen = list(range(len(net.outputs))) if outputs is None else list(outputs)
     if any(not 0 <= j < len(net.outputs) for j in chosen):
         raise HwgenError(f"output positions must be in 0..{len(net.outputs) - 1}")
-    small, _ = rewrite.run(cone(net, chosen), rewrite.DEFAULT_PIPELINE)
+    # LUT nodes are read as the two-input gates they decompose into
+    small, _ = rewrite.run(cone(net, chosen), ["decompose"] + rewrite.DEFAULT_PIPELINE)
     names = output_names or [f"out{j}" for j in chosen]
     info["cone_gates"] = small.num_gates
     if small.num_gates > MAX_GATES:

@@ -8,34 +8,37 @@ from .netlist import Netlist
 
 
 def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> Netlist:
-    """Works on any Sequential of layers with `weights` (out, 16) and `indices` (a pair of index tensors),
-    ending in a group sum with `k` classes: hwgen's modules and difflogic's alike."""
+    """Works on any Sequential of layers ending in a group sum with `k` classes. A gate layer has `weights`
+    (out, 16) and `indices` (a pair of index tensors): hwgen's and difflogic's alike; each neuron becomes
+    the gate of its largest weight. A LUTLayer's nodes become LUT nodes with their hardened tables."""
     *layers, group_sum = list(model)
     if not hasattr(group_sum, "k"):
         raise HwgenError("the model must end in a GroupSum (an object with k classes)")
-    ops_, a_, b_ = [], [], []
-    base, width = 0, num_inputs  # node ids of the previous layer's outputs: base .. base+width-1
-    next_node = num_inputs
-    for i, layer in enumerate(layers):
-        weights = layer.weights.detach().float().cpu()
-        if not torch.isfinite(weights).all():
-            raise HwgenError(f"layer {i}: weights are not finite (NaN or inf)")
-        ia, ib = (t.detach().cpu().long().numpy() for t in layer.indices)
-        if weights.shape != (len(ia), 16) or len(ib) != len(ia):
-            raise HwgenError(f"layer {i}: weights {tuple(weights.shape)} and indices ({len(ia)}, {len(ib)}) "
-                             f"do not describe {len(ia)} gates")
-        if ia.min(initial=0) < 0 or max(ia.max(initial=0), ib.max(initial=0)) >= width or ib.min(initial=0) < 0:
-            raise HwgenError(f"layer {i}: indices read outside the {width} outputs of the layer before")
-        ops_.append(weights.argmax(-1).numpy().astype(np.uint8))
-        a_.append(ia + base)
-        b_.append(ib + base)
-        base, width = next_node, len(ia)
-        next_node += width
-    outputs = np.arange(base, base + width)
     if not layers:
         raise HwgenError("the model has no logic layers")
-    net = Netlist(num_inputs, np.concatenate(ops_), np.concatenate(a_), np.concatenate(b_), outputs,
-                  int(group_sum.k), encoder)
+    nodes = []
+    base, width = 0, num_inputs  # node ids of the previous layer's outputs: base .. base+width-1
+    for i, layer in enumerate(layers):
+        indices = torch.stack(list(layer.indices)).detach().cpu().long().numpy()  # difflogic's is a pair
+        if indices.ndim != 2 or indices.min(initial=0) < 0 or indices.max(initial=0) >= width:
+            raise HwgenError(f"layer {i}: indices read outside the {width} outputs of the layer before")
+        if hasattr(layer, "tables"):
+            tables = layer.tables.detach().float()
+            if not torch.isfinite(tables).all():
+                raise HwgenError(f"layer {i}: tables are not finite (NaN or inf)")
+            hard = layer.hard_tables()
+            nodes += [("lut", hard[o], (indices[:, o] + base).tolist()) for o in range(indices.shape[1])]
+        else:
+            weights = layer.weights.detach().float().cpu()
+            if not torch.isfinite(weights).all():
+                raise HwgenError(f"layer {i}: weights are not finite (NaN or inf)")
+            ia, ib = indices
+            if weights.shape != (len(ia), 16) or len(ib) != len(ia):
+                raise HwgenError(f"layer {i}: weights {tuple(weights.shape)} and indices ({len(ia)}, {len(ib)}) "
+                                 f"do not describe {len(ia)} gates")
+            nodes += zip(weights.argmax(-1).tolist(), (ia + base).tolist(), (ib + base).tolist())
+        base, width = num_inputs + len(nodes) - indices.shape[1], indices.shape[1]
+    net = Netlist.from_nodes(num_inputs, nodes, np.arange(base, base + width), int(group_sum.k), encoder)
     net.validate("hardened model")
     return net
 

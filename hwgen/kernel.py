@@ -55,7 +55,7 @@ class Kernel:
         u8, i32, i64, u64 = (np.ctypeslib.ndpointer(t, flags="C_CONTIGUOUS") for t in
                              (np.uint8, np.int32, np.int64, np.uint64))
         self.eval = lib.hwgen_eval
-        self.eval.argtypes = [u8, i32, i32, ctypes.c_int64, ctypes.c_int64, u64, ctypes.c_int64]
+        self.eval.argtypes = [u8, i32, i32, ctypes.c_int64, ctypes.c_int64, u64, ctypes.c_int64, i32, u64, u64]
         self.eval.restype = None
         self.score = lib.hwgen_scores
         self.score.argtypes = [u64, ctypes.c_int64, i64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
@@ -79,17 +79,23 @@ class Kernel:
         ops = np.ascontiguousarray(net.ops, dtype=np.uint8)
         a = np.ascontiguousarray(net.a, dtype=np.int32)
         b = np.ascontiguousarray(net.b, dtype=np.int32)
+        if net.has_luts:
+            lut_inputs = np.ascontiguousarray(net.lut_inputs, dtype=np.int32)
+            lut_tables = np.ascontiguousarray(net.lut_tables, dtype=np.uint64)
+        else:
+            lut_inputs, lut_tables = np.zeros(6, np.int32), np.zeros(1, np.uint64)
         outputs = np.ascontiguousarray(net.outputs, dtype=np.int64)
         packed = pack(bits)  # (num_inputs, words)
         words = packed.shape[1]
         block = int(max(1, min(words, BLOCK_BYTES // (8 * net.num_nodes))))
         values = np.empty(net.num_nodes * block, dtype=np.uint64)
+        scratch = np.empty(64 * block if net.has_luts else 1, dtype=np.uint64)  # a LUT node's table entries
         for w0 in range(0, words, block):
             w = min(block, words - w0)
             view = values[: net.num_nodes * w].reshape(net.num_nodes, w)
             view[: net.num_inputs] = packed[:, w0:w0 + w]
             flat = values[: net.num_nodes * w]
-            self.eval(ops, a, b, net.num_inputs, net.num_gates, flat, w)
+            self.eval(ops, a, b, net.num_inputs, net.num_gates, flat, w, lut_inputs, lut_tables, scratch)
             samples = min(64 * w, n - 64 * w0)
             out = np.empty((samples, net.num_classes), dtype=np.int32)
             self.score(flat, w, outputs, net.outputs_per_class, net.num_classes, samples, out)

@@ -1,6 +1,9 @@
-"""The netlist: hwgen's central data structure, and its JSON form (contract v1, docs/netlist-format.md).
+"""The netlist: hwgen's central data structure, and its JSON form (docs/netlist-format.md).
 
-Node ids 0..num_inputs-1 are input bits; gate i is node num_inputs+i and reads only smaller ids.
+Node ids 0..num_inputs-1 are input bits; gate i is node num_inputs+i and reads only smaller ids. A gate is
+one of the 16 two-input ops, or (netlist v2) a k-input lookup table (op LUT, 1 <= k <= 6): its inputs
+i0..ik-1 are row i of `lut_inputs` and its value is bit sum_j i_j * 2**j of `lut_tables[i]`. A file with
+no LUT node is written as version 1.
 """
 
 import json
@@ -9,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import encoding
+from . import encoding, ops, tables
 from .errors import HwgenError
 from .files import read_text, write_text
 
-FORMAT, VERSION = "hwgen-netlist", 1
+FORMAT, VERSION, LUT_VERSION = "hwgen-netlist", 1, 2
 MAX_NODES = 1 << 31  # node ids are int32 in the evaluator and the rewriting passes
+LUT = 16             # the op of a lookup-table node
+MAX_LUT_INPUTS = 6
 
 
 @dataclass
@@ -26,12 +31,80 @@ class Netlist:
     outputs: np.ndarray   # (O,) int64, nodes read by the group sum, class-major
     num_classes: int
     encoder: np.ndarray | None = field(default=None)  # (F, T) thermometer thresholds, or None
+    # LUT nodes (op LUT): (G, MAX_LUT_INPUTS) int64 inputs, -1 past a node's k; (G,) uint64 tables. None
+    # when the netlist has no LUT node. A LUT node's a and b are its first two inputs (b = a when k = 1).
+    lut_inputs: np.ndarray | None = field(default=None)
+    lut_tables: np.ndarray | None = field(default=None)
 
     @classmethod
     def from_gates(cls, num_inputs, gates, outputs, num_classes, encoder=None):
         gates = np.asarray(gates, dtype=np.int64).reshape(-1, 3)
         return cls(num_inputs, gates[:, 0].astype(np.uint8), gates[:, 1].copy(), gates[:, 2].copy(),
                    np.asarray(outputs, dtype=np.int64), num_classes, encoder)
+
+    @classmethod
+    def from_nodes(cls, num_inputs, nodes, outputs, num_classes, encoder=None):
+        """Gates from a list whose items are (op, a, b) or ("lut", table, [i0, ..., ik-1])."""
+        g = len(nodes)
+        ops_, a, b = np.zeros(g, np.uint8), np.zeros(g, np.int64), np.zeros(g, np.int64)
+        inputs, tables = np.full((g, MAX_LUT_INPUTS), -1, np.int64), np.zeros(g, np.uint64)
+        for k, node in enumerate(nodes):
+            if node[0] == "lut":
+                _, table, fanin = node
+                ops_[k], tables[k] = LUT, table
+                inputs[k, :len(fanin)] = fanin
+                a[k], b[k] = fanin[0], fanin[min(1, len(fanin) - 1)]
+            else:
+                ops_[k], a[k], b[k] = node
+        luts = bool((ops_ == LUT).any())
+        return cls(num_inputs, ops_, a, b, np.asarray(outputs, dtype=np.int64), num_classes, encoder,
+                   inputs if luts else None, tables if luts else None)
+
+    @property
+    def has_luts(self) -> bool:
+        return self.lut_inputs is not None
+
+    def with_gates(self, ops_, a, b, outputs, lut_inputs=None, lut_tables=None) -> "Netlist":
+        """The same interface (inputs, classes, encoder) over other gates."""
+        return Netlist(self.num_inputs, ops_, a, b, outputs, self.num_classes, self.encoder, lut_inputs, lut_tables)
+
+    def fanins(self) -> np.ndarray:
+        """(G, K) input nodes of every gate, -1 past its last (K = 2 without LUT nodes): what a gate reads
+        structurally, whether or not its function depends on it."""
+        pairs = np.stack([self.a, self.b], axis=1)
+        if not self.has_luts:
+            return pairs
+        lut = self.ops == LUT
+        fanins = np.full((self.num_gates, MAX_LUT_INPUTS), -1, np.int64)
+        fanins[~lut, :2] = pairs[~lut]
+        fanins[lut] = self.lut_inputs[lut]
+        return fanins
+
+    def reads(self) -> np.ndarray:
+        """(G, K) bools beside fanins(): whether gate g's function depends on its input j."""
+        depends = np.stack([np.array(ops.DEPENDS_ON_A)[np.minimum(self.ops, 15)],
+                            np.array(ops.DEPENDS_ON_B)[np.minimum(self.ops, 15)]], axis=1)
+        if not self.has_luts:
+            return depends
+        result = np.zeros((self.num_gates, MAX_LUT_INPUTS), dtype=bool)
+        result[:, :2] = depends
+        for g in np.flatnonzero(self.ops == LUT).tolist():
+            _, table, fanin = self.node(g)
+            result[g] = [j < len(fanin) and tables.depends_on(table, len(fanin), j) for j in range(MAX_LUT_INPUTS)]
+        return result
+
+    def node(self, g: int):
+        """Gate g as (op, a, b), or ("lut", table, [inputs])."""
+        if self.has_luts and self.ops[g] == LUT:
+            fanin = self.lut_inputs[g]
+            return ("lut", int(self.lut_tables[g]), fanin[fanin >= 0].tolist())
+        return (int(self.ops[g]), int(self.a[g]), int(self.b[g]))
+
+    def require_gates(self, what: str):
+        """For code that reads two-input gates only."""
+        if self.has_luts:
+            raise HwgenError(f"{what} takes two-input gates only; this netlist has LUT nodes "
+                             "(hwgen simplify --passes decompose turns them into gates)")
 
     @property
     def num_gates(self) -> int:
@@ -55,12 +128,15 @@ class Netlist:
         return max(1, (self.num_classes - 1).bit_length())
 
     def levels(self) -> np.ndarray:
-        """Logic level of every node: inputs 0, a gate 1 + the deeper of its inputs."""
-        level = np.zeros(self.num_nodes, dtype=np.int64)
-        level_list = level.tolist()
+        """Logic level of every node: inputs 0, a gate 1 + the deepest of its inputs."""
+        level_list = [0] * self.num_nodes
         n = self.num_inputs
-        for i, (x, y) in enumerate(zip(self.a.tolist(), self.b.tolist())):
-            level_list[n + i] = 1 + max(level_list[x], level_list[y])
+        if not self.has_luts:
+            for i, (x, y) in enumerate(zip(self.a.tolist(), self.b.tolist())):
+                level_list[n + i] = 1 + max(level_list[x], level_list[y])
+        else:
+            for i, fanin in enumerate(self.fanins().tolist()):
+                level_list[n + i] = 1 + max(level_list[x] for x in fanin if x >= 0)
         return np.array(level_list, dtype=np.int64)
 
     def depth(self) -> int:
@@ -75,10 +151,23 @@ class Netlist:
         if self.num_nodes >= MAX_NODES:
             raise HwgenError(f"{where}: {self.num_nodes} nodes is more than the supported {MAX_NODES - 1}")
         node = self.num_inputs + np.arange(self.num_gates)
-        for name, refs in (("a", self.a), ("b", self.b)):
-            bad = np.flatnonzero((refs < 0) | (refs >= node))
+        if len(self.ops) != len(self.a) or len(self.a) != len(self.b):
+            raise HwgenError(f"{where}: ops, a and b must have one entry per gate")
+        bad = np.flatnonzero(self.ops > LUT)
+        if len(bad):
+            raise HwgenError(f"{where}: gate {int(bad[0])} has op {int(self.ops[bad[0]])}, outside 0..15")
+        if self.has_luts:
+            self._validate_luts(where, node)
+        elif (self.ops == LUT).any():
+            raise HwgenError(f"{where}: gate {int(np.flatnonzero(self.ops == LUT)[0])} is a LUT node without a table")
+        fanins = self.fanins()
+        gate = self.ops != LUT  # a LUT node's unused inputs (-1) were checked in _validate_luts
+        for j in range(fanins.shape[1]):
+            refs = fanins[:, j]
+            bad = np.flatnonzero(((refs < 0) & gate & (j < 2)) | (refs >= node))
             if len(bad):
                 g = int(bad[0])
+                name = "ab"[j] if not (self.has_luts and self.ops[g] == LUT) else f"i{j}"
                 raise HwgenError(f"{where}: gate {g} (node {node[g]}) input {name} reads node {int(refs[g])}, "
                                  f"which is not an earlier node")
         if len(self.outputs) == 0:
@@ -90,10 +179,28 @@ class Netlist:
             raise HwgenError(f"{where}: outputs[{int(bad[0])}] = {int(self.outputs[bad[0]])} is not a node "
                              f"(0..{self.num_nodes - 1})")
 
+    def _validate_luts(self, where: str, node: np.ndarray):
+        if self.lut_inputs.shape != (self.num_gates, MAX_LUT_INPUTS) or self.lut_tables.shape != (self.num_gates,):
+            raise HwgenError(f"{where}: lut_inputs and lut_tables must have one row per gate")
+        for g in np.flatnonzero(self.ops == LUT).tolist():
+            fanin = self.lut_inputs[g]
+            k = int((fanin >= 0).sum())
+            if k < 1 or (fanin[k:] >= 0).any() or (fanin[:k] < 0).any():
+                raise HwgenError(f"{where}: gate {g} (node {node[g]}) must read 1 to {MAX_LUT_INPUTS} nodes, listed first")
+            if k < 6 and int(self.lut_tables[g]) >> (1 << k):
+                raise HwgenError(f"{where}: gate {g} (node {node[g]}) has a table wider than 2**{k} bits")
+            if self.a[g] != fanin[0] or self.b[g] != fanin[min(1, k - 1)]:
+                raise HwgenError(f"{where}: gate {g} (node {node[g]}): a and b must be its first two inputs")
+
     def to_json_dict(self) -> dict:
-        gates = np.stack([self.ops.astype(np.int64), self.a, self.b], axis=1).tolist() if self.num_gates else []
+        if self.has_luts:
+            gates = [self.node(g) for g in range(self.num_gates)]
+            gates = [{"lut": g[2], "table": format(g[1], f"0{table_digits(len(g[2]))}x")} if g[0] == "lut" else list(g)
+                     for g in gates]
+        else:
+            gates = np.stack([self.ops.astype(np.int64), self.a, self.b], axis=1).tolist() if self.num_gates else []
         return {
-            "format": FORMAT, "version": VERSION,
+            "format": FORMAT, "version": LUT_VERSION if self.has_luts else VERSION,
             "num_inputs": int(self.num_inputs),
             "gates": gates,
             "outputs": self.outputs.tolist(),
@@ -128,8 +235,9 @@ def from_json_dict(d, where: str = "netlist") -> Netlist:
         raise HwgenError(f"{where}: expected a JSON object at the top level")
     if d.get("format") != FORMAT:
         raise HwgenError(f"{where}: \"format\" must be \"{FORMAT}\", got {json.dumps(d.get('format'))}")
-    if d.get("version") != VERSION:
-        raise HwgenError(f"{where}: unsupported version {json.dumps(d.get('version'))} (this hwgen reads {VERSION})")
+    if d.get("version") not in (VERSION, LUT_VERSION) or isinstance(d.get("version"), bool):
+        raise HwgenError(f"{where}: unsupported version {json.dumps(d.get('version'))} (this hwgen reads "
+                         f"{VERSION} and {LUT_VERSION})")
     missing = [k for k in ("num_inputs", "gates", "outputs", "num_classes") if k not in d]
     if missing:
         raise HwgenError(f"{where}: missing key \"{missing[0]}\"")
@@ -141,26 +249,55 @@ def from_json_dict(d, where: str = "netlist") -> Netlist:
     if num_inputs < 1 or num_inputs >= MAX_NODES:
         raise HwgenError(f"{where}: num_inputs must be in 1..{MAX_NODES - 1}, got {num_inputs}")
     gates, outputs = d["gates"], d["outputs"]
-    if not isinstance(gates, list) or not all(isinstance(g, list) and len(g) == 3 for g in gates):
+    if not isinstance(gates, list):
         raise HwgenError(f"{where}: \"gates\" must be a list of [op, a, b] triples")
-    if not isinstance(outputs, list):
-        raise HwgenError(f"{where}: \"outputs\" must be a list of node ids")
+    if not isinstance(outputs, list) or any(isinstance(x, bool) or not isinstance(x, int) for x in outputs):
+        raise HwgenError(f"{where}: \"outputs\" must be a list of integer node ids")
+    nodes = [_read_gate(g, k, d["version"], where) for k, g in enumerate(gates)]
     try:
-        g = np.array(gates, dtype=np.int64).reshape(-1, 3)
         o = np.array(outputs, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        raise HwgenError(f"{where}: gates and outputs must hold integers only") from None
-    if any(isinstance(x, bool) or not isinstance(x, int) for row in gates for x in row) or \
-            any(isinstance(x, bool) or not isinstance(x, int) for x in outputs):
-        raise HwgenError(f"{where}: gates and outputs must hold integers only")
-    bad = np.flatnonzero((g[:, 0] < 0) | (g[:, 0] > 15)) if len(g) else []
-    if len(bad):
-        raise HwgenError(f"{where}: gate {int(bad[0])} has op {int(g[bad[0], 0])}, outside 0..15")
+    except OverflowError:
+        raise HwgenError(f"{where}: outputs must hold node ids") from None
     enc = d.get("encoder")
     thresholds = None if enc is None else encoding.from_dict(enc, num_inputs)
-    net = Netlist.from_gates(num_inputs, g, o, num_classes, thresholds)
+    net = Netlist.from_nodes(num_inputs, nodes, o, num_classes, thresholds)
     net.validate(where)
     return net
+
+
+def table_digits(k: int) -> int:
+    """Hex digits of a k-input LUT node's table in the JSON form: 2**k bits, at least one digit."""
+    return max(1, (1 << k) // 4)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and -(1 << 62) < x < 1 << 62
+
+
+def _read_gate(gate, k: int, version: int, where: str):
+    """One entry of "gates": [op, a, b], or in version 2 {"lut": [i0, ...], "table": "hex"}."""
+    if isinstance(gate, dict) and version == LUT_VERSION:
+        if set(gate) != {"lut", "table"}:
+            raise HwgenError(f"{where}: gate {k}: a LUT node has the keys \"lut\" and \"table\" only")
+        fanin, table = gate["lut"], gate["table"]
+        if not isinstance(fanin, list) or not 1 <= len(fanin) <= MAX_LUT_INPUTS or not all(map(_is_int, fanin)):
+            raise HwgenError(f"{where}: gate {k}: \"lut\" must list 1 to {MAX_LUT_INPUTS} input node ids")
+        digits = table_digits(len(fanin))
+        if not isinstance(table, str) or len(table) != digits or any(c not in "0123456789abcdef" for c in table):
+            raise HwgenError(f"{where}: gate {k}: \"table\" must be {digits} lowercase hex digit(s) for "
+                             f"{len(fanin)} inputs, got {json.dumps(table)}")
+        value = int(table, 16)
+        if value >> (1 << len(fanin)):
+            raise HwgenError(f"{where}: gate {k}: \"table\" {table} has more than 2**{len(fanin)} bits")
+        return ("lut", value, fanin)
+    if not isinstance(gate, list) or len(gate) != 3:
+        raise HwgenError(f"{where}: \"gates\" must be a list of [op, a, b] triples"
+                         + (" or LUT nodes" if version == LUT_VERSION else ""))
+    if not all(map(_is_int, gate)):
+        raise HwgenError(f"{where}: gates and outputs must hold integers only")
+    if not 0 <= gate[0] <= 15:
+        raise HwgenError(f"{where}: gate {k} has op {gate[0]}, outside 0..15")
+    return tuple(gate)
 
 
 def load(path) -> Netlist:

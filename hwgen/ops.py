@@ -33,3 +33,13 @@ INVERT_B = [from_function(lambda a, b, op=op: apply(op, a, 1 - b)) for op in ran
 SWAP = [from_function(lambda a, b, op=op: apply(op, b, a)) for op in range(16)]
 DEPENDS_ON_A = [any(apply(op, 0, b) != apply(op, 1, b) for b in (0, 1)) for op in range(16)]
 DEPENDS_ON_B = [any(apply(op, a, 0) != apply(op, a, 1) for a in (0, 1)) for op in range(16)]
+
+
+def lut_table(op: int) -> int:
+    """The op as a 2-input lookup table in LUT bit order (netlist v2): bit a + 2*b is f(a, b)."""
+    return sum(apply(op, a, b) << (a + 2 * b) for a in (0, 1) for b in (0, 1))
+
+
+def op_of_table(table: int) -> int:
+    """The op of a 2-input lookup table (the inverse of lut_table)."""
+    return from_function(lambda a, b: (table >> (a + 2 * b)) & 1)

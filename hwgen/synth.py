@@ -28,12 +28,21 @@ TARGETS = {
     "ecp5-85k": {"family": "ecp5", "args": ["--85k", "--package", "CABGA381", "--speed", "6"],
                  "device": "LFE5U-85F-6BG381C (speed grade 6)", "clock_pin": "G2"},
 }
+def family_of(target: str) -> str:
+    if target not in TARGETS:
+        raise HwgenError(f"unknown synthesis target \"{target}\" (known: {', '.join(TARGETS)})")
+    return TARGETS[target]["family"]
+
+
 CELLS = {  # cell types counted as LUTs, flip-flops and carry cells, per family
     "ice40": {"luts": ("SB_LUT4",), "ffs": ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFESR",
                                            "SB_DFFER", "SB_DFFES", "SB_DFFSS", "SB_DFFESS"),
               "carry": ("SB_CARRY",), "bram": ("SB_RAM40_4K",)},
     "ecp5": {"luts": ("LUT4",), "ffs": ("TRELLIS_FF",), "carry": ("CCU2C",), "bram": ("DP16KD",)},
 }
+RAM_CELLS = {"ice40": (), "ecp5": ("TRELLIS_DPR16X4",)}  # LUTs used as RAM (the output FIFO)
+# nextpnr's count of the LUT positions a design takes: LUTs, the two of each carry cell, and LUT RAM.
+LOGIC_CELLS = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
 
 
 # The synth scripts' own map_luts step, with classic ABC's LUT mapper in place of ABC9. The netlist is
@@ -105,14 +114,75 @@ def _run(cmd, cwd, log: Path, timeout):
     return result.returncode
 
 
+def _critical_path(report: dict) -> dict | None:
+    """Where nextpnr's slowest path starts and ends, and its delay (ns): which part limits the clock."""
+    paths = report.get("critical_paths") or []
+    if not paths or not paths[0].get("path"):
+        return None
+    steps = paths[0]["path"]
+    return {"from": steps[0].get("from", {}).get("cell"), "to": steps[-1].get("to", {}).get("cell"),
+            "ns": round(sum(step.get("delay", 0.0) for step in steps), 2),
+            "logic_ns": round(sum(step.get("delay", 0.0) for step in steps if step.get("type") != "routing"), 2)}
+
+
 def _placed_fmax(log: Path):
     """nextpnr's timing estimate after placement, the last 'Max frequency' it logged."""
     found = re.findall(r"Max frequency for clock '[^']*': ([0-9.]+) MHz", log.read_text(errors="replace"))
     return float(found[-1]) if found else None
 
 
+# Cell types of yosys synth_xilinx (7 series), mapping only: the LUT6-based count that published Xilinx
+# designs give. Shift registers stay flip-flops (-nosrl) so that LUTs count logic only.
+XILINX_CELLS = {"luts": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"), "carry": ("CARRY4",),
+                "ffs": ("FDRE", "FDSE", "FDCE", "FDPE"), "lutram": ("RAM32M", "RAM64M", "RAM32X1D", "RAM64X1D"),
+                "muxes": ("MUXF7", "MUXF8")}
+
+
+def _stat_cells(stat_file: Path) -> dict:
+    """yosys `stat -json`: module name -> {cell type: count} (submodule instances left out)."""
+    modules = json.loads(stat_file.read_text())["modules"]
+    return {name.lstrip("\\"): {t: n for t, n in m.get("num_cells_by_type", {}).items() if not t.startswith(("$", "\\"))}
+            for name, m in modules.items()}
+
+
+def _counts(cells: Counter, kinds: dict) -> dict:
+    return {key: sum(cells.get(t, 0) for t in types) for key, types in kinds.items()}
+
+
+def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:
+    """LUTs, carry cells and flip-flops of each part of the design, synthesized apart (hierarchy kept):
+    the core's parts (NAME_core_<part>), flow control (NAME and the core's valid chain) and the test
+    harness. Logic that flat synthesis merges across two parts is counted in both here, so the parts can
+    add up to a little more than the flat total."""
+    synth = f"synth_{family} -top {TOP} -noflatten" + (" -nowidelut" if family == "ecp5" else "")
+    script = (f"read_verilog {name}.v synth_top.v; setattr -mod -unset top; {synth} -run begin:map_luts; "
+              f"{MAP_LUTS[family]}; {synth} -run map_cells:; tee -q -o parts.json stat -json")
+    if _run([yosys, "-q", "-p", script], work, work / "yosys-parts.log", timeout) != 0:
+        raise HwgenError(f"yosys failed on the design's parts; see {work / 'yosys-parts.log'}")
+    kinds = {**CELLS[family], "ram": RAM_CELLS[family]}
+    parts = {}
+    for module, cells in _stat_cells(work / "parts.json").items():
+        part = module[len(name) + 6:] if module.startswith(f"{name}_core_") else \
+            "harness" if module == TOP else "flow control"
+        counts = _counts(Counter(cells), kinds)
+        previous = parts.get(part, dict.fromkeys(counts, 0))
+        parts[part] = {k: previous[k] + v for k, v in counts.items()}
+    return parts
+
+
+def _xilinx_luts(yosys: str, work: Path, name: str, timeout) -> dict:
+    """The design mapped onto Xilinx 7-series cells by yosys synth_xilinx (mapping only, no place and
+    route, the harness's shift register as flip-flops): LUT1-LUT6, CARRY4, flip-flops, LUT RAM."""
+    script = (f"read_verilog {name}.v synth_top.v; setattr -mod -unset top; "
+              f"synth_xilinx -top {TOP} -flatten -nosrl; tee -q -o xilinx.json stat -json")
+    if _run([yosys, "-q", "-p", script], work, work / "yosys-xilinx.log", timeout) != 0:
+        raise HwgenError(f"yosys synth_xilinx failed; see {work / 'yosys-xilinx.log'}")
+    cells = Counter(_stat_cells(work / "xilinx.json")[TOP])
+    return {**_counts(cells, XILINX_CELLS), "by_size": {t: cells[t] for t in XILINX_CELLS["luts"] if cells[t]}}
+
+
 def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeout: int = 1800,
-               seed: int = 1, route: bool = True) -> dict:
+               seed: int = 1, route: bool = True, parts: bool = True, xilinx: bool = True) -> dict:
     """yosys, then nextpnr. With route=False nextpnr places only, and Fmax is its post-placement timing
     estimate (on the smoke design within 1% of the routed figure): the random wiring of a 10k-LUT DLGN
     congests the router for far longer than a demo or a CI run allows."""
@@ -142,7 +212,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
 
     top = json.loads((work / "synth.json").read_text())["modules"][TOP]
     cells = Counter(cell["type"] for cell in top["cells"].values())
-    counts = {key: sum(cells[t] for t in types) for key, types in CELLS[family].items()}
+    counts = _counts(cells, {**CELLS[family], "ram": RAM_CELLS[family]})
     harness_bits = {bit for net in HARNESS_REGISTERS for bit in top["netnames"].get(net, {}).get("bits", [])}
     harness_ffs = sum(1 for cell in top["cells"].values()
                       if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in harness_bits)
@@ -171,15 +241,28 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         fmax = min(fmax) if fmax else None
     else:
         fmax = _placed_fmax(work / "nextpnr.log")
+    utilization = {k: v for k, v in report.get("utilization", {}).items() if v.get("used")}
     summary = {
         "target": target, "device": spec["device"], **counts,
+        # every LUT position the design takes on the chip: LUTs, carry cells (two each) and LUT RAM
+        "logic_cells": utilization.get(LOGIC_CELLS[family], {}).get("used"),
         "harness_ffs": harness_ffs,  # the harness's flip-flops, counted in ffs, not part of the design
         "fmax_mhz": round(fmax, 2) if fmax else None,
+        "freq_mhz": freq_mhz,
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
         "seed": seed,
+        "critical_path": _critical_path(report),
         "bitstream": bitstream_file,  # in the RTL folder, when routed
-        "utilization": {k: v for k, v in report.get("utilization", {}).items() if v.get("used")},
+        "utilization": utilization,
         "seconds": {"yosys": round(synth_seconds, 1), "nextpnr": round(pnr_seconds, 1)},
     }
+    if parts:
+        start = time.perf_counter()
+        summary["parts"] = _breakdown(yosys, work, name, family, timeout)
+        summary["seconds"]["parts"] = round(time.perf_counter() - start, 1)
+    if xilinx:
+        start = time.perf_counter()
+        summary["xilinx"] = _xilinx_luts(yosys, work, name, timeout)
+        summary["seconds"]["xilinx"] = round(time.perf_counter() - start, 1)
     write_json(rtl_dir / f"synth-{target}.json", summary)
     return summary

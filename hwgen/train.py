@@ -4,6 +4,7 @@ import math
 import os
 import pickle
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -50,19 +51,19 @@ def save_checkpoint(path, **state):
 
 # What torch's weights-only unpickler may build besides tensors and plain types: numpy arrays, which
 # checkpoints written before the encoder was stored as a list hold. Nothing in a checkpoint can run code.
-_SAFE_GLOBALS = [np._core.multiarray._reconstruct, np.ndarray, np.dtype]
+_SAFE_GLOBALS = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.int64))]
 
 
 def load_checkpoint(path, expected_formats=("hwgen-checkpoint",)) -> dict:
     path = Path(path)
     if not path.exists():
         raise HwgenError(f"{path}: no such checkpoint")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+        raise HwgenError(f"{path}: not a readable hwgen checkpoint (not a torch.save archive)")
     try:
         with torch.serialization.safe_globals(_SAFE_GLOBALS):
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        if "Weights only" not in str(e):
-            raise HwgenError(f"{path}: not a readable hwgen checkpoint (UnpicklingError)") from None
+    except pickle.UnpicklingError:
         raise HwgenError(f"{path}: not an hwgen checkpoint: it holds Python objects, which hwgen does not "
                          "unpickle (a model saved whole by difflogic: hwgen harden --from-difflogic)") from None
     except Exception as e:  # torch raises many types for a corrupt file

@@ -6,6 +6,7 @@
 module hwgen_synth_top (
   input clk,
   input rst,
+  input sen,
   input [{{LANES}}-1:0] sin,
   input in_valid,
   output in_ready,
@@ -13,8 +14,10 @@ module hwgen_synth_top (
   input out_ready,
   output [{{CW}}-1:0] out_class
 );
+  // The chain shifts under an enable: were its flip-flops plain, synthesis would merge the core's input
+  // register with them (both take the same bit a clock later) and place the core along the chain.
   reg [{{N}}-1:0] shift;
-  always @(posedge clk) shift <= {{SHIFT}};
+  always @(posedge clk) if (sen) shift <= {{SHIFT}};
   // Two registers on each handshake input, as a design inside a chip would have: nextpnr places the pins
   // anywhere, often on opposite sides, and the flow control should not be timed across the die.
   reg [1:0] in_valid_r, out_ready_r;

@@ -1,6 +1,7 @@
 """Shared test helpers: random netlists, a slow, obviously-correct reference evaluator, and a check that a
 report page renders in headless Chromium."""
 
+import dataclasses
 import re
 import subprocess
 
@@ -27,21 +28,48 @@ def random_netlist(seed: int, num_inputs: int = 12, num_gates: int = 200, num_cl
     return net
 
 
+def random_lut_netlist(seed: int, num_inputs: int = 12, num_gates: int = 200, num_classes: int = 3,
+                       per_class: int = 5, window: int = 40) -> Netlist:
+    """Like random_netlist, with a third of the gates k-input LUT nodes (k from 1 to 6, inputs may repeat)."""
+    rng = np.random.default_rng(seed)
+    nodes = []
+    for g in range(num_gates):
+        node = num_inputs + g
+        lo = 0 if rng.random() < 0.2 else max(0, node - window)
+        if rng.random() < 1 / 3:
+            k = int(rng.integers(1, 7))
+            table = int.from_bytes(rng.bytes(8), "little") & ((1 << (1 << k)) - 1)
+            nodes.append(("lut", table, rng.integers(lo, node, size=k).tolist()))
+        else:
+            nodes.append((int(rng.integers(16)), int(rng.integers(lo, node)), int(rng.integers(lo, node))))
+    outputs = rng.integers(max(0, num_inputs + num_gates - 3 * window), num_inputs + num_gates,
+                           size=num_classes * per_class)
+    net = Netlist.from_nodes(num_inputs, nodes, outputs, num_classes)
+    net.validate()
+    return net
+
+
 def with_encoder(net: Netlist, per_feature: int, seed: int) -> Netlist:
     """The same gates, reading input bits made by thermometer thresholds from 8-bit features; some
     thresholds are 0 or above 255, so their bits are constant."""
     rng = np.random.default_rng(seed)
     thresholds = np.sort(rng.integers(0, 300, size=(net.num_inputs // per_feature, per_feature)), axis=1)
-    return Netlist(net.num_inputs, net.ops, net.a, net.b, net.outputs, net.num_classes, thresholds)
+    return dataclasses.replace(net, encoder=thresholds)
 
 
 def reference_scores(net: Netlist, bits: np.ndarray) -> np.ndarray:
     """One sample at a time, one gate at a time, straight from the contract."""
     out = []
+    nodes = [net.node(g) for g in range(net.num_gates)]
     for row in bits.astype(int):
         values = list(row)
-        for op, a, b in zip(net.ops.tolist(), net.a.tolist(), net.b.tolist()):
-            values.append(ops.apply(op, values[a], values[b]))
+        for node in nodes:
+            if node[0] == "lut":  # the table's bit at the address of its inputs, input j as bit j
+                _, table, fanin = node
+                values.append((table >> sum(values[x] << j for j, x in enumerate(fanin))) & 1)
+            else:
+                op, a, b = node
+                values.append(ops.apply(op, values[a], values[b]))
         o = [values[k] for k in net.outputs.tolist()]
         m = net.outputs_per_class
         out.append([sum(o[c * m:(c + 1) * m]) for c in range(net.num_classes)])

@@ -50,12 +50,12 @@ def test_life_reference():
     assert inputs.shape == (512, 9) and int(target.sum()) == 140  # 56 births + 84 survivals
 
 
-def test_grid_rtl_follows_the_golden_model():
+def test_grid_rtl_follows_the_golden_model(tmp_path):
     # next = nw | ne | c | se (inputs 0, 2, 4, 8): grows a checkerboard from the seed.
     rule = Netlist.from_gates(9, [[7, 0, 2], [7, 4, 8], [7, 9, 10]], [11], 1)
-    rtl = ROOT / "build" / "test-ca-rtl"
-    rule.save(ROOT / "build" / "test-ca-rule.json")
-    result = hwgen("emit", ROOT / "build" / "test-ca-rule.json", "--out", rtl, "--name", "ca", "--ca-grid", "16")
+    rtl = tmp_path / "rtl"
+    rule.save(tmp_path / "rule.json")
+    result = hwgen("emit", tmp_path / "rule.json", "--out", rtl, "--name", "ca", "--ca-grid", "16")
     assert result.returncode == 0, result.stderr
     sim = simulate_ca(rtl, rule, None, 20, "icarus")
     assert sim["mismatched_steps"] == [] and sim["initial_ok"]
@@ -66,12 +66,12 @@ def test_grid_rtl_follows_the_golden_model():
 
 
 @pytest.mark.slow
-def test_game_of_life_build():
+def test_game_of_life_build(tmp_path):
     """configs/game-of-life.yaml: the rule is learned exactly (all 512 neighbourhoods), and the RTL grid
     runs Conway's Game of Life: a random soup on 16x16 for 20 steps, a glider on 32x32 for 80."""
     import json
 
-    out = ROOT / "build" / "test-game-of-life"
+    out = tmp_path / "game-of-life"
     result = hwgen("build", ROOT / "configs" / "game-of-life.yaml", "--out", out, "--quiet")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())

@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from hwgen.emit.pipeline import plan_core
+from hwgen.emit.pipeline import DELAYS, compare_delay, levels_for, operands, plan_core
 from hwgen.emit.verilog import emit
 from hwgen.netlist import Netlist
 from hwgen.sim import _verilator_bin_dir, random_inputs, simulate
@@ -29,10 +29,8 @@ def test_ports_and_description(design):
     assert "module dut(" in text and "module dut_core(" in text
     assert f"input [{net.num_inputs - 1}:0] in_bits;" in text
     assert f"output [{5 * net.score_width - 1}:0] out_scores;" in text
-    stages = -(-net.depth() // 2)
-    # input register, gate stages, popcount stages (7 outputs: 3+3+1, then 3 -> 2 -> 1),
-    # argmax levels (5 classes: 3), two stages each
-    assert info["core_latency_cycles"] == 1 + stages + 3 + 2 * 3
+    # the input register, then the stages, each ending in a register; then the FIFO's read
+    assert info["core_latency_cycles"] == 1 + info["stages"]
     assert info["latency_cycles"] == info["core_latency_cycles"] + 1 and info["ports"]["out_class"] == 3
 
 
@@ -45,24 +43,46 @@ def test_emit_is_deterministic(design, tmp_path):
     assert (tmp_path / "a" / "dut.v").read_bytes() == (tmp_path / "b" / "dut.v").read_bytes()
 
 
-def test_pipeline_registers_every_k_levels_and_delays_long_edges():
-    net = random_netlist(3, num_inputs=30, num_gates=400, num_classes=2, per_class=4, window=60)
-    levels = net.levels()
-    for k in (0, 1, 2, 5):
-        plan = plan_core(net, k)
-        stages = 1 if k == 0 else -(-int(levels.max()) // k)
-        assert plan.stats["gate_stages"] == stages
-        # Every gate reads its operands at its own stage: from a register d<j> for an earlier stage.
-        stage = {f"n{net.num_inputs + g}": 0 if k == 0 else (int(levels[net.num_inputs + g]) - 1) // k
-                 for g in range(net.num_gates)}
-        for target, expr in plan.comb:
-            if expr[0] == "gate":
-                for operand in filter(None, expr[2:]):
-                    node = int(operand.split("_")[0][1:])
-                    source = -1 if node < net.num_inputs else stage[f"n{node}"]
-                    delay = int(operand.split("_d")[1]) if "_d" in operand else 0
-                    assert source + delay == stage[target]
-    assert plan_core(net, 1).stats["skip_registers"] > plan_core(net, 0).stats["skip_registers"] == 0
+def _delay(expr, widths):
+    if expr[0] == "ge":
+        return compare_delay(expr[2], widths[expr[1]])
+    return 0.5 if expr[0] == "gate" else DELAYS[expr[0]]
+
+
+@pytest.mark.parametrize("levels", [0, 1, 2, 3, 5])
+def test_every_stage_holds_at_most_its_levels_and_reads_registers_across_stages(levels):
+    """Each signal is computed in one stage from signals of that stage or from the delayed copy (x_dK) of a
+    signal K stages earlier; the logic on any path inside a stage adds up to at most `levels` LUT levels."""
+    net = with_encoder(random_netlist(3, num_inputs=30, num_gates=400, num_classes=3, per_class=8, window=60), 3, 1)
+    plan = plan_core(net, levels)
+    stage, arrival = plan.stage_of, {}
+    for target, expr in plan.comb:
+        if target not in stage:
+            continue  # an input slice or a constant
+        start = 0.0
+        for operand in operands(expr):
+            base, _, k = operand.partition("_d")
+            if k:
+                assert stage[base] + int(k) == stage[target], (target, operand)
+            elif base in arrival:
+                assert stage[base] == stage[target]
+                start = max(start, arrival[base])
+        arrival[target] = start + _delay(expr, plan.widths)
+        assert levels == 0 or arrival[target] <= max(levels, _delay(expr, plan.widths)) + 1e-9
+    assert plan.stats["stages"] == 1 + max(stage.values())
+    assert plan.latency == plan.stats["stages"] + 1
+    if levels == 0:
+        assert plan.stats["stages"] == 1 and plan.stats["skip_registers"] == 0
+    else:
+        fewer = plan_core(net, levels + 1)
+        assert fewer.stats["stages"] <= plan.stats["stages"] and fewer.stats["registers"] <= plan.stats["registers"]
+
+
+def test_auto_pipeline_follows_the_clock():
+    net = random_netlist(4, num_inputs=30, num_gates=400, num_classes=3, per_class=8, window=60)
+    assert levels_for(150) > levels_for(250) >= 1 and levels_for(50) > levels_for(150)
+    assert plan_core(net, "auto", 150).stats["pipeline_levels"] == levels_for(150)
+    assert plan_core(net, "auto", 300).stats["stages"] > plan_core(net, "auto", 100).stats["stages"]
 
 
 def test_verilator_stream_with_gaps_and_backpressure(design):

@@ -84,7 +84,7 @@ def test_explain_on_the_command_line(tmp_path):
 def test_checkerboard_ca_build_and_its_report_page(tmp_path):
     """configs/checkerboard-ca.yaml end to end: a rule of at most 6 gates that grows the checkerboard in
     the RTL (Icarus), 16x16 in 20 steps and 32x32 in 80."""
-    out = ROOT / "build" / "test-checkerboard-ca"
+    out = tmp_path / "checkerboard-ca"
     result = hwgen("build", ROOT / "configs" / "checkerboard-ca.yaml", "--out", out, "--quiet")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())

@@ -51,7 +51,7 @@ GOOD = {"format": "hwgen-netlist", "version": 1, "num_inputs": 2, "gates": [[1, 
 
 @pytest.mark.parametrize("change, message", [
     ({"format": "other"}, "format"),
-    ({"version": 2}, "version"),
+    ({"version": 3}, "version"),
     ({"gates": [[16, 0, 1]]}, "op 16"),
     ({"gates": [[1, 0, 2]]}, "not an earlier node"),
     ({"gates": [[1, -1, 0]]}, "not an earlier node"),

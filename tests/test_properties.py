@@ -14,7 +14,8 @@ from hwgen.files import ensure_dir
 from hwgen.sim import run_cocotb
 from hwgen.verify import prove_equivalent
 
-from helpers import random_bits, random_netlist, to_layered_model, with_encoder, wrapper_verilog
+from helpers import (random_bits, random_lut_netlist, random_netlist, reference_scores, to_layered_model, with_encoder,
+                     wrapper_verilog)
 
 LONG = os.environ.get("HWGEN_LONG_PROPERTIES") == "1"
 EXAMPLES = 400 if LONG else 25
@@ -23,19 +24,30 @@ CI = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG,
 
 
 @st.composite
-def netlists(draw, max_inputs=2000, max_gates=3000):
+def netlists(draw, max_inputs=2000, max_gates=3000, luts=True):
     inputs = draw(st.integers(1, max_inputs))
     classes = draw(st.integers(1, 16))
-    net = random_netlist(draw(st.integers(0, 2**32 - 1)), num_inputs=inputs,
-                         num_gates=draw(st.integers(0, max_gates)), num_classes=classes,
-                         per_class=draw(st.integers(1, 8)), window=draw(st.sampled_from([8, 64, 1000])))
+    make = random_lut_netlist if luts and draw(st.booleans()) else random_netlist
+    net = make(draw(st.integers(0, 2**32 - 1)), num_inputs=inputs,
+               num_gates=draw(st.integers(0, max_gates)), num_classes=classes,
+               per_class=draw(st.integers(1, 8)), window=draw(st.sampled_from([8, 64, 1000])))
     if draw(st.booleans()) and inputs % 2 == 0:  # a thermometer encoder: 2 thresholds per feature
         net.encoder = np.tile(np.array([[3, 9]]), (inputs // 2, 1))
     return net
 
 
 @CI
-@given(net=netlists(max_gates=1500), seed=st.integers(0, 1000))
+@given(net=netlists(max_gates=400), seed=st.integers(0, 1000))
+def test_both_evaluator_engines_follow_the_contract(net, seed):
+    """The C kernel and numpy, on gates and LUT nodes alike, against one sample and one gate at a time."""
+    bits = random_bits(net.num_inputs, 70, seed)
+    want = reference_scores(net, bits)
+    assert np.array_equal(evaluate.scores(net, bits, engine="c"), want)
+    assert np.array_equal(evaluate.scores(net, bits, engine="numpy"), want)
+
+
+@CI
+@given(net=netlists(max_gates=1500, luts=False), seed=st.integers(0, 1000))
 def test_torch_modules_and_evaluator_agree(net, seed):
     if net.encoder is not None:
         features = np.random.default_rng(seed).integers(0, 13, size=(100, net.encoder.shape[0]))
@@ -60,17 +72,19 @@ def test_every_pass_is_proven_equivalent(net, pipeline):
 
 
 @pytest.mark.slow
-def test_rtl_of_many_netlists_in_one_verilator_build():
-    """Pipelined cores of 16 generated netlists (both backends, 0 to 3 levels per stage, half with an
-    encoder taking raw features) side by side in one Verilator build, one vector per clock with gaps."""
+def test_rtl_of_many_netlists_in_one_verilator_build(tmp_path):
+    """Pipelined cores of 16 generated netlists (both backends, 0 to 3 LUT levels per stage, half with an
+    encoder taking raw features, half with LUT nodes) side by side in one Verilator build, one vector per
+    clock with gaps."""
     rng = np.random.default_rng(11 if not LONG else None)
-    work = ensure_dir(os.path.join("build", "test-properties"))
+    work = ensure_dir(tmp_path / "properties")
     count = 300
     nets, infos, sources = [], [], []
     for k in range(16):
-        net = random_netlist(int(rng.integers(2**32)), num_inputs=int(rng.integers(1, 2000)),
-                             num_gates=int(rng.integers(0, 1500)), num_classes=int(rng.integers(1, 17)),
-                             per_class=int(rng.integers(1, 6)), window=int(rng.choice([8, 64, 1000])))
+        make = random_lut_netlist if k % 8 >= 4 else random_netlist
+        net = make(int(rng.integers(2**32)), num_inputs=int(rng.integers(1, 2000)),
+                   num_gates=int(rng.integers(0, 1500)), num_classes=int(rng.integers(1, 17)),
+                   per_class=int(rng.integers(1, 6)), window=int(rng.choice([8, 64, 1000])))
         if k % 4 >= 2:
             net = with_encoder(net, int(rng.choice([d for d in (1, 2, 3) if net.num_inputs % d == 0])), k)
         info = emit(net, work / f"c{k}", f"c{k}", backend="amaranth" if k % 2 else "direct",

@@ -22,7 +22,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..netlist import Netlist
-from .pipeline import CorePlan, fifo_depth_bits, plan_core
+from .pipeline import CorePlan, compare_chain, fifo_depth_bits, plan_core
 
 _GATE = [
     lambda a, b: Const(0, 1), lambda a, b: a & b, lambda a, b: a & ~b, lambda a, b: a,
@@ -59,7 +59,12 @@ class PipelinedCore(wiring.Component):
             if kind == "const":
                 return Const(args[0], width)
             if kind == "ge":
-                return signals[args[0]] >= args[1]
+                x = signals[args[0]]
+                chain = compare_chain(args[1], len(x))
+                value = x[chain[0][0]]
+                for bit, op in chain[1:]:
+                    value = (x[bit] & value) if op == "&" else (x[bit] | value)
+                return value
             if kind == "add":
                 return sum((signals[name] for name in args[1:]), signals[args[0]])
             if kind == "gt":
@@ -70,6 +75,8 @@ class PipelinedCore(wiring.Component):
                 return signals[args[0]][args[1]:args[1] + width]
             if kind == "cat":
                 return Cat(*(signals[name] for name in args[0]))
+            if kind == "lut":
+                return Const(args[0], 1 << len(args[1])).bit_select(Cat(*(signals[x] for x in args[1])), 1)
             raise ValueError(f"unknown expression {kind}")
 
         for target, expr in p.comb:

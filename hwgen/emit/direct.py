@@ -5,6 +5,7 @@ two backends produce the same function (a test simulates both).
 """
 
 from ..netlist import Netlist
+from .pipeline import AND2, MAJ3, PARTS, XOR2, XOR3, compare_chain, operands
 
 _EXPR = ["1'b0", "{a} & {b}", "{a} & ~{b}", "{a}", "~{a} & {b}", "{b}", "{a} ^ {b}", "{a} | {b}",
          "~({a} | {b})", "~({a} ^ {b})", "~{b}", "{a} | ~{b}", "~{a}", "~{a} | {b}", "~({a} & {b})", "1'b1"]
@@ -22,7 +23,10 @@ def core_verilog(net: Netlist, name: str) -> str:
              f"  output wire [{len(net.outputs) - 1}:0] out_bits",
              ");"]
     for g, (op, a, b) in enumerate(zip(net.ops.tolist(), net.a.tolist(), net.b.tolist())):
-        lines.append(f"  wire n{n + g} = " + _EXPR[op].format(a=ref(a), b=ref(b)) + ";")
+        node = net.node(g)
+        value = _lut_expression(node[1], [ref(x) for x in node[2]]) if node[0] == "lut" else \
+            _EXPR[op].format(a=ref(a), b=ref(b))
+        lines.append(f"  wire n{n + g} = {value};")
     for j, node in enumerate(net.outputs.tolist()):
         lines.append(f"  assign out_bits[{j}] = {ref(node)};")
     lines.append("endmodule")
@@ -36,7 +40,11 @@ def _expression(expr, width: int, widths: dict) -> str:
     if kind == "const":
         return f"{width}'d{expr[1]}"
     if kind == "ge":
-        return f"{expr[1]} >= {widths[expr[1]]}'d{expr[2]}"
+        chain = compare_chain(expr[2], widths[expr[1]])
+        text = f"{expr[1]}[{chain[0][0]}]"
+        for bit, op in chain[1:]:
+            text = f"{expr[1]}[{bit}] {op} ({text})"
+        return text
     if kind == "add":
         return " + ".join(_widen(x, widths[x], width) for x in expr[1:])
     if kind == "gt":
@@ -47,7 +55,24 @@ def _expression(expr, width: int, widths: dict) -> str:
         return f"{expr[1]}[{expr[2]}]" if width == 1 else f"{expr[1]}[{expr[2]} +: {width}]"
     if kind == "cat":
         return "{" + ", ".join(reversed(expr[1])) + "}"
+    if kind == "lut":
+        return _lut_expression(expr[1], expr[2])
     raise ValueError(f"unknown expression {kind}")
+
+
+_NAMED_TABLES = {(XOR3, 3): "{0} ^ {1} ^ {2}", (MAJ3, 3): "({0} & {1}) | ({0} & {2}) | ({1} & {2})",
+                 (XOR2, 2): "{0} ^ {1}", (AND2, 2): "{0} & {1}"}
+
+
+def _lut_expression(table: int, inputs: list) -> str:
+    """A lookup table over `inputs` (input j is address bit j): a known table as its expression, else
+    the sum of the minterms where it is 1."""
+    named = _NAMED_TABLES.get((table, len(inputs)))
+    if named:
+        return named.format(*inputs)
+    terms = [" & ".join(x if (address >> j) & 1 else f"~{x}" for j, x in enumerate(inputs))
+             for address in range(1 << len(inputs)) if (table >> address) & 1]
+    return " | ".join(f"({t})" for t in terms) if terms else "1'b0"
 
 
 def _widen(name: str, width: int, to: int) -> str:
@@ -58,22 +83,65 @@ def _range(width: int) -> str:
     return f"[{width - 1}:0]"
 
 
+def _parts(plan) -> list:
+    """Per part of the core, in order: (part, [(section comment, comb, sync)], inputs, outputs). A part
+    reads what other parts (or the input port) drive, and drives what other parts or the outputs read."""
+    parts = {}
+    sections = plan.sections + [(len(plan.comb), len(plan.sync), None)]
+    for (c0, s0, comment), (c1, s1, _) in zip(sections, sections[1:]):
+        for part in dict.fromkeys(plan.part_of[t] for t, _ in plan.comb[c0:c1] + plan.sync[s0:s1]):
+            comb = [(t, e) for t, e in plan.comb[c0:c1] if plan.part_of[t] == part]
+            sync = [(t, src) for t, src in plan.sync[s0:s1] if plan.part_of[t] == part]
+            parts.setdefault(part, []).append((comment, comb, sync))
+    reads, defines = {}, {}
+    for part, blocks in parts.items():
+        defines[part] = {t for _, comb, sync in blocks for t, _ in comb + sync}
+        read = [x for _, comb, sync in blocks for x in [r for _, e in comb for r in operands(e)] + [s for _, s in sync]]
+        reads[part] = list(dict.fromkeys(x for x in read if x not in defines[part]))
+    wanted = {x for part in parts for x in reads[part]} | {plan.out_class, plan.out_scores}
+    return [(part, parts[part], reads[part], sorted(x for x in defines[part] if x in wanted))
+            for part in ("input",) + PARTS if part in parts]
+
+
 def pipelined_core_verilog(plan, name: str) -> str:
-    """NAME_core: the plan of `pipeline.plan_core` as Verilog, one section per pipeline stage."""
-    widths = plan.widths
+    """NAME_core: the plan of `pipeline.plan_core` as Verilog. The core instantiates one module per part
+    (NAME_core_input, _encoder, _gates, _popcount, _argmax, each printed stage by stage), so that synthesis
+    can count each apart."""
+    widths = {**plan.widths, plan.input_port: plan.input_width}
+    parts = _parts(plan)
     lines = [f"// {name}: pipelined classifier core, latency {plan.latency} clocks, a new sample every clock",
-             "/* verilator lint_off DECLFILENAME */  // NAME.v holds NAME and NAME_core, as the RTL contract says",
-             f"module {name} (",
-             "  input  wire clk,",
-             "  input  wire rst,",
-             "  input  wire in_valid,"]
-    if plan.unused_input_bits:
-        lines.append(f"  /* verilator lint_off UNUSEDSIGNAL */  // {plan.unused_input_bits} input bits "
-                     "are read by no gate")
-    lines.append(f"  input  wire {_range(plan.input_width)} {plan.input_port},")
-    if plan.unused_input_bits:
-        lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
-    lines += ["  output wire out_valid,",
+             "/* verilator lint_off DECLFILENAME */  // NAME.v holds NAME, NAME_core and the core's parts"]
+    for part, blocks, inputs, outputs in parts:
+        registers = {t for _, _, sync in blocks for t, _ in sync}
+        ports = ["  input  wire clk"] if registers else []
+        for x in inputs:
+            port = f"  input  wire {_range(widths[x])} {x}"
+            if x == plan.input_port and plan.unused_input_bits:
+                port = (f"  /* verilator lint_off UNUSEDSIGNAL */  // {plan.unused_input_bits} input bits are read by "
+                        f"no gate\n{port}")
+            ports.append(port)
+        ports += [f"  output {'reg ' if x in registers else 'wire'} {_range(widths[x])} {x}" for x in outputs]
+        lines += [f"module {name}_{part} (", ",\n".join(ports), ");"]
+        if plan.input_port in inputs and plan.unused_input_bits:
+            lines.append("  /* verilator lint_on UNUSEDSIGNAL */")
+        for comment, comb, sync in blocks:
+            lines.append(f"  // {comment}")
+            for target, expr in comb:
+                value = _expression(expr, widths[target], widths)
+                lines.append(f"  assign {target} = {value};" if target in outputs else
+                             f"  wire {_range(widths[target])} {target} = {value};")
+            if sync:
+                lines += [f"  reg {_range(widths[target])} {target};" for target, _ in sync if target not in outputs]
+                lines.append("  always @(posedge clk) begin")
+                lines += [f"    {target} <= {source};" for target, source in sync]
+                lines.append("  end")
+        lines += ["endmodule", ""]
+    lines += [f"module {name} (",
+              "  input  wire clk,",
+              "  input  wire rst,",
+              "  input  wire in_valid,",
+              f"  input  wire {_range(plan.input_width)} {plan.input_port},",
+              "  output wire out_valid,",
               f"  output wire {_range(plan.class_width)} out_class,",
               f"  output wire {_range(plan.scores_width)} out_scores",
               ");",
@@ -82,18 +150,10 @@ def pipelined_core_verilog(plan, name: str) -> str:
               "    if (rst) valid <= 0;",
               "    else valid <= " + (f"{{valid[{plan.latency - 2}:0], in_valid}};" if plan.latency > 1 else "in_valid;"),
               "  end"]
-    sections = plan.sections + [(len(plan.comb), len(plan.sync), None)]
-    for (c0, s0, comment), (c1, s1, _) in zip(sections, sections[1:]):
-        lines.append(f"  // {comment}")
-        for target, expr in plan.comb[c0:c1]:
-            width = widths[target]
-            lines.append(f"  wire {_range(width)} {target} = {_expression(expr, width, widths)};")
-        if s1 > s0:
-            for target, _ in plan.sync[s0:s1]:
-                lines.append(f"  reg {_range(widths[target])} {target};")
-            lines.append("  always @(posedge clk) begin")
-            lines += [f"    {target} <= {source};" for target, source in plan.sync[s0:s1]]
-            lines.append("  end")
+    lines += [f"  wire {_range(widths[x])} {x};" for _, _, _, outputs in parts for x in outputs]
+    for part, blocks, inputs, outputs in parts:
+        clock = ["clk"] if any(sync for _, _, sync in blocks) else []
+        lines.append(f"  {name}_{part} {part}_part (" + ", ".join(f".{x}({x})" for x in clock + inputs + outputs) + ");")
     lines += [f"  assign out_valid = valid[{plan.latency - 1}];",
               f"  assign out_class = {plan.out_class};",
               f"  assign out_scores = {plan.out_scores};",

@@ -5,19 +5,23 @@ plan as Verilog and `amaranth_rtl.py` builds it as an Amaranth component, so the
 disagree on behaviour or latency. The core never stalls: a sample enters every clock and leaves
 `latency` clocks later; flow control lives in the top level (a credit counter and an output FIFO).
 
-Stages, each ending in a register:
-  [encoder: raw feature register] -> input bits (thermometer comparators, or in_bits) ->
-  gates, `pipeline` logic levels per stage -> popcount: ones counted in threes, then an adder tree ->
-  argmax compare tree, each level a compare stage and a select stage.
-A node read by a later stage than its own travels through a chain of delay registers (`n17_d1`,
-`n17_d2`, ...): skip connections and long edges cost `skip_registers` flip-flops, reported in NAME.json.
+The core is one graph of logic, in four parts: the thermometer encoder (comparators on the registered raw
+features, or the registered input bits), the gates, the popcount of each class, and the argmax. Every
+piece of logic has a delay in LUT levels (DELAYS); the pipeline cuts the graph into stages of at most
+`levels` LUT levels, as soon as possible, across the parts' borders, and registers every signal that a
+later stage reads. A signal read k stages after its own travels through delay registers
+(`x_d1` .. `x_dk`); a constant is never registered. `pipeline="auto"` takes `levels` from the clock:
+`levels_for(freq_mhz)`. The input port is registered on entry and the results on exit.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..netlist import Netlist
+from .. import ops
+from ..errors import HwgenError
+from ..netlist import LUT, Netlist
 
 # Expressions (tuples, first item the kind); operands are signal names.
 #   ("gate", op, a, b)     1-bit gate, op as in the netlist contract; None for an operand op ignores
@@ -28,11 +32,50 @@ from ..netlist import Netlist
 #   ("slice", src, lo)     src[lo +: width of the destination]
 #   ("cat", [names])       concatenation, first name in the lowest bits
 #   ("const", value)
+#   ("lut", table, [names]) a k-input lookup table: bit sum_j name_j * 2**j of table (a full adder's sum
+#                          is ("lut", 0x96, [a, b, c]), its carry ("lut", 0xE8, [a, b, c]))
+
+# Whether op depends on a, and on b (the netlist contract's order).
+READS_A = np.array(ops.DEPENDS_ON_A)
+READS_B = np.array(ops.DEPENDS_ON_B)
+
+PARTS = ("encoder", "gates", "popcount", "argmax")
+# Delay of each kind of logic, in LUT4 levels. ABC packs two levels of two-input gates into one LUT4
+# (a tree of three gates has at most four leaves); a carry chain (add, gt) is one LUT and a fast chain.
+DELAYS = {"gate": 0.5, "lut": 1.0, "add": 1.0, "gt": 1.0, "mux": 1.0, "slice": 0.0, "cat": 0.0, "const": 0.0}
+XOR3, MAJ3, XOR2, AND2 = 0x96, 0xE8, 0x6, 0x8  # a full adder's sum and carry, a half adder's
+# A LUT node of k inputs: one LUT4 up to 4; a LUT5 is two and a multiplexer, a LUT6 four and two more.
+LUT_DELAY = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 2.0, 6: 3.0}
+# Nanoseconds a LUT level and its routing take, and the clock's fixed share (clock-to-out, setup, skew),
+# measured on routed designs (benchmarks/pipeline_timing.py).
+NS_PER_LEVEL = {"ecp5": 1.25, "ice40": 2.2}
+NS_FIXED = {"ecp5": 1.0, "ice40": 2.0}
 
 
-# Whether op (f(a, b) = op >> (3 - 2a - b) & 1) depends on a, and on b.
-READS_A = np.array([((op >> 2) & 3) != (op & 3) for op in range(16)])
-READS_B = np.array([((op >> 3) & 1, (op >> 1) & 1) != ((op >> 2) & 1, op & 1) for op in range(16)])
+def levels_for(freq_mhz: float, family: str = "ecp5") -> int:
+    """LUT levels per pipeline stage that meet a clock of freq_mhz (at least one)."""
+    if freq_mhz <= 0:
+        raise HwgenError(f"the clock must be positive, got {freq_mhz} MHz")
+    return max(1, math.floor((1000.0 / freq_mhz - NS_FIXED[family]) / NS_PER_LEVEL[family]))
+
+
+def compare_chain(t: int, width: int) -> list:
+    """x >= t, for a `width`-bit x and 0 < t < 2**width, as bit operations from x's lowest bit that matters
+    up: [(b0, None), (b1, op1), ...] means x[b0], then x[b1] op1 (that), and so on. At a set bit of t, x
+    needs that bit and the rest (&); at a clear one, either (|). Written out so, rather than as a
+    subtraction on a carry chain, a comparator is the few LUT inputs it reads, and synthesis merges it
+    into the gates that read it (x >= 128 is the wire x[7])."""
+    low = (t & -t).bit_length() - 1
+    return [(low, None)] + [(b, "&" if (t >> b) & 1 else "|") for b in range(low + 1, width)]
+
+
+def compare_delay(t: int, width: int) -> float:
+    """Delay of x >= t for a `width`-bit x: it reads x's bits from the top down to t's lowest set bit, so a
+    threshold with few set low bits (128, or 64 and 192 for 8-bit pixels) is a wire or one small LUT."""
+    if t <= 0 or t >= 1 << width:
+        return 0.0
+    reads = width - ((t & -t).bit_length() - 1)
+    return 0.0 if reads <= 1 else 0.5 * math.ceil(math.log2(reads))
 
 
 @dataclass
@@ -47,6 +90,8 @@ class CorePlan:
     comb: list = field(default_factory=list)        # (name, expression), in dependency order
     sync: list = field(default_factory=list)        # (name, source name): name <= source each clock
     sections: list = field(default_factory=list)    # (index into comb, index into sync, comment)
+    part_of: dict = field(default_factory=dict)     # signal -> the part it belongs to (PARTS, or "input")
+    stage_of: dict = field(default_factory=dict)    # logic signal -> the stage that computes it
     out_class: str = ""             # the signals driving the output ports
     out_scores: str = ""
     unused_input_bits: int = 0
@@ -85,11 +130,10 @@ def local_output_order(net: Netlist) -> list[np.ndarray]:
     position = np.zeros((net.num_nodes, 2))
     position[:net.num_inputs] = input_positions(net)
     n = net.num_inputs
-    a, b = net.a.tolist(), net.b.tolist()
     pos = position.tolist()
-    for g in range(net.num_gates):
-        pa, pb = pos[a[g]], pos[b[g]]
-        pos[n + g] = [(pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2]
+    for g, fanin in enumerate(net.fanins().tolist()):
+        points = [pos[x] for x in fanin if x >= 0]
+        pos[n + g] = [sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)]
     position = np.array(pos)
     m = net.outputs_per_class
 
@@ -106,127 +150,154 @@ def local_output_order(net: Netlist) -> list[np.ndarray]:
             for k in range(net.num_classes)]
 
 
-class _Builder:
-    def __init__(self, plan: CorePlan):
-        self.plan = plan
+def operands(expr) -> list:
+    """The signal names an expression reads."""
+    kind = expr[0]
+    if kind == "gate":
+        return [x for x in expr[2:] if x is not None]
+    if kind in ("ge", "slice"):
+        return [expr[1]]
+    if kind in ("add", "gt", "mux"):
+        return list(expr[1:])
+    if kind in ("cat", "lut"):
+        return list(expr[-1])
+    return []  # const
 
-    def section(self, comment: str):
-        self.plan.sections.append((len(self.plan.comb), len(self.plan.sync), comment))
 
-    def wire(self, name: str, width: int, expr) -> str:
-        self.plan.widths[name] = width
-        self.plan.comb.append((name, expr))
+class _Graph:
+    """The core's logic before pipelining: signals in dependency order, each with its part and delay."""
+
+    def __init__(self):
+        self.nodes = []      # (name, width, expr, delay, part)
+        self.widths = {}
+
+    def add(self, name: str, width: int, expr, part: str, delay: float | None = None) -> str:
+        self.widths[name] = width
+        self.nodes.append((name, width, expr, DELAYS[expr[0]] if delay is None else delay, part))
         return name
 
-    def reg(self, name: str, width: int, source: str) -> str:
-        self.plan.widths[name] = width
-        self.plan.sync.append((name, source))
-        return name
+
+POPCOUNT = "compressor"
 
 
-def gate_stages(net: Netlist, pipeline: int) -> tuple[np.ndarray, int]:
-    """Stage of every node (inputs -1) and the number of gate stages; pipeline 0 puts all gates in one."""
-    levels = net.levels()
-    stage = np.full(net.num_nodes, -1, dtype=np.int64)
-    if net.num_gates:
-        gate_levels = levels[net.num_inputs:]
-        stage[net.num_inputs:] = 0 if pipeline == 0 else (gate_levels - 1) // pipeline
-        return stage, int(stage.max()) + 1
-    return stage, 0
+def _popcount(g: _Graph, rows: list) -> list:
+    return (_popcount_compressor if POPCOUNT == "compressor" else _popcount_adders)(g, rows)
 
 
-def _holding_times(net: Netlist, stage: np.ndarray, num_stages: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which gates are built, and how many clocks each node must be held for its latest reader (an
-    output is read at stage num_stages). Only what an output depends on is built (the rewriting passes
-    leave nothing else; an input netlist may), so the Verilog has no unused signal."""
-    n = net.num_inputs
-    reads_a, reads_b = READS_A[net.ops], READS_B[net.ops]
-    live_list = np.isin(np.arange(net.num_nodes), net.outputs).tolist()
-    for g, x, y, ra, rb in zip(range(net.num_gates - 1, -1, -1), net.a[::-1].tolist(), net.b[::-1].tolist(),
-                               reads_a[::-1].tolist(), reads_b[::-1].tolist()):
-        if live_list[n + g]:
-            live_list[x] |= ra
-            live_list[y] |= rb
-    live = np.array(live_list[n:], dtype=bool)
-    need = np.zeros(net.num_nodes, dtype=np.int64)
-    gate_stage = stage[n:]
-    for operand, reads in ((net.a, reads_a), (net.b, reads_b)):
-        mask = live & reads
-        np.maximum.at(need, operand[mask], (gate_stage - stage[operand])[mask])
-    np.maximum.at(need, net.outputs, num_stages - stage[net.outputs])
-    return live, need
-
-
-def _popcount(b: _Builder, rows: list) -> tuple[list, int]:
-    """Each class's row of (signal, how many outputs it counts) -> its score signal, and the stages
-    taken. The first stage counts the ones in groups of three (each result bit is one LUT of three
-    inputs); each later stage adds pairs. (Two adder levels in one stage were the slowest path at
-    150 MHz on ECP5.)"""
-    stages = 0
-    while len(rows[0]) > 1:
-        group = 3 if stages == 0 else 2
-        b.section(f"popcount stage {stages}")
+def _popcount_adders(g: _Graph, rows: list) -> list:
+    """Each class's row of (signal, how many outputs it counts) -> its score signal: ones counted in
+    threes (one small adder each), then a tree of two-input adders, each a carry chain."""
+    level = 0
+    while any(len(row) > 1 for row in rows):
+        group = 3 if level == 0 else 2
         for k, row in enumerate(rows):
             nxt = []
             for j in range(0, len(row), group):
-                name = f"score{k}_s{stages}_{j // group}"
                 items = row[j:j + group]
                 count = sum(counted for _, counted in items)
-                x = b.wire(name + "_sum", count.bit_length(), ("add", *(signal for signal, _ in items))) \
-                    if len(items) > 1 else items[0][0]
-                nxt.append((b.reg(name, count.bit_length(), x), count))
+                if len(items) == 1:
+                    nxt.append(items[0])
+                    continue
+                name = g.add(f"score{k}_s{level}_{j // group}", count.bit_length(),
+                             ("add", *(signal for signal, _ in items)), "popcount")
+                nxt.append((name, count))
             rows[k] = nxt
-        stages += 1
-    return [row[0][0] for row in rows], stages
+        level += 1
+    return [row[0][0] for row in rows]
 
 
-def _argmax(b: _Builder, scores: list, w: int, cw: int) -> tuple[str, str, int]:
-    """(class, all scores, stages taken). A tree of two-stage levels, compare then select: a compare is a
-    carry chain, and its result steers every bit of the select; both in one stage were the slowest path
-    at 150 MHz. The right side wins only when strictly greater, so ties go to the lowest class."""
-    b.section("argmax")
-    candidates = [(score, b.wire(f"class{k}", cw, ("const", k))) for k, score in enumerate(scores)]
-    all_scores = b.wire("scores_s0", len(scores) * w, ("cat", scores))
-    level = stages = 0
+def _popcount_compressor(g: _Graph, rows: list) -> list:
+    """Each class's outputs -> its score: a tree of full adders (a LUT each for sum and carry, one LUT
+    level per round) takes every column of equal-weight bits down to two, then one carry-chain adder."""
+    scores = []
+    for k, row in enumerate(rows):
+        w = len(row).bit_length()  # the count fits w bits, so a carry out of the top column is always 0
+        columns = [[signal for signal, _ in row]] + [[] for _ in range(w - 1)]
+        level = 0
+        while any(len(col) > 2 for col in columns):
+            nxt = [[] for _ in columns]
+            for j, col in enumerate(columns):
+                i = 0
+                while len(col) - i >= 3:
+                    name = f"pc{k}_l{level}_c{j}_{i // 3}"
+                    nxt[j].append(g.add(name + "_s", 1, ("lut", XOR3, col[i:i + 3]), "popcount"))
+                    if j + 1 < len(columns):
+                        nxt[j + 1].append(g.add(name + "_c", 1, ("lut", MAJ3, col[i:i + 3]), "popcount"))
+                    i += 3
+                nxt[j] += col[i:]
+            columns, level = nxt, level + 1
+        rows_left = max(len(col) for col in columns)  # two, or one where no carry was left over
+        if any(len(col) < rows_left for col in columns):
+            zero = g.add(f"pc{k}_zero", 1, ("const", 0), "popcount")
+            columns = [col + [zero] * (rows_left - len(col)) for col in columns]
+        x = g.add(f"pc{k}_x", w, ("cat", [col[0] for col in columns]), "popcount")
+        if rows_left == 1:
+            scores.append(x)
+            continue
+        y = g.add(f"pc{k}_y", w, ("cat", [col[1] for col in columns]), "popcount")
+        scores.append(g.add(f"score{k}", w, ("add", x, y), "popcount"))
+    return scores
+
+
+def _argmax(g: _Graph, scores: list, w: int, cw: int) -> tuple[str, str]:
+    """(class, all scores): a tree of compare-and-select levels; the right side wins only when strictly
+    greater, so ties go to the lowest class. The last level selects the class only: out_scores has them all."""
+    candidates = [(score, g.add(f"class{k}", cw, ("const", k), "argmax")) for k, score in enumerate(scores)]
+    all_scores = g.add("scores", len(scores) * w, ("cat", scores), "argmax")
+    level = 0
     while len(candidates) > 1:
-        last = len(candidates) == 2  # its winning score is not needed: out_scores has them all
-        b.section(f"argmax level {level}: compare")
-        held = []
-        for j in range(0, len(candidates), 2):
-            name = f"best_l{level}_{j // 2}"
-            pair = candidates[j:j + 2]
-            right = None
-            if len(pair) == 2:
-                right = b.reg(name + "_right", 1, b.wire(name + "_right_next", 1, ("gt", pair[1][0], pair[0][0])))
-            held.append((name, right, [(None if last else b.reg(f"{name}_{side}_score", w, score),
-                                        b.reg(f"{name}_{side}_class", cw, cls))
-                                       for side, (score, cls) in zip(("left", "right"), pair)]))
-        b.section(f"argmax level {level}: select")
+        last = len(candidates) == 2
         nxt = []
-        for name, right, pair in held:
-            if right is None:
-                (score, cls), = pair
-                nxt.append((None if last else b.reg(name + "_score", w, score), b.reg(name + "_class", cw, cls)))
+        for j in range(0, len(candidates), 2):
+            pair = candidates[j:j + 2]
+            if len(pair) == 1:
+                nxt.append(pair[0])
                 continue
+            name = f"best_l{level}_{j // 2}"
             (ls, lc), (rs, rc) = pair
-            cls = b.reg(name + "_class", cw, b.wire(name + "_class_next", cw, ("mux", right, rc, lc)))
-            score = None if last else b.reg(name + "_score", w, b.wire(name + "_score_next", w, ("mux", right, rs, ls)))
+            right = g.add(name + "_right", 1, ("gt", rs, ls), "argmax")
+            cls = g.add(name + "_class", cw, ("mux", right, rc, lc), "argmax")
+            score = None if last else g.add(name + "_score", w, ("mux", right, rs, ls), "argmax")
             nxt.append((score, cls))
-        for _ in range(2):
-            stages += 1
-            all_scores = b.reg(f"scores_s{stages}", len(scores) * w, all_scores)
         candidates, level = nxt, level + 1
-    return candidates[0][1], all_scores, stages
+    return candidates[0][1], all_scores
 
 
-def plan_core(net: Netlist, pipeline: int) -> CorePlan:
-    """Every register and operation of NAME_core for `net`, with `pipeline` gate levels per stage."""
+def _schedule(graph: _Graph, levels: float) -> dict:
+    """Stage of every signal, as soon as possible: a signal starts where its last operand is ready and
+    moves to the next stage when it would not fit in the rest of this one (levels 0: one stage)."""
+    stage, ready = {}, {}
+    for name, _, expr, delay, _ in graph.nodes:
+        if expr[0] == "const":
+            continue
+        start = max((ready[x] for x in operands(expr) if x in ready), default=0.0)
+        if levels:
+            s = math.floor(start / levels + 1e-9)
+            if start - s * levels + min(delay, levels) > levels + 1e-9:
+                s += 1
+                start = s * levels
+            stage[name] = s
+        else:
+            stage[name] = 0
+        ready[name] = start + delay
+    return stage
+
+
+def plan_core(net: Netlist, pipeline="auto", freq_mhz: float = 150.0, family: str = "ecp5") -> CorePlan:
+    """Every register and operation of NAME_core for `net`: stages of `pipeline` LUT levels (0: the logic
+    in one stage between the input and output registers; "auto": as many as meet freq_mhz)."""
+    if pipeline == "auto":
+        pipeline = levels_for(freq_mhz, family)
+    if isinstance(pipeline, bool) or not isinstance(pipeline, int) or pipeline < 0:
+        raise HwgenError(f"pipeline must be auto or 0 or more LUT levels per stage, got {pipeline!r}")
     n, c = net.num_inputs, net.num_classes
     w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
-    stage, num_stages = gate_stages(net, pipeline)
-
-    live, need = _holding_times(net, stage, num_stages)
-    used_inputs = np.flatnonzero(need[:n] > 0).tolist()
+    fanins, reads = net.fanins(), net.reads()
+    live = _live_gates(net, fanins, reads)
+    read = np.zeros(net.num_nodes, dtype=bool)
+    read[net.outputs] = True
+    read[fanins[live[:, None] & reads]] = True
+    used_inputs = np.flatnonzero(read[:n]).tolist()
 
     if net.encoder is not None:
         fb = feature_bits(net.encoder)
@@ -234,70 +305,149 @@ def plan_core(net: Netlist, pipeline: int) -> CorePlan:
     else:
         fb, port, port_width = 0, "in_bits", n
     plan = CorePlan(port, port_width, fb, cw, c * w, latency=0)
-    b = _Builder(plan)
-    clocks = 0
+    graph = _Graph()
+    entry = []  # (register, width, port slice): the input port, registered on entry
 
-    def node(u: int, delay: int) -> str:
-        if u < n:
-            return f"i{u}_d{delay}"
-        return f"n{u}" if delay == 0 else f"n{u}_d{delay}"
+    def node(u: int) -> str:
+        return f"i{u}" if u < n else f"n{u}"
 
-    # Input bits, registered once: i<k>_d1.
     if net.encoder is not None:
+        # Feature f enters as its bits low..B-1 only: x >= t reads none below t's lowest set bit, and
+        # there x >= t is (x >> low) >= (t >> low).
         per_feature = net.encoder.shape[1]
-        features = sorted({i // per_feature for i in used_inputs})
-        b.section(f"raw features: {len(features)} of {net.encoder.shape[0]} are read, {fb} bits each")
-        for f in features:
-            b.wire(f"f{f}_in", fb, ("slice", port, f * fb))
-            b.reg(f"f{f}", fb, f"f{f}_in")
-        b.section("thermometer encoder: input bit f*T+k is feature f >= threshold[f][k]")
-        for i in used_inputs:
-            t = int(net.encoder[i // per_feature, i % per_feature])
-            expr = ("const", 1) if t <= 0 else ("ge", f"f{i // per_feature}", t) if t < 1 << fb else ("const", 0)
-            b.reg(node(i, 1), 1, b.wire(f"i{i}_bit", 1, expr))
-        clocks += 1
-        plan.unused_input_bits = port_width - len(features) * fb
+        thresholds = {i: int(net.encoder[i // per_feature, i % per_feature]) for i in used_inputs}
+        low = {}
+        for i, t in thresholds.items():
+            if 0 < t < 1 << fb:
+                low[i // per_feature] = min(low.get(i // per_feature, fb), (t & -t).bit_length() - 1)
+        entry = [(f"f{f}", fb - lo, f * fb + lo) for f, lo in sorted(low.items())]
+        for i, t in thresholds.items():
+            f = i // per_feature
+            expr = ("const", 1) if t <= 0 else ("ge", f"f{f}", t >> low[f]) if t < 1 << fb else ("const", 0)
+            graph.add(node(i), 1, expr, "encoder", compare_delay(t, fb))
+        plan.unused_input_bits = port_width - sum(width for _, width, _ in entry)
     else:
-        b.section(f"input bits: {len(used_inputs)} of {n} are read")
-        for i in used_inputs:
-            b.reg(node(i, 1), 1, b.wire(f"i{i}_bit", 1, ("slice", port, i)))
+        entry = [(node(i), 1, i) for i in used_inputs]
         plan.unused_input_bits = n - len(used_inputs)
-    clocks += 1
 
-    # Gate stages. A node needed `need` clocks after its own stage gets delay registers d1..d<need>;
-    # register d<k> closes stage (own stage + k - 1). Inputs already have d1 (the input register).
-    ops, a_in, b_in = net.ops.tolist(), net.a.tolist(), net.b.tolist()
-    stage_list, need_list = stage.tolist(), need.tolist()
-    closing = [[] for _ in range(num_stages)]
-    for u in np.flatnonzero(need > 0).tolist():
-        for delay in range(2 if u < n else 1, need_list[u] + 1):
-            closing[stage_list[u] + delay - 1].append((u, delay))
-    gates_by_stage = [[] for _ in range(num_stages)]
+    ops_, a_in, b_in = net.ops.tolist(), net.a.tolist(), net.b.tolist()
     for g in np.flatnonzero(live).tolist():
-        gates_by_stage[stage_list[n + g]].append(g)
-    for s in range(num_stages):
-        b.section(f"gate stage {s}: {len(gates_by_stage[s])} gates")
-        for g in gates_by_stage[s]:
-            x, y = a_in[g], b_in[g]
-            b.wire(node(n + g, 0), 1, ("gate", ops[g], node(x, s - stage_list[x]) if READS_A[ops[g]] else None,
-                                       node(y, s - stage_list[y]) if READS_B[ops[g]] else None))
-        for u, delay in sorted(closing[s]):
-            b.reg(node(u, delay), 1, node(u, delay - 1))
-        clocks += 1
-    skip_registers = sum(len(regs) for regs in closing) - sum(1 for u in range(n, net.num_nodes) if need_list[u])
+        op = ops_[g]
+        if op == LUT:
+            _, table, fanin = net.node(g)
+            graph.add(node(n + g), 1, ("lut", table, [node(x) for x in fanin]), "gates", LUT_DELAY[len(fanin)])
+            continue
+        graph.add(node(n + g), 1, ("gate", op, node(a_in[g]) if READS_A[op] else None,
+                                   node(b_in[g]) if READS_B[op] else None), "gates")
 
-    # Popcount per class, over the class's outputs in an order that keeps neighbours on the chip together.
     outputs = net.outputs.tolist()
-    rows = [[(node(u, num_stages - stage_list[u]), 1) for u in outputs[k * per_class:(k + 1) * per_class]]
-            for k in range(c)]  # (signal, how many outputs it counts)
+    rows = [[(node(u), 1) for u in outputs[k * per_class:(k + 1) * per_class]] for k in range(c)]
     for k, order in enumerate(local_output_order(net)):
         rows[k] = [rows[k][j] for j in order]
-    scores, popcount_stages = _popcount(b, rows)
-    plan.out_class, plan.out_scores, argmax_stages = _argmax(b, scores, w, cw)
-    clocks += popcount_stages + argmax_stages
+    scores = _popcount(graph, rows)
+    out_class, out_scores = _argmax(graph, scores, w, cw)
 
-    plan.latency = clocks
-    plan.stats = {"pipeline_levels": pipeline, "gate_stages": num_stages, "popcount_stages": popcount_stages,
-                  "argmax_stages": argmax_stages, "skip_registers": skip_registers,
-                  "registers": sum(plan.widths[name] for name, _ in plan.sync) + clocks}
+    stage = _schedule(graph, pipeline)
+    for name, width, _ in entry:
+        stage[name] = 0  # the entry registers: read in stage 0 as they are
+    last = max(stage.values(), default=0)
+    skip_registers = _lay_out(plan, graph, entry, stage, last, out_class, out_scores)
+    plan.stage_of = stage
+    plan.latency = last + 2  # the entry register, the stages 0..last, each ending in a register
+    spans = {}
+    for name, _, expr, _, part in graph.nodes:
+        if name in stage and expr[0] not in ("cat", "slice"):
+            lo, hi = spans.get(part, (stage[name], stage[name]))
+            spans[part] = (min(lo, stage[name]), max(hi, stage[name]))
+    plan.stats = {"pipeline_levels": pipeline, "stages": last + 1,
+                  "stages_by_part": {p: list(spans[p]) for p in PARTS if p in spans},
+                  "registers": sum(plan.widths[name] for name, _ in plan.sync) + plan.latency,
+                  "skip_registers": skip_registers}
     return plan
+
+
+def _live_gates(net: Netlist, fanins: np.ndarray, reads: np.ndarray) -> np.ndarray:
+    """Which gates an output depends on: only they are built (the rewriting passes leave nothing else;
+    an input netlist may), so the Verilog has no unused signal."""
+    n = net.num_inputs
+    live_list = np.isin(np.arange(net.num_nodes), net.outputs).tolist()
+    fanin_list, read_list = fanins.tolist(), reads.tolist()
+    for g in range(net.num_gates - 1, -1, -1):
+        if live_list[n + g]:
+            for x, r in zip(fanin_list[g], read_list[g]):
+                if r:
+                    live_list[x] = True
+    return np.array(live_list[n:], dtype=bool)
+
+
+def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int, out_class: str,
+             out_scores: str) -> int:
+    """The scheduled graph as the plan's lists: per stage its logic (part by part), then the registers
+    that close it. Operands name the delayed copy their reader's stage needs; the outputs are registered
+    after the last stage. Returns the flip-flops of second and later copies (values held for more than
+    one stage: skip connections, and scores waiting for the argmax)."""
+    need = {}  # signal -> the most stages after its own that a reader takes it
+
+    def read_at(x: str, s: int) -> str:
+        if x not in stage:  # a constant
+            return x
+        k = s - stage[x]
+        need[x] = max(need.get(x, 0), k)
+        return x if k == 0 else f"{x}_d{k}"
+
+    def rewrite(expr, s: int):
+        kind = expr[0]
+        if kind == "gate":
+            return ("gate", expr[1], *(None if x is None else read_at(x, s) for x in expr[2:]))
+        if kind == "ge":
+            return ("ge", read_at(expr[1], s), expr[2])
+        if kind in ("add", "gt", "mux"):
+            return (kind, *(read_at(x, s) for x in expr[1:]))
+        if kind == "cat":
+            return ("cat", [read_at(x, s) for x in expr[1]])
+        if kind == "lut":
+            return ("lut", expr[1], [read_at(x, s) for x in expr[2]])
+        return expr
+
+    by_stage = {}
+    constants = []
+    for name, width, expr, _, part in graph.nodes:
+        plan.part_of[name] = part
+        if name not in stage:
+            constants.append((name, expr))
+        else:
+            by_stage.setdefault(stage[name], []).append((name, part, rewrite(expr, stage[name])))
+    plan.out_class, plan.out_scores = read_at(out_class, last + 1), read_at(out_scores, last + 1)
+
+    def section(comment: str):
+        plan.sections.append((len(plan.comb), len(plan.sync), comment))
+
+    widths = dict(graph.widths)
+    skip_registers = 0
+    section("input port, registered on entry")
+    for name, width, lo in entry:
+        plan.part_of[name] = plan.part_of[name + "_in"] = "input"
+        widths[name] = widths[name + "_in"] = width
+        plan.comb.append((name + "_in", ("slice", plan.input_port, lo)))
+        plan.sync.append((name, name + "_in"))
+    if constants:
+        section("constants")
+        plan.comb += constants
+    for s in range(last + 1):
+        items = by_stage.get(s, [])
+        for part in ("input",) + PARTS:
+            mine = [(name, expr) for name, p, expr in items if p == part]
+            if mine:
+                section(f"stage {s}: {part}")
+                plan.comb += mine
+        regs = [(x, k) for x, k in sorted(need.items()) if stage[x] <= s < stage[x] + k]
+        if regs:
+            section(f"stage {s}: registers")
+            for x, k in regs:
+                d = s - stage[x] + 1
+                widths[f"{x}_d{d}"] = widths[x]
+                plan.part_of[f"{x}_d{d}"] = plan.part_of[x]
+                plan.sync.append((f"{x}_d{d}", x if d == 1 else f"{x}_d{d - 1}"))
+                skip_registers += widths[x] if d > 1 else 0
+    plan.widths = widths
+    return skip_registers

@@ -49,13 +49,14 @@ def top_verilog(plan: CorePlan, name: str) -> str:
         "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width, "DEPTH_BITS": fifo_depth_bits(plan.latency)})
 
 
-def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto",
-         pipeline: int = DEFAULT_PIPELINE) -> dict:
-    """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` logic levels between registers (0: none)."""
-    if pipeline < 0:
-        raise HwgenError(f"pipeline must be 0 (no registers between gates) or more levels, got {pipeline}")
+def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto", pipeline=DEFAULT_PIPELINE,
+         freq_mhz: float = 150.0, target: str = "ecp5-25k") -> dict:
+    """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` LUT levels per stage (0: none), or "auto": as many
+    as meet freq_mhz on the target's FPGA family."""
+    from ..synth import family_of
+
     backend = core_backend(net, backend)
-    plan = plan_core(net, pipeline)
+    plan = plan_core(net, pipeline, freq_mhz, family_of(target))
     if backend == "amaranth":
         from amaranth.back import verilog
 
@@ -69,7 +70,7 @@ def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto",
         top = verilog.convert(Classifier(net, plan=plan, core_module=f"{name}_core"), name=name, emit_src=False)
     else:
         core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name)
-    info = {**describe(net, name, plan), "core_backend": backend}
+    info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target}
     out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
     write_json(Path(out_dir) / f"{name}.json", info)

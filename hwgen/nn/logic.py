@@ -323,6 +323,24 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
     local = bool(model_cfg.get("local_window")) and image_shape is not None
     positions = pixel_positions(in_dim, image_shape) if local else None
     candidates = model_cfg.get("candidates", 1)
+    if model_cfg.get("node", "gate") == "lut":
+        from .lut import LUTLayer
+
+        k, learned_layers = model_cfg["k"], model_cfg.get("learned_mapping", "first")
+        for i, out_dim in enumerate(model_cfg["layers"]):
+            learned = learned_layers == "all" or (learned_layers == "first" and i == 0)
+            choices = candidates if learned and candidates > 1 else 1
+            wiring = None
+            if local and (i == 0 or model_cfg.get("local_layers") == "all"):
+                wiring, positions = local_wiring(positions, image_shape, out_dim, model_cfg["local_window"], generator,
+                                                 reads=k * choices)
+            elif choices > 1:
+                wiring = torch.randint(0, width, (k * choices, out_dim), generator=generator)
+            if wiring is not None and learned:
+                wiring = wiring.reshape(choices, k, out_dim).permute(1, 2, 0)
+            layers.append(LUTLayer(width, out_dim, k, wiring=wiring, learned=learned, generator=generator))
+            width = out_dim
+        return nn.Sequential(*layers, GroupSum(num_classes, model_cfg["tau"]))
     for i, out_dim in enumerate(model_cfg["layers"]):
         init = {"init": model_cfg["init"], "residual_bias": model_cfg["residual_bias"], "generator": generator}
         wiring = None

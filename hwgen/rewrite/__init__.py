@@ -12,6 +12,7 @@ from ..errors import HwgenError
 from ..netlist import Netlist
 from .cut_rewrite import cut
 from .dce import dce
+from .decompose import decompose
 from .fold import fold
 from .strash import strash
 
@@ -20,6 +21,7 @@ PASSES = {
     "strash": (strash, "structural hashing: merge identical and inverted-twin gates (folds too)"),
     "dce": (dce, "dead-gate removal: keep only what reaches an output"),
     "cut": (cut, "cut rewriting: a cone over up to 4 leaves becomes the smallest circuit for its function"),
+    "decompose": (decompose, "LUT nodes into two-input gates (Shannon expansion), for tools that take gates only"),
 }
 DEFAULT_PIPELINE = ["fold", "strash", "dce", "cut"]
 

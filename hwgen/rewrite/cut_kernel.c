@@ -97,6 +97,10 @@ int hwgen_cut_gains(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b
     }
     for (int64_t g = 0; g < n_gates; g++) {
         int64_t node = n_inputs + g;
+        gain[g] = 0;
+        leaves[4 * g] = leaves[4 * g + 1] = leaves[4 * g + 2] = leaves[4 * g + 3] = -1;
+        tt[g] = 0;
+        if (ops[g] == 16) continue;  /* a LUT node (netlist v2): only its own cut, a leaf of its readers' */
         const Cut *ca = &cuts[(int64_t)in_a[g] * P], *cb = &cuts[(int64_t)in_b[g] * P];
         int n = 0;
         for (int i = 0; i < n_cuts[in_a[g]]; i++) {
@@ -114,9 +118,6 @@ int hwgen_cut_gains(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b
             }
         }
         candidate_sort(cands, n);
-        gain[g] = 0;
-        leaves[4 * g] = leaves[4 * g + 1] = leaves[4 * g + 2] = leaves[4 * g + 3] = -1;
-        tt[g] = 0;
         for (int k = 0; k < n; k++) {  /* every candidate is scored; the smallest P - 1 are kept for fanouts */
             if (k < P - 1) cuts[node * P + 1 + k] = cands[k];
             int c = cost[cands[k].tt];

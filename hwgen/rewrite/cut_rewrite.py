@@ -17,7 +17,7 @@ from ..errors import HwgenError
 from ..kernel import compile_library
 from ..netlist import Netlist
 from . import exact4
-from .builder import FALSE, Builder
+from .builder import FALSE, Builder, add_node
 from .dce import dce
 
 SOURCE = Path(__file__).with_name("cut_kernel.c")
@@ -40,7 +40,8 @@ def _kernel():
 
 
 def fanout_counts(net: Netlist) -> np.ndarray:
-    return np.bincount(np.concatenate([net.a, net.b, net.outputs]), minlength=net.num_nodes).astype(np.int32)
+    fanins = net.fanins()
+    return np.bincount(np.concatenate([fanins[fanins >= 0], net.outputs]), minlength=net.num_nodes).astype(np.int32)
 
 
 def _dying_gates(net: Netlist, root: int, leaves: set, refs: list) -> list:
@@ -100,12 +101,12 @@ def cut(net: Netlist) -> Netlist:
         return net
     builder = Builder(net.num_inputs, hashing=True)
     lits = [2 * i for i in range(net.num_inputs)]
-    for k, (op, a, b) in enumerate(zip(net.ops.tolist(), net.a.tolist(), net.b.tolist())):
+    for k in range(net.num_gates):
         node = net.num_inputs + k
         if node in chosen:
             leaves, tt = chosen[node]
             lits.append(_build_circuit(builder, table, tt, [lits[v] for v in leaves]))
         else:
-            lits.append(builder.gate(op, lits[a], lits[b]))
+            lits.append(add_node(builder, net, k, lits))
     result = dce(builder.finish([lits[o] for o in net.outputs.tolist()], net.num_classes, net.encoder))
     return result if result.num_gates < net.num_gates else net

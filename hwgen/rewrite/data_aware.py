@@ -9,9 +9,9 @@ it when it loses more than they allow (`accuracy_guard`).
 
 import numpy as np
 
-from .. import evaluate
+from .. import evaluate, tables
 from ..errors import HwgenError
-from ..netlist import Netlist
+from ..netlist import LUT, Netlist
 
 CHUNK_WORDS = 256  # samples are processed 64 * CHUNK_WORDS at a time
 
@@ -28,6 +28,13 @@ def _observed(net: Netlist, values: np.ndarray, valid: np.ndarray) -> np.ndarray
     for k in range(net.num_gates - 1, -1, -1):
         reach = obs[net.num_inputs + k]
         if not reach.any():
+            continue
+        if net.ops[k] == LUT:  # flipping input j flips f where its two cofactors in j differ
+            _, table, fanin = net.node(k)
+            for j, x in enumerate(fanin):
+                rest = [values[y] for m, y in enumerate(fanin) if m != j]
+                cofactors = [evaluate.lut_words(tables.cofactor(table, len(fanin), j, v), rest) for v in (0, 1)]
+                obs[x] |= reach & (cofactors[0] ^ cofactors[1])
             continue
         op, a, b = int(net.ops[k]), int(net.a[k]), int(net.b[k])
         # f(a, b) = c0 ^ c1 a ^ c2 b ^ c3 a b: flipping a flips f where c1 ^ c3 b is set (likewise b).
@@ -59,8 +66,15 @@ def fold_dont_cares(net: Netlist, bits: np.ndarray, rare_fraction: float) -> tup
     rare = np.minimum(ones[gates], n - ones[gates]) <= rare_fraction * n
     fold = rare | ~observed[gates]
     ops = net.ops.copy()
-    ops[fold] = np.where(majority[fold], 15, 0)  # TRUE or FALSE
-    folded = Netlist(net.num_inputs, ops, net.a, net.b, net.outputs, net.num_classes, net.encoder)
+    lut = ops == LUT
+    ops[fold & ~lut] = np.where(majority[fold & ~lut], 15, 0)  # TRUE or FALSE
+    lut_tables = None
+    if net.has_luts:  # a LUT node becomes constant through its table: all ones or all zeros
+        lut_tables = net.lut_tables.copy()
+        lut_tables[fold & lut] = np.where(majority[fold & lut], ~np.uint64(0), np.uint64(0))
+        arity = (net.lut_inputs >= 0).sum(axis=1)
+        lut_tables &= np.where(arity >= 6, ~np.uint64(0), (np.uint64(1) << (np.uint64(1) << arity.astype(np.uint64))) - np.uint64(1))
+    folded = net.with_gates(ops, net.a, net.b, net.outputs, net.lut_inputs, lut_tables)
     return folded, {"rare_fraction": rare_fraction, "near_constant": int(rare.sum()),
                     "unobserved": int((~observed[gates] & ~rare).sum())}
 

@@ -1,0 +1,77 @@
+/* k-input lookup-table nodes (Bacellar et al., "Differentiable Weightless Neural Networks", 2024), on
+   feature-major float32 rows of `batch` samples. Forward: node o reads the bits x[idx[j][o]] > 0.5 as the
+   address sum_j bit_j 2^j and outputs 1 where its table entry there is positive. Backward: the table
+   entry at that address gets the output gradient, and input j gets the extended finite difference
+   D[j][address] = sum over addresses a2 of (+1 if bit j of a2 else -1) * T[a2] * alpha * beta^d, where d
+   counts the other bits in which a2 and the address differ. Nodes are independent: they are split over
+   threads, and every sum runs in one thread in a fixed order (deterministic). */
+#include <stdint.h>
+
+#define MAX_K 6
+
+void hwgen_lut_forward(const float *x, int64_t batch, const int64_t *idx, int64_t k, const float *tables,
+                       int64_t out, float *y, uint8_t *addr, int threads) {
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t o = 0; o < out; o++) {
+        uint8_t *ao = addr + o * batch;
+        for (int64_t b = 0; b < batch; b++) ao[b] = 0;
+        for (int64_t j = 0; j < k; j++) {
+            const float *xj = x + idx[j * out + o] * batch;
+            for (int64_t b = 0; b < batch; b++) ao[b] |= (uint8_t)((xj[b] > 0.5f) << j);
+        }
+        const float *t = tables + (o << k);
+        float *yo = y + o * batch;
+        for (int64_t b = 0; b < batch; b++) yo[b] = t[ao[b]] > 0.0f ? 1.0f : 0.0f;
+    }
+}
+
+/* gtables (out, 2^k): the table gradients; gslot (k, out, batch): the gradient of each node input, for
+   the caller to add into the rows of x it read. */
+void hwgen_lut_backward(const float *g, const uint8_t *addr, int64_t batch, int64_t k, const float *tables,
+                        int64_t out, float alpha, float beta, float *gtables, float *gslot, int threads) {
+    const int64_t size = (int64_t)1 << k;
+    float power[MAX_K + 1];
+    power[0] = alpha;
+    for (int d = 1; d <= MAX_K; d++) power[d] = power[d - 1] * beta;
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t o = 0; o < out; o++) {
+        const float *t = tables + o * size;
+        const float *go = g + o * batch;
+        const uint8_t *ao = addr + o * batch;
+        float *gt = gtables + o * size;
+        for (int64_t a = 0; a < size; a++) gt[a] = 0.0f;
+        for (int64_t b = 0; b < batch; b++) gt[ao[b]] += go[b];
+        float diff[MAX_K][1 << MAX_K];
+        for (int64_t j = 0; j < k; j++) {
+            const int64_t others = ~((int64_t)1 << j);
+            for (int64_t a = 0; a < size; a++) {
+                float s = 0.0f;
+                for (int64_t a2 = 0; a2 < size; a2++) {
+                    const float term = t[a2] * power[__builtin_popcountll((a ^ a2) & others)];
+                    s += (a2 >> j) & 1 ? term : -term;
+                }
+                diff[j][a] = s;
+            }
+            float *gj = gslot + (j * out + o) * batch;
+            for (int64_t b = 0; b < batch; b++) gj[b] = diff[j][ao[b]] * go[b];
+        }
+    }
+}
+
+/* A learned input's candidate scores: gw[r][c] = sum over the batch of (2 x[cand[r][c]] - 1) * gslot[r], the
+   correlation of candidate c (as +-1) with the gradient of input r (r runs over the k * out inputs). */
+void hwgen_lut_mapping_grad(const float *x, int64_t batch, const int64_t *cand, int64_t choices,
+                            const float *gslot, int64_t rows, float *gw, int threads) {
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *gr = gslot + r * batch;
+        float total = 0.0f;
+        for (int64_t b = 0; b < batch; b++) total += gr[b];
+        for (int64_t c = 0; c < choices; c++) {
+            const float *xc = x + cand[r * choices + c] * batch;
+            float s = 0.0f;
+            for (int64_t b = 0; b < batch; b++) s += xc[b] * gr[b];
+            gw[r * choices + c] = 2.0f * s - total;
+        }
+    }
+}
