@@ -20,20 +20,41 @@ def timed(seconds: dict, stage: str):
 
 
 TRAINING_KEYS = ("task", "dataset", "seed", "encoding", "model", "train")
+# Settings that do not change the weights a run ends with; and those a run may be lengthened by (a
+# resumed run takes the new schedule from where it is).
+NOT_WEIGHTS = {("train", "threads"), ("train", "eval_every"), ("train", "checkpoint_every")}
+LENGTHENS = {("train", "steps"), ("train", "hard_steps"), ("train", "hard_lr")}
 
 
-def _same_training(cfg: dict, checkpoint: Path) -> bool:
-    """Whether OUT/train holds a checkpoint of this very training run (finished or not): then the build
-    goes on from it instead of training again (a long run's checkpoints are not thrown away)."""
-    if not checkpoint.exists():
+def training_differences(cfg: dict, saved: dict) -> list:
+    """The settings ("section.key") in which a checkpoint's config differs from cfg in what it trains."""
+    differ = []
+    for section in TRAINING_KEYS:
+        mine, theirs = cfg[section], saved.get(section)
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            differ += [f"{section}.{k}" for k in sorted(set(mine) | set(theirs))
+                       if (section, k) not in NOT_WEIGHTS and mine.get(k) != theirs.get(k)]
+        elif mine != theirs:
+            differ.append(section)
+    return differ
+
+
+def goes_on_from(cfg: dict, checkpoint: Path, retrain: bool) -> bool:
+    """Whether the build resumes OUT/train/checkpoint.pt: when it holds this very training run (finished
+    or not, or one this config lengthens). A checkpoint of other training settings is never thrown away
+    silently: the build stops and says what differs, unless `retrain`."""
+    if not checkpoint.exists() or retrain:
         return False
     from .train import load_checkpoint
 
-    saved = load_checkpoint(checkpoint).get("config", {})
-    return all(saved.get(key) == cfg[key] for key in TRAINING_KEYS)
+    differ = training_differences(cfg, load_checkpoint(checkpoint).get("config", {}))
+    if any(tuple(d.split(".")) not in LENGTHENS for d in differ):
+        raise HwgenError(f"{checkpoint} was trained with other settings ({', '.join(differ)}); to train again "
+                         "and replace it give --retrain, or build into another --out")
+    return True
 
 
-def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
+def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = False) -> dict:
     from .data import load as load_dataset
     from .emit.verilog import emit
     from .explain import explain
@@ -41,13 +62,13 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from .sim import random_inputs, simulate
     from .synth import synthesize
     from .train import CHECKPOINT, load_checkpoint, train
-    from .verify import find_abc, prove_equivalent
+    from .rewrite.flow import simplify
 
     out = ensure_dir(out_dir)
     seconds = {}
     checkpoint = out / "train" / CHECKPOINT
     with timed(seconds, "train"):
-        metrics = train(cfg, out / "train", resume=_same_training(cfg, checkpoint), progress=progress)
+        metrics = train(cfg, out / "train", resume=goes_on_from(cfg, checkpoint, retrain), progress=progress)
     with timed(seconds, "harden"):
         hardened = harden_checkpoint(checkpoint)
         hardened.save(out / "hardened.netlist.json")
@@ -56,30 +77,16 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     acc_hardened = evaluate.accuracy(hardened, test_bits, data.test_y)
     log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
 
-    with timed(seconds, "simplify"):
-        simplified, pass_stats = rewrite.run(hardened, cfg["simplify"]["passes"])
-        simplified.save(out / "simplified.netlist.json")
-    exact_gates = simplified.num_gates
-    log(f"simplified: {simplified.num_gates} gates, depth {simplified.depth()}")
-    equivalence = "skipped"
-    if cfg["simplify"]["verify"]:
-        if find_abc() is None:
-            log("equivalence: skipped (ABC not installed: apt install berkeley-abc)")
-        else:
-            with timed(seconds, "verify"):
-                equivalence = "proven" if prove_equivalent(hardened, simplified) else "failed"
-            log(f"equivalence: {equivalence}")
-    if equivalence == "failed":
-        raise HwgenError("the simplified netlist is NOT equivalent to the hardened one")
-    data_aware = None
     simp = cfg["simplify"]
-    if simp["data_aware"]:
-        from .rewrite.data_aware import simplify_with_data
-
-        with timed(seconds, "data_aware"):
-            simplified, data_aware = simplify_with_data(simplified, simp["passes"], data, simp["rare_fraction"],
-                                                        simp["max_accuracy_drop"])
-            simplified.save(out / "data-aware.netlist.json")
+    result = simplify(hardened, simp["passes"], simp["verify"], data if simp["data_aware"] else None,
+                      simp["rare_fraction"], simp["max_accuracy_drop"])
+    seconds.update(result.seconds)
+    result.exact.save(out / "simplified.netlist.json")
+    log(f"simplified: {result.exact.num_gates} gates, depth {result.exact.depth()}; equivalence {result.equivalence}")
+    simplified, data_aware, pass_stats, equivalence = result.final, result.data_aware, result.passes, result.equivalence
+    exact_gates = result.exact.num_gates
+    if data_aware:
+        simplified.save(out / "data-aware.netlist.json")
         log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
             f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
 
@@ -168,20 +175,3 @@ def summary(report: dict) -> str:
         f"latency {report['latency_cycles']} cycles",
         "seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()),
     ])
-
-
-def load_inputs_for(net_path, dataset: str | None, count: int, seed: int):
-    """Inputs for `hwgen sim`: the data set's test vectors, then random ones; raw features when the netlist
-    has an encoder (the RTL encodes them), else input bits."""
-    from .data import load as load_dataset
-    from .sim import random_inputs
-
-    net = load_netlist(net_path)
-    if dataset is None:
-        return net, random_inputs(net, count, seed), None
-    data = load_dataset(dataset)
-    if net.encoder is None:
-        raise HwgenError(f"{net_path} has no encoder, so it cannot read {dataset}'s raw features")
-    test = data.test_x[:count]
-    rest = random_inputs(net, count - len(test), seed).astype(test.dtype)
-    return net, np.concatenate([test, rest]), data.test_y[:len(test)]

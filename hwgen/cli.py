@@ -5,12 +5,13 @@ Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs 
 """
 
 import argparse
+import os
 import sys
 
-from .emit import DEFAULT_PIPELINE
+from .config import CHOICES, DEFAULTS
+from .data import NAMES as DATASETS
 from .errors import HwgenError
 
-DATASETS = ["mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult"]  # hwgen.data.NAMES, not imported here
 
 
 def cmd_train(args):
@@ -37,18 +38,28 @@ def cmd_harden(args):
     from .harden import harden_checkpoint, harden_difflogic_file
 
     if args.from_difflogic:
-        net = harden_difflogic_file(args.checkpoint, args.inputs)
-    elif args.inputs is not None:
-        raise HwgenError("--inputs goes with --from-difflogic")
+        net = harden_difflogic_file(args.checkpoint, args.inputs, thresholds_list(args.binarize))
+    elif args.inputs is not None or args.binarize is not None:
+        raise HwgenError("--inputs and --binarize go with --from-difflogic")
     else:
         net = harden_checkpoint(args.checkpoint)
     net.save(args.out)
     print(f"{net.num_gates} gates, depth {net.depth()}, {len(net.outputs)} outputs -> {args.out}")
 
 
+def thresholds_list(text):
+    if text is None:
+        return None
+    try:
+        return [int(t) for t in text.split(",")]
+    except ValueError:
+        raise HwgenError(f"--binarize takes integer thresholds separated by commas, got {text!r}") from None
+
+
 def cmd_simplify(args):
     from . import rewrite
     from .netlist import load
+    from .rewrite.flow import simplify
 
     if args.list:
         for name, (_, doc) in rewrite.PASSES.items():
@@ -58,26 +69,23 @@ def cmd_simplify(args):
         raise HwgenError("simplify needs NETLIST and --out (or --list)")
     names = [n.strip() for n in args.passes.split(",")] if args.passes else rewrite.DEFAULT_PIPELINE
     net = load(args.netlist)
-    simplified, stats = rewrite.run(net, names)
-    for s in stats:
+    data = None
+    if args.data:
+        from .data import user_data
+
+        data = user_data(args.data, net)
+    result = simplify(net, names, args.verify, data, args.rare_fraction, args.max_drop)
+    for s in result.passes:
         print(f"{s['pass']:8s} gates {s['gates_in']} -> {s['gates_out']}, levels {s['levels_in']} -> "
               f"{s['levels_out']}, {s['seconds']:.3f} s")
     if args.verify:
-        from .verify import prove_equivalent
-
-        if not prove_equivalent(net, simplified):
-            raise HwgenError(f"{args.netlist}: the simplified netlist is NOT equivalent; nothing written")
         print("equivalence: proven (ABC cec)")
-    if args.data:
-        from .data import load as load_dataset
-        from .rewrite.data_aware import simplify_with_data
-
-        simplified, info = simplify_with_data(simplified, names, load_dataset(args.data), args.rare_fraction,
-                                              args.max_drop)
+    if result.data_aware:
+        info = result.data_aware
         print(f"data-aware: {info['near_constant']} near-constant and {info['unobserved']} unobserved gates "
               f"folded; gates {info['gates_exact']} -> {info['gates']}, test accuracy "
               f"{info['test_accuracy_exact']:.4f} -> {info['test_accuracy']:.4f} ({0.0 - info['drop_points']:+.2f} points)")
-    simplified.save(args.out)
+    result.final.save(args.out)
 
 
 def cmd_emit(args):
@@ -177,19 +185,19 @@ def cmd_sim(args):
     import numpy as np
 
     from . import evaluate
-    from .build import load_inputs_for
-    from .sim import simulate
+    from .netlist import load
+    from .sim import inputs_for, simulate
 
-    if args.vectors < 1:
-        raise HwgenError("--vectors must be at least 1")
-    net, bits, labels = load_inputs_for(args.netlist, args.dataset, args.vectors, args.seed)
-    result = simulate(args.rtl_dir, net, bits, args.simulator, gap=args.gap, stall=args.stall, seed=args.seed)
+    net = load(args.netlist)
+    inputs, labels = inputs_for(net, args.vectors, args.dataset, args.seed)
+    result = simulate(args.rtl_dir, net, inputs, args.simulator, gap=args.gap, stall=args.stall, seed=args.seed,
+                      name=args.name)
     print(f"{result['simulator']}: {result['vectors']} vectors, {result['mismatches']} mismatches, "
           f"{result['vectors_per_second']:.0f} vectors/s (build {result['build_seconds']} s)")
     if labels is not None:
         acc = float(np.mean(np.array(result["classes"][:len(labels)]) == labels))
         print(f"RTL test accuracy on {len(labels)} test vectors: {acc:.4f} "
-              f"(evaluator {evaluate.accuracy(net, bits[:len(labels)], labels):.4f})")
+              f"(evaluator {evaluate.accuracy(net, evaluate.input_bits(net, inputs[:len(labels)]), labels):.4f})")
     if result["mismatches"]:
         raise HwgenError(f"{result['mismatches']} vectors differ from the golden model")
 
@@ -198,7 +206,7 @@ def cmd_synth(args):
     from .synth import synthesize
 
     r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed,
-                   parts=not args.no_parts, xilinx=not args.no_xilinx)
+                   parts=not args.no_parts, xilinx=not args.no_xilinx, name=args.name)
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
           f"harness), {r['carry']} carry cells, {r['bram']} BRAM, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
           f"{'' if r['routed'] else ' (placed, not routed)'}")
@@ -215,7 +223,7 @@ def cmd_build(args):
     else:
         from .build import build, summary
 
-        print(summary(build(cfg, args.out, progress=not args.quiet)))
+        print(summary(build(cfg, args.out, progress=not args.quiet, retrain=args.retrain)))
     print(f"report: {args.out}/report.json")
 
 
@@ -237,6 +245,9 @@ def parser() -> argparse.ArgumentParser:
                         "any code the file holds, so use it only on files you trust; difflogic must be importable. "
                         "hwgen's own checkpoints never run code")
     s.add_argument("--inputs", type=int, help="with --from-difflogic: the input count, if the first layer lacks in_dim")
+    s.add_argument("--binarize", metavar="T1,T2,...",
+                   help="with --from-difflogic: the model was trained on bits [x > T1 for every feature, then "
+                        "x > T2, ...] of integer features; the netlist then takes the raw features (an encoder)")
     s.add_argument("--out", required=True, help="NET.netlist.json")
     s.set_defaults(func=cmd_harden)
 
@@ -246,25 +257,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--passes", help="comma-separated pass names, in order")
     s.add_argument("--verify", action="store_true", help="prove the result equivalent with ABC cec")
     s.add_argument("--list", action="store_true", help="list the passes")
-    s.add_argument("--data", choices=DATASETS,
-                   help="then fold don't-cares seen on this data set's training inputs (lossy, guarded)")
-    s.add_argument("--rare-fraction", type=float, default=0.01,
+    s.add_argument("--data", metavar="NAME|FILE.npz",
+                   help="then fold don't-cares seen on these training inputs (lossy, guarded by test accuracy): a "
+                        f"data set ({', '.join(DATASETS)}) or your own .npz of train_x, test_x, test_y")
+    s.add_argument("--rare-fraction", type=float, default=DEFAULTS["simplify"]["rare_fraction"],
                    help="data-aware: a gate whose rarer value is at most this rare becomes constant")
-    s.add_argument("--max-drop", type=float, default=0.2,
+    s.add_argument("--max-drop", type=float, default=DEFAULTS["simplify"]["max_accuracy_drop"],
                    help="data-aware: refuse a result losing more test accuracy than this (points)")
     s.set_defaults(func=cmd_simplify)
 
     s = sub.add_parser("emit", help="netlist -> pipelined, streaming Verilog (Amaranth or the direct writer)")
     s.add_argument("netlist")
     s.add_argument("--out", required=True, help="RTL folder")
-    s.add_argument("--name", default="dlgn", help="top module name (default dlgn)")
-    s.add_argument("--backend", default="auto", choices=["auto", "amaranth", "direct"],
-                   help="Amaranth components, or the direct writer (auto: by size)")
-    s.add_argument("--pipeline", default=DEFAULT_PIPELINE, metavar="K",
+    s.add_argument("--name", default=DEFAULTS["emit"]["name"], help="top module name (default %(default)s)")
+    s.add_argument("--backend", default=DEFAULTS["emit"]["backend"], choices=CHOICES[("emit", "backend")],
+                   help="Amaranth components, or the direct writer (auto: the direct writer, the faster)")
+    s.add_argument("--pipeline", default=DEFAULTS["emit"]["pipeline"], metavar="K",
                    help="K LUT levels per pipeline stage (a LUT level holds about two levels of two-input gates); "
-                        f"0: no registers inside the core; auto: as many as meet --freq (default {DEFAULT_PIPELINE})")
-    s.add_argument("--freq", type=float, default=150.0, help="with --pipeline auto: the target clock in MHz")
-    s.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"],
+                        "0: no registers inside the core; auto: as many as meet --freq (default %(default)s)")
+    s.add_argument("--freq", type=float, default=DEFAULTS["synth"]["freq_mhz"],
+                   help="with --pipeline auto: the target clock in MHz (default %(default)s)")
+    s.add_argument("--target", default=DEFAULTS["synth"]["target"], choices=CHOICES[("synth", "target")],
                    help="with --pipeline auto: the FPGA whose delays set the stages")
     s.add_argument("--ca-grid", type=int, metavar="N",
                    help="the netlist is a cellular automaton's rule: emit an N x N grid of cells sharing it")
@@ -297,34 +310,56 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sim", help="cocotb simulation against the golden model")
     s.add_argument("rtl_dir")
     s.add_argument("--netlist", required=True)
-    s.add_argument("--simulator", default="verilator", choices=["icarus", "verilator"])
-    s.add_argument("--vectors", type=int, default=10000, help="vectors in all (test set first, then random)")
+    s.add_argument("--simulator", default=DEFAULTS["sim"]["simulator"], choices=CHOICES[("sim", "simulator")])
+    s.add_argument("--vectors", default="10000", metavar="N|FILE.npy",
+                   help="how many vectors (a --dataset's test set first, then random ones), or a .npy file of your "
+                        "own: raw integer features (with an encoder) or 0/1 input bits (default 10000)")
     s.add_argument("--dataset", choices=DATASETS, help="stream this data set's test vectors first")
     s.add_argument("--gap", type=float, default=0.1, help="chance per cycle of no input offered")
     s.add_argument("--stall", type=float, default=0.1, help="chance per cycle of output backpressure")
     s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--name", help="the design to simulate, where RTL_DIR holds several")
     s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("synth", help="yosys + nextpnr: LUTs, flip-flops, Fmax")
     s.add_argument("rtl_dir")
-    s.add_argument("--target", default="ecp5-25k", choices=["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"])
-    s.add_argument("--freq", type=float, default=100.0, help="target clock in MHz")
-    s.add_argument("--seed", type=int, default=1, help="nextpnr's placement seed (default 1)")
+    s.add_argument("--target", default=DEFAULTS["synth"]["target"], choices=CHOICES[("synth", "target")])
+    s.add_argument("--freq", type=float, default=DEFAULTS["synth"]["freq_mhz"],
+                   help="target clock in MHz (default %(default)s)")
+    s.add_argument("--seed", type=int, default=DEFAULTS["synth"]["seed"],
+                   help="nextpnr's placement seed (default %(default)s)")
     s.add_argument("--no-route", action="store_true",
                    help="place only; Fmax is nextpnr's post-placement estimate (for designs too congested to route)")
     s.add_argument("--no-parts", action="store_true", help="skip the LUT count of each part (a second yosys run)")
     s.add_argument("--no-xilinx", action="store_true", help="skip the Xilinx LUT6 count (yosys synth_xilinx)")
+    s.add_argument("--name", help="the design to synthesize, where RTL_DIR holds several")
     s.set_defaults(func=cmd_synth)
 
     s = sub.add_parser("build", help="all stages from one config; writes OUT/report.json")
     s.add_argument("config")
     s.add_argument("--out", required=True)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--retrain", action="store_true",
+                   help="train from scratch even where OUT/train/checkpoint.pt holds a run of other settings")
     s.set_defaults(func=cmd_build)
     return p
 
 
+def _pin_torch_vector_code():
+    """torch picks its vector code by processor (AVX-512 where there is one), and its sums then round
+    differently: pin AVX2, which x86-64 processors of the last decade have, so that the same config gives
+    the same weights on any of them. (Set ATEN_CPU_CAPABILITY yourself to choose otherwise.)"""
+    try:
+        with open("/proc/cpuinfo") as f:
+            avx2 = " avx2 " in f.read(200_000)
+    except OSError:
+        avx2 = False
+    if avx2:
+        os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+
+
 def main(argv=None) -> int:
+    _pin_torch_vector_code()
     args = parser().parse_args(argv)
     try:
         args.func(args)

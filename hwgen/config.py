@@ -53,7 +53,7 @@ DEFAULTS = {
     "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     # route false: place only. parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
-    "synth": {"target": "ecp5-25k", "freq_mhz": 100.0, "route": True, "seed": 1, "parts": True, "xilinx": True},
+    "synth": {"target": "ecp5-25k", "freq_mhz": 150.0, "route": True, "seed": 1, "parts": True, "xilinx": True},
     "ca": {                          # task: ca
         "pattern": "checkerboard",   # checkerboard: grow it from one seed cell; game-of-life: learn Conway's rule
         "grid": 16,                  # training grid (a torus), and the RTL's default size

@@ -22,6 +22,13 @@ def encode(features: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     if features.ndim != 2 or features.shape[1] != thresholds.shape[0]:
         raise HwgenError(
             f"encoder expects features of shape (N, {thresholds.shape[0]}), got {tuple(features.shape)}")
+    # The RTL takes each feature as an unsigned number: a negative or fractional one has no such form.
+    if features.size and not (np.issubdtype(features.dtype, np.integer) or np.issubdtype(features.dtype, np.bool_)):
+        raise HwgenError(f"raw features must be integers (the RTL takes unsigned numbers), got {features.dtype}")
+    if features.size and features.min() < 0:
+        row, col = np.unravel_index(int(np.argmin(features)), features.shape)
+        raise HwgenError(f"raw features must be 0 or more (the RTL takes unsigned numbers): feature {col} of "
+                         f"sample {row} is {int(features[row, col])}")
     bits = features[:, :, None] >= thresholds[None, :, :]
     return bits.reshape(features.shape[0], -1)
 

@@ -42,22 +42,8 @@ void hwgen_eval(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b, in
             continue;
         }
         switch (ops[g]) {
-            case 0: GATE(0);
-            case 1: GATE(a & b);
-            case 2: GATE(a & ~b);
-            case 3: GATE(a);
-            case 4: GATE(~a & b);
-            case 5: GATE(b);
-            case 6: GATE(a ^ b);
-            case 7: GATE(a | b);
-            case 8: GATE(~(a | b));
-            case 9: GATE(~(a ^ b));
-            case 10: GATE(~b);
-            case 11: GATE(a | ~b);
-            case 12: GATE(~a);
-            case 13: GATE(~a | b);
-            case 14: GATE(~(a & b));
-            default: GATE(~(uint64_t)0);
+            /* one case per op, written by hwgen/kernel.py from hwgen/ops.py */
+            GATE_CASES
         }
     }
 }

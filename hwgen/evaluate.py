@@ -113,24 +113,31 @@ def scores(net: Netlist, bits, engine: str = "auto") -> np.ndarray:
     """
     if engine not in ("auto", "c", "numpy"):
         raise HwgenError(f"unknown evaluation engine \"{engine}\" (auto, c or numpy)")
-    kernel = None if engine == "numpy" else load_kernel()
-    if kernel is None and engine == "c":
-        raise HwgenError("the C evaluation kernel needs a C compiler (cc or gcc) on PATH")
+    net.validate("netlist to evaluate")  # the kernel reads raw memory: every id must name a node
+    kernel = None
+    if engine != "numpy":
+        from .kernel import Kernel
+
+        try:
+            kernel = Kernel()
+        except HwgenError:
+            if engine == "c":
+                raise
     if kernel is not None:
         return kernel.scores(net, _check_bits(net, bits))
     out = output_bits(net, bits)
     return out.reshape(out.shape[0], net.num_classes, net.outputs_per_class).sum(axis=2, dtype=np.int64)
 
 
-def load_kernel():
-    from .kernel import Kernel
-
-    return Kernel.load()
-
-
 def predict_from_scores(class_scores: np.ndarray) -> np.ndarray:
     """Highest score wins; ties go to the lowest class index (np.argmax returns the first maximum)."""
     return np.argmax(class_scores, axis=1)
+
+
+def input_bits(net: Netlist, inputs) -> np.ndarray:
+    """The netlist's input bits for inputs as the RTL's port takes them: raw features through its encoder,
+    or, without one, the bits themselves."""
+    return encode_features(net, inputs) if net.encoder is not None else _check_bits(net, inputs)
 
 
 def encode_features(net: Netlist, features) -> np.ndarray:

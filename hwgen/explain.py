@@ -25,9 +25,8 @@ from .rewrite.dce import dce, reached_nodes
 
 MAX_GATES = 64
 MAX_TRUTH_TABLE_INPUTS = 6
-# op -> (connective, a inverted, b inverted, output inverted); trivial ops are (None, ...).
-FORMS = {1: ("&", 0, 0, 0), 2: ("&", 0, 1, 0), 4: ("&", 1, 0, 0), 8: ("&", 1, 1, 0), 7: ("|", 0, 0, 0),
-         11: ("|", 0, 1, 0), 13: ("|", 1, 0, 0), 14: ("|", 1, 1, 0), 6: ("^", 0, 0, 0), 9: ("^", 0, 0, 1)}
+# op -> (connective, a inverted, b inverted, output inverted), for the ops that read both inputs
+FORMS = {op: form for op, form in enumerate(ops.FORMS) if form[0] in ("&", "|", "^")}
 DIGITALJS = {"&": "And", "|": "Or", "^": "Xor"}
 
 

@@ -11,7 +11,8 @@ def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> N
     """Works on any Sequential of layers ending in a group sum with `k` classes. A gate layer has `weights`
     (out, 16) and `indices` (a pair of index tensors): hwgen's and difflogic's alike; each neuron becomes
     the gate of its largest weight. A LUTLayer's nodes become LUT nodes with their hardened tables."""
-    *layers, group_sum = list(model)
+    # Shape-only layers (a Flatten in front, Identity anywhere) pass the bits on as they are.
+    *layers, group_sum = [m for m in model if not isinstance(m, (torch.nn.Flatten, torch.nn.Identity))]
     if not hasattr(group_sum, "k"):
         raise HwgenError("the model must end in a GroupSum (an object with k classes)")
     if not layers:
@@ -57,10 +58,15 @@ def harden_checkpoint(path) -> Netlist:
     return harden_model(model, ckpt["arch"]["in_dim"], encoder)
 
 
-def harden_difflogic_file(path, num_inputs: int | None = None) -> Netlist:
+def harden_difflogic_file(path, num_inputs: int | None = None, binarize: list | None = None) -> Netlist:
     """A whole model saved by difflogic users with torch.save(model): a Sequential of difflogic LogicLayers
-    and a GroupSum. difflogic keeps the wiring as plain attributes, outside state_dict, so only the pickled
-    model holds it; unpickling needs difflogic's classes importable here."""
+    and a GroupSum (a Flatten in front is fine). difflogic keeps the wiring as plain attributes, outside
+    state_dict, so only the pickled model holds it: unpickling it needs difflogic's classes importable here,
+    and runs whatever code the file holds, so this is for files the user trusts.
+
+    binarize: the thresholds t1, t2, ... with which the user's inputs were binarised threshold-major, as
+    difflogic's examples do: bits [x > t1 for every feature, then x > t2, ...]. The netlist then takes the
+    raw integer features through an encoder (its inputs reordered feature-major)."""
     from pathlib import Path
 
     path = Path(path)
@@ -72,10 +78,43 @@ def harden_difflogic_file(path, num_inputs: int | None = None) -> Netlist:
         raise HwgenError(f"{path}: cannot unpickle the model: its classes must be importable here ({e})") from None
     except Exception as e:  # torch raises many types for a corrupt file
         raise HwgenError(f"{path}: not a readable torch model ({type(e).__name__})") from None
+    if isinstance(model, dict):
+        raise HwgenError(f"{path} holds a state_dict: difflogic keeps its wiring outside state_dict, so the wiring is "
+                         "not in the file; save the whole model with torch.save(model)")
     if not isinstance(model, torch.nn.Sequential) or len(model) < 2:
         raise HwgenError(f"{path}: expected a torch.nn.Sequential of LogicLayers ending in a GroupSum")
+    first = next((m for m in model if hasattr(m, "indices")), None)
+    if first is None:
+        raise HwgenError(f"{path}: the model has no logic layers")
+    reads = 1 + max(int(torch.as_tensor(i).max()) for i in first.indices)
+    in_dim = getattr(first, "in_dim", None)
     if num_inputs is None:
-        num_inputs = getattr(model[0], "in_dim", None)
-        if num_inputs is None:
-            raise HwgenError(f"{path}: the first layer has no in_dim; give the input count with --inputs")
-    return harden_model(model, int(num_inputs))
+        if in_dim is None:
+            raise HwgenError(f"{path}: the first logic layer has no in_dim; give the input count with --inputs")
+        num_inputs = int(in_dim)
+    elif in_dim is not None and num_inputs != in_dim:
+        raise HwgenError(f"--inputs {num_inputs}, but the model's first logic layer takes {in_dim} inputs")
+    elif num_inputs < reads:
+        raise HwgenError(f"--inputs {num_inputs}, but the model's first logic layer reads input {reads - 1}")
+    net = harden_model(model, int(num_inputs))
+    return net if binarize is None else with_threshold_major_encoder(net, binarize)
+
+
+def with_threshold_major_encoder(net: Netlist, thresholds: list) -> Netlist:
+    """The netlist of a model trained on bits [x > t for every feature] for each t in turn, taking raw
+    integer features instead: input bit t*F + f becomes feature f's bit x >= t + 1 (hwgen's encoder is
+    feature-major, bit f*T + k)."""
+    count = len(thresholds)
+    if count == 0 or net.num_inputs % count:
+        raise HwgenError(f"{net.num_inputs} inputs do not split into {count} thresholds per feature")
+    features = net.num_inputs // count
+    # new id of old input bit k*F + f is f*T + k
+    old = np.arange(net.num_inputs)
+    new_id = np.concatenate([(old % features) * count + old // features,
+                             np.arange(net.num_inputs, net.num_nodes)])
+    encoder = np.tile(np.array(thresholds, dtype=np.int64) + 1, (features, 1))
+    lut_inputs = np.where(net.lut_inputs >= 0, new_id[np.maximum(net.lut_inputs, 0)], -1) if net.has_luts else None
+    result = Netlist(net.num_inputs, net.ops, new_id[net.a], new_id[net.b], new_id[net.outputs], net.num_classes,
+                     encoder, lut_inputs, net.lut_tables)
+    result.validate("netlist with its encoder")
+    return result

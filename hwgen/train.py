@@ -184,8 +184,11 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         scheduler.load_state_dict(ckpt["scheduler"])
         sampler.set_state(ckpt["sampler"])
         step, history = ckpt["step"], ckpt["history"]
-        for group in optimizer.param_groups:  # this config's schedule from here on, if it was lengthened
-            group["lr"] = tcfg["lr"] * _lr_factor(tcfg, step)
+        # This config's schedule from here on (lengthened, or another train.lr): the scheduler keeps its
+        # base rate in its state, so it is set again as well as the rate of the next step.
+        scheduler.base_lrs = [tcfg["lr"]] * len(optimizer.param_groups)
+        for group in optimizer.param_groups:
+            group["initial_lr"], group["lr"] = tcfg["lr"], tcfg["lr"] * _lr_factor(tcfg, step)
 
     def checkpoint(metrics=None):
         if not parallel.leader:
@@ -202,10 +205,13 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
                unit="step", dynamic_ncols=True)
     running_loss = running_acc = None
     while step < total_steps:
-        idx = parallel.shard(torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler)).to(device)
+        # The whole global batch is drawn (and shifted) by every process, which then takes its slice: the
+        # sampler's state stays the same in all of them.
+        idx = torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler).to(device)
         x, y = train_bits[idx].float(), train_y[idx]
         if tcfg["shift"] and data.image_shape:
             x = random_shift(x, data.image_shape, tcfg["shift"], sampler)
+        x, y = parallel.shard(x), parallel.shard(y)
         with straight_through(model, step >= main_steps):
             logits = stepper(x)
         loss = loss_fn(logits, y)

@@ -32,7 +32,8 @@ def prove_equivalent(golden: Netlist, revised: Netlist, timeout: float = 600) ->
         a.write_text(to_blif(golden))
         b.write_text(to_blif(revised))
         try:
-            result = subprocess.run([abc, "-c", f"cec {a} {b}"], capture_output=True, text=True, timeout=timeout)
+            # ABC splits its command on spaces: quoted, a temporary folder like "/tmp/my files" works
+            result = subprocess.run([abc, "-c", f'cec "{a}" "{b}"'], capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise HwgenError(f"ABC cec did not answer within {timeout:.0f} s") from None
     text = result.stdout + result.stderr

@@ -21,7 +21,7 @@ def _int_to_bits(value: int, n: int) -> np.ndarray:
 
 @cocotb.test()
 async def grid_follows_golden_model(dut):
-    data = np.load(os.environ["HWGEN_CA_EXPECTED"])
+    data = np.load(os.environ["HWGEN_SIM_VECTORS"])
     expected, initial = data["states"], data["initial"]  # (steps, n) and (n,)
     n = expected.shape[1]
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
@@ -44,7 +44,7 @@ async def grid_follows_golden_model(dut):
         final = _int_to_bits(int(dut.state.value), n)
         if not np.array_equal(final, expected[t]):
             mismatched.append(t + 1)
-    with open(os.environ["HWGEN_CA_RESULTS"], "w") as f:
+    with open(os.environ["HWGEN_SIM_RESULTS"], "w") as f:
         json.dump({"steps": len(expected), "mismatched_steps": mismatched,
                    "initial_ok": bool(np.array_equal(start, initial)),
                    "final_state": final.astype(int).tolist()}, f)

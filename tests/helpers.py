@@ -62,7 +62,7 @@ def reference_scores(net: Netlist, bits: np.ndarray) -> np.ndarray:
     out = []
     nodes = [net.node(g) for g in range(net.num_gates)]
     for row in bits.astype(int):
-        values = list(row)
+        values = row.tolist()
         for node in nodes:
             if node[0] == "lut":  # the table's bit at the address of its inputs, input j as bit j
                 _, table, fanin = node

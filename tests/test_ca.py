@@ -61,7 +61,7 @@ def test_grid_rtl_follows_the_golden_model(tmp_path):
     assert sim["mismatched_steps"] == [] and sim["initial_ok"]
     assert np.array_equal(sim["final_state"][:, :, 0], grid.checkerboard(16, 16))
     start = np.random.default_rng(1).random((12, 12, 1)) < 0.3
-    sim = simulate_ca(rtl, rule, start, 6, "icarus", "-random")
+    sim = simulate_ca(rtl, rule, start, 6, "icarus")
     assert sim["mismatched_steps"] == [] and sim["initial_ok"]
 
 

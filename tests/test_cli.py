@@ -163,3 +163,65 @@ def test_artifacts_get_the_mode_the_umask_gives(tmp_path, umask, mode):
         assert result.returncode == 0, result.stderr
     for path in (tmp_path / "out.json", tmp_path / "rtl" / "dlgn.v", tmp_path / "rtl" / "dlgn.json"):
         assert path.stat().st_mode & 0o777 == mode, path
+
+
+def test_verify_works_in_a_temporary_folder_with_a_space(tmp_path):
+    import os
+
+    spaced = tmp_path / "my temp"
+    spaced.mkdir()
+    random_netlist(5, num_inputs=16, num_gates=300).save(tmp_path / "in.json")
+    result = subprocess.run([sys.executable, "-m", "hwgen.cli", "simplify", str(tmp_path / "in.json"), "--out",
+                             str(tmp_path / "out.json"), "--verify"], capture_output=True, text=True,
+                            env={**os.environ, "TMPDIR": str(spaced)})
+    assert result.returncode == 0, result.stderr
+    assert "equivalence: proven" in result.stdout
+
+
+def test_a_failing_c_compiler_is_named_with_its_message(tmp_path):
+    """Where the kernels do not build, training says so once and goes on (slower); the cut pass, which has
+    no other way, stops with the compiler's first error line."""
+    import os
+
+    compiler = tmp_path / "broken-cc"
+    compiler.write_text("#!/bin/sh\necho 'kernel.c:1:1: error: this compiler is broken' >&2\nexit 1\n")
+    compiler.chmod(0o755)
+    env = {**os.environ, "CC": str(compiler), "HWGEN_CACHE_DIR": str(tmp_path / "cache")}
+    (tmp_path / "c.yaml").write_text("dataset: digits\nmodel: {layers: [40, 20]}\ntrain: {steps: 3}\n")
+    result = subprocess.run([sys.executable, "-m", "hwgen.cli", "train", str(tmp_path / "c.yaml"), "--out",
+                             str(tmp_path / "train"), "--quiet"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("hwgen: warning:")]
+    assert warnings == ["hwgen: warning: broken-cc could not build gates_kernel.c: kernel.c:1:1: error: this compiler "
+                        "is broken; training runs on torch's ops instead, 10 to 30 times slower"]
+    random_netlist(4).save(tmp_path / "in.json")
+    result = subprocess.run([sys.executable, "-m", "hwgen.cli", "simplify", str(tmp_path / "in.json"), "--out",
+                             str(tmp_path / "out.json")], capture_output=True, text=True, env=env)
+    assert_clean_error(result, "broken-cc could not build cut_kernel.c", "this compiler is broken")
+
+
+def test_sim_and_simplify_take_the_users_own_data(tmp_path):
+    """`hwgen sim --vectors FILE.npy` streams the user's inputs; `simplify --data FILE.npz` folds with them."""
+    import numpy as np
+
+    from helpers import with_encoder
+
+    net = with_encoder(random_netlist(12, num_inputs=16, num_gates=300, num_classes=2, per_class=4), 2, 12)
+    net.save(tmp_path / "net.json")
+    rng = np.random.default_rng(0)
+    features = rng.integers(0, 300, size=(150, 8))
+    np.save(tmp_path / "mine.npy", features)
+    assert hwgen("emit", tmp_path / "net.json", "--out", tmp_path / "rtl").returncode == 0
+    result = hwgen("sim", tmp_path / "rtl", "--netlist", tmp_path / "net.json", "--vectors", tmp_path / "mine.npy",
+                   "--simulator", "icarus")
+    assert result.returncode == 0 and "150 vectors, 0 mismatches" in result.stdout, result.stderr
+    np.savez(tmp_path / "data.npz", train_x=features, test_x=features[:50], test_y=rng.integers(0, 2, 50))
+    result = hwgen("simplify", tmp_path / "net.json", "--out", tmp_path / "folded.json", "--data", tmp_path / "data.npz",
+                   "--max-drop", "100")
+    assert result.returncode == 0 and "data-aware:" in result.stdout, result.stderr
+    np.save(tmp_path / "bad.npy", -features)
+    assert_clean_error(hwgen("sim", tmp_path / "rtl", "--netlist", tmp_path / "net.json", "--vectors",
+                             tmp_path / "bad.npy"), "must be 0 or more")
+    np.savez(tmp_path / "partial.npz", train_x=features)
+    assert_clean_error(hwgen("simplify", tmp_path / "net.json", "--out", tmp_path / "x.json", "--data",
+                             tmp_path / "partial.npz"), "lacks test_x, test_y")

@@ -10,13 +10,20 @@ import yaml
 
 from hwgen.train import load_checkpoint
 
+import pytest
+
 CONFIG = {"dataset": "digits", "seed": 1, "encoding": {"bits": 2}, "model": {"layers": [300, 300, 100]},
           "train": {"steps": 150, "batch_size": 64, "eval_every": 150, "checkpoint_every": 50, "threads": 2}}
+# image shifts draw from the sampler, and learned wiring and LUT nodes train other weights
+VARIANTS = {"gates": {}, "shift and learned wiring": {"model": {"layers": [300, 300, 100], "candidates": 4},
+                                                      "train": {**CONFIG["train"], "shift": 1}},
+            "LUT nodes": {"model": {"layers": [300, 100], "node": "lut", "k": 4, "candidates": 8}}}
 
 
-def test_two_processes_under_torchrun_match_one(tmp_path):
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_two_processes_under_torchrun_match_one(tmp_path, variant):
     cfg_path = tmp_path / "c.yaml"
-    cfg_path.write_text(yaml.safe_dump(CONFIG))
+    cfg_path.write_text(yaml.safe_dump({**CONFIG, **VARIANTS[variant]}))
     args = ["train", str(cfg_path), "--quiet", "--out"]
     subprocess.run([sys.executable, "-m", "hwgen", *args, str(tmp_path / "one")], check=True, capture_output=True)
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
@@ -29,5 +36,5 @@ def test_two_processes_under_torchrun_match_one(tmp_path):
     for key, value in one["model"].items():
         # the same global batches and averaged gradients; only the order of float sums differs
         assert torch.allclose(value, two["model"][key], atol=1e-4), key
-    for key in (k for k in one["model"] if k.endswith("weights")):  # the same hardened gates
+    for key in (k for k in one["model"] if k.endswith("weights") or k.endswith("mapping")):  # the same circuit
         assert torch.equal(one["model"][key].argmax(-1), two["model"][key].argmax(-1)), key

@@ -8,6 +8,7 @@ import pytest
 
 from hwgen.emit.pipeline import DELAYS, compare_delay, levels_for, operands, plan_core
 from hwgen.emit.verilog import emit
+from hwgen.errors import HwgenError
 from hwgen.netlist import Netlist
 from hwgen.sim import _verilator_bin_dir, random_inputs, simulate
 
@@ -143,3 +144,37 @@ def test_a_wrong_golden_model_is_caught(design):
     wrong.ops[net.outputs[0] - net.num_inputs] ^= 0b1111  # complement the gate feeding class 0
     result = simulate(rtl, wrong, random_bits(net.num_inputs, 200, 4), "verilator")
     assert result["mismatches"] > 0
+
+
+def test_simulations_of_one_design_side_by_side_do_not_collide(design, tmp_path):
+    """Two `hwgen sim` runs of the same RTL at once, on different vectors: each checks its own."""
+    import sys
+
+    net, rtl = design
+    net.save(tmp_path / "net.json")
+    runs = [subprocess.Popen([sys.executable, "-m", "hwgen.cli", "sim", str(rtl), "--netlist", str(tmp_path / "net.json"),
+                              "--vectors", str(count), "--seed", str(seed)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for seed, count in ((5, 3000), (6, 700))]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    for (out, err), run, count in zip(outputs, runs, (3000, 700)):
+        assert run.returncode == 0, err
+        assert f"{count} vectors, 0 mismatches" in out
+
+
+def test_a_width_bug_in_the_direct_rtl_stops_the_verilator_build(tmp_path):
+    net = random_netlist(9, num_inputs=20, num_gates=200, num_classes=3, per_class=6)
+    emit(net, tmp_path, "dut", backend="direct")
+    text = (tmp_path / "dut.v").read_text()
+    wide = next(line for line in text.splitlines() if line.strip().startswith("wire [2:0] pc"))
+    (tmp_path / "dut.v").write_text(text.replace(wide, wide.replace("[2:0]", "[1:0]"), 1))
+    with pytest.raises(HwgenError, match="failed to build"):
+        simulate(tmp_path, net, random_bits(20, 50, 1), "verilator")
+
+
+def test_a_folder_of_several_designs_asks_which(tmp_path):
+    net = random_netlist(10, num_inputs=20, num_gates=100, num_classes=2, per_class=3)
+    emit(net, tmp_path, "first")
+    emit(net, tmp_path, "second")
+    with pytest.raises(HwgenError, match=r"holds several designs \(first, second\): say which with --name"):
+        simulate(tmp_path, net, random_bits(20, 30, 1), "icarus")
+    assert simulate(tmp_path, net, random_bits(20, 30, 1), "icarus", name="second")["mismatches"] == 0

@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from hwgen import evaluate
+from hwgen import evaluate, rewrite
+from hwgen.errors import HwgenError
 from hwgen.netlist import Netlist
 
 from helpers import random_bits, random_netlist, reference_scores
@@ -51,3 +53,23 @@ def test_kernel_blocks_cover_every_sample(monkeypatch):
     net = random_netlist(4, num_inputs=20, num_gates=40, num_classes=3, per_class=4)
     bits = random_bits(20, 1000, 4)
     assert np.array_equal(evaluate.scores(net, bits, engine="c"), reference_scores(net, bits))
+
+
+@pytest.mark.parametrize("engine", ["c", "numpy"])
+def test_an_invalid_netlist_in_memory_is_refused_not_read_past_its_end(engine):
+    net = Netlist.from_gates(2, [[6, 0, 10**8]], [2], 1)  # never validated: a gate reads node 100,000,000
+    with pytest.raises(HwgenError, match="not an earlier node"):
+        evaluate.scores(net, np.zeros((4, 2), dtype=bool), engine=engine)
+    with pytest.raises(HwgenError, match="not an earlier node"):
+        rewrite.run(net, ["cut"])
+
+
+def test_negative_or_fractional_raw_features_are_refused():
+    """The RTL reads features as unsigned numbers, so x >= 0 is always true there: the golden model must
+    not say otherwise for a negative feature."""
+    net = Netlist(2, np.array([1], np.uint8), np.array([0]), np.array([1]), np.array([2]), 1,
+                  np.array([[0], [5]]))
+    with pytest.raises(HwgenError, match="must be 0 or more.*feature 0 of sample 1 is -3"):
+        evaluate.encode_features(net, np.array([[1, 6], [-3, 6]]))
+    with pytest.raises(HwgenError, match="must be integers"):
+        evaluate.encode_features(net, np.array([[1.5, 6.0]]))

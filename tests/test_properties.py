@@ -108,10 +108,8 @@ def test_rtl_of_many_netlists_in_one_verilator_build(tmp_path):
         expected[f"expected_class_{k}"] = evaluate.predict_from_scores(scores)
         expected[f"expected_scores_{k}"] = (scores << (np.arange(net.num_classes) * net.score_width)).sum(axis=1)
         expected[f"class_width_{k}"], expected[f"scores_width_{k}"] = info["class_width"], info["scores_width"]
-    vectors = work / "vectors.npz"
-    np.savez(vectors, packed_inputs=np.packbits(wide, axis=1, bitorder="little"), cores=len(nets), gap=0.2,
-             drain=max(info["core_latency_cycles"] for info in infos) + 2, **expected)
-    results = run_cocotb([top.resolve(), *sources], "prop_top", "core_tb", work.resolve(), "verilator",
-                         {"HWGEN_SIM_VECTORS": vectors.resolve(), "HWGEN_SIM_RESULTS": (work / "r.json").resolve()},
-                         (work / "r.json").resolve())
+    vectors = {"packed_inputs": np.packbits(wide, axis=1, bitorder="little"), "cores": len(nets), "gap": 0.2,
+               "drain": max(info["core_latency_cycles"] for info in infos) + 2, **expected}
+    results = run_cocotb([top.resolve(), *sources], "prop_top", "core_tb", work.resolve(), "verilator", vectors,
+                         strict=False)  # half the cores are Amaranth's
     assert results["received"] == [count] * len(nets) and results["mismatching_cores"] == []

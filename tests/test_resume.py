@@ -51,3 +51,18 @@ def test_resume_refuses_another_architecture(tmp_path):
     cfg_path.write_text(yaml.safe_dump(other))
     result = subprocess.run(train_cmd(cfg_path, tmp_path / "run", "--resume"), capture_output=True, text=True)
     assert result.returncode == 2 and "another architecture" in result.stderr
+
+
+def test_resume_with_another_learning_rate_keeps_it(tmp_path):
+    """A run resumed with another train.lr trains at that rate to its end, not only for its first step."""
+    short = {**CONFIG, "model": {"layers": [100, 100]},
+             "train": {**CONFIG["train"], "steps": 20, "lr_schedule": "constant", "checkpoint_every": 10}}
+    cfg_path = tmp_path / "c.yaml"
+    cfg_path.write_text(yaml.safe_dump(short))
+    subprocess.run(train_cmd(cfg_path, tmp_path / "run"), check=True, capture_output=True)
+    cfg_path.write_text(yaml.safe_dump({**short, "train": {**short["train"], "steps": 40, "lr": 0.05}}))
+    subprocess.run(train_cmd(cfg_path, tmp_path / "run", "--resume"), check=True, capture_output=True)
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert state["step"] == 40
+    assert [group["lr"] for group in state["optimizer"]["param_groups"]] == [0.05]
+    assert state["scheduler"]["base_lrs"] == [0.05]

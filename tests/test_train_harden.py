@@ -48,13 +48,19 @@ def test_checkpoint_holds_the_wiring(trained):
 
 
 def test_build_goes_on_from_a_checkpoint_of_the_same_training_only(trained):
-    from hwgen.build import _same_training
+    from hwgen.build import goes_on_from
+    from hwgen.errors import HwgenError
 
     cfg, out, _ = trained
-    assert _same_training(cfg, out / "checkpoint.pt")
-    assert _same_training({**cfg, "emit": {**cfg["emit"], "pipeline": 3}}, out / "checkpoint.pt")  # not training
-    assert not _same_training(small_config(lr=0.02), out / "checkpoint.pt")
-    assert not _same_training(cfg, out / "missing.pt")
+    checkpoint = out / "checkpoint.pt"
+    assert goes_on_from(cfg, checkpoint, retrain=False)
+    assert goes_on_from({**cfg, "emit": {**cfg["emit"], "pipeline": 3}}, checkpoint, False)  # not training
+    assert goes_on_from(small_config(threads=2, eval_every=10), checkpoint, False)  # the same weights
+    assert goes_on_from(small_config(steps=300), checkpoint, False)  # a longer run goes on
+    with pytest.raises(HwgenError, match=r"other settings \(train.lr\); to train again and replace it give --retrain"):
+        goes_on_from(small_config(lr=0.02), checkpoint, False)
+    assert not goes_on_from(small_config(lr=0.02), checkpoint, retrain=True)
+    assert not goes_on_from(cfg, out / "missing.pt", False)
 
 
 def test_training_learns(trained):
@@ -266,3 +272,84 @@ def test_harden_from_difflogic_on_the_command_line(tmp_path):
     missing = run({"PYTHONPATH": ""})
     assert missing.returncode == 2 and "classes must be importable" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def _difflogic_file(tmp_path, *front, in_dim=12, save=torch.save):
+    layers = [difflogic_standin.LogicLayer(in_dim, 10, 7), difflogic_standin.LogicLayer(10, 6, 8)]
+    model = torch.nn.Sequential(*front, *layers, difflogic_standin.GroupSum(2, tau=1.0))
+    save(model, tmp_path / "model.pt")
+    return model
+
+
+def _harden_cli(tmp_path, *extra):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([sys.executable, "-m", "hwgen.cli", "harden", str(tmp_path / "model.pt"), "--from-difflogic",
+                           "--out", str(tmp_path / "n.json"), *extra], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+
+
+def test_difflogic_models_with_flatten_in_front_harden(tmp_path):
+    """difflogic's README puts a Flatten first; shape-only layers pass the bits on."""
+    from hwgen.netlist import load
+
+    model = _difflogic_file(tmp_path, torch.nn.Flatten(), torch.nn.Identity())
+    result = _harden_cli(tmp_path)
+    assert result.returncode == 0, result.stderr
+    bits = random_bits(12, 100, 3)
+    plain = torch.nn.Sequential(*[m for m in model if not isinstance(m, (torch.nn.Flatten, torch.nn.Identity))])
+    assert np.array_equal(evaluate.scores(load(tmp_path / "n.json"), bits), evaluate.scores(harden_model(plain, 12), bits))
+
+
+@pytest.mark.parametrize("case, says", [
+    ("state_dict", "holds a state_dict: difflogic keeps its wiring outside state_dict"),
+    ("too many inputs", "--inputs 20, but the model's first logic layer takes 12 inputs"),
+    ("hwgen's harden", "hwgen harden --from-difflogic"),
+])
+def test_difflogic_mistakes_are_named(tmp_path, case, says):
+    import subprocess
+    import sys
+
+    if case == "state_dict":
+        _difflogic_file(tmp_path, save=lambda model, path: torch.save(model.state_dict(), path))
+        result = _harden_cli(tmp_path)
+    elif case == "too many inputs":
+        _difflogic_file(tmp_path)
+        result = _harden_cli(tmp_path, "--inputs", "20")
+    else:  # a difflogic file given to hwgen's own loader
+        _difflogic_file(tmp_path)
+        result = subprocess.run([sys.executable, "-m", "hwgen.cli", "harden", str(tmp_path / "model.pt"), "--out",
+                                 str(tmp_path / "n.json")], capture_output=True, text=True)
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_threshold_major_binarisation_becomes_the_encoder(tmp_path):
+    """Trained on [x > 3 for every feature, x > 8 for every feature]: the netlist takes the raw features and
+    computes what the model computed on those bits."""
+    from hwgen.netlist import load
+
+    model = _difflogic_file(tmp_path, in_dim=12)  # 6 features, 2 thresholds
+    result = _harden_cli(tmp_path, "--binarize", "3,8")
+    assert result.returncode == 0, result.stderr
+    net = load(tmp_path / "n.json")
+    features = np.random.default_rng(5).integers(0, 12, size=(200, 6))
+    bits = np.concatenate([features > 3, features > 8], axis=1)
+    assert np.array_equal(evaluate.scores(net, evaluate.encode_features(net, features)),
+                          evaluate.scores(harden_model(model, 12), bits))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+@pytest.mark.parametrize("make", ["gates", "learned wiring", "lut"])
+def test_layers_refuse_other_float_types_instead_of_misreading_them(make, dtype):
+    """The CPU kernels read float32: a .double() or .half() model gets a clear error, not wrong numbers
+    (1.875 where a gate gives 0 or 1) or reads past a buffer."""
+    from hwgen.nn import LUTLayer
+
+    layer = {"gates": lambda: LogicLayer(8, 6), "learned wiring": lambda: learned_wiring_layer(8, 6, 3, 0),
+             "lut": lambda: LUTLayer(8, 6, k=3)}[make]().to(dtype)
+    x = (torch.rand(5, 8) > 0.5).to(dtype)
+    with pytest.raises(TypeError, match="float32"):
+        layer(x)

@@ -41,17 +41,17 @@ def _life_reference(start: np.ndarray, steps: int) -> list:
     return states
 
 
-def _check_rtl(rtl, rule, start, steps, simulator, tag, want_final, pictures):
+def _check_rtl(rtl, rule, start, steps, simulator, want_final, pictures):
     """Run the RTL; True when every step equals the golden model's and the final state is `want_final`.
     The RTL's final grid goes into `pictures`."""
-    sim = simulate_ca(rtl, rule, start, steps, simulator, tag)
+    sim = simulate_ca(rtl, rule, start, steps, simulator)
     final = sim["final_state"][:, :, 0]
     pictures[f"RTL, {final.shape[0]}x{final.shape[1]} after {steps} steps"] = final
     return not sim["mismatched_steps"] and sim["initial_ok"] and bool(np.array_equal(final, want_final))
 
 
 def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
-    from ..verify import find_abc, prove_equivalent
+    from ..rewrite.flow import simplify
 
     out = ensure_dir(out_dir)
     ca, simulator, seconds = cfg["ca"], cfg["sim"]["simulator"], {}
@@ -63,13 +63,9 @@ def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         hardened = harden_rule(rule_from_checkpoint(load_ca_checkpoint(out / "train" / CHECKPOINT)))
         hardened.save(out / "hardened.netlist.json")
     passes = cfg["simplify"]["passes"]
-    with timed(seconds, "simplify"):
-        exact, _ = rewrite.run(hardened, passes)
-    equivalence = "skipped"
-    if cfg["simplify"]["verify"] and find_abc():
-        equivalence = "proven" if prove_equivalent(hardened, exact) else "failed"
-    if equivalence == "failed":
-        raise HwgenError("the simplified rule is NOT equivalent to the hardened one")
+    result = simplify(hardened, passes, cfg["simplify"]["verify"])
+    seconds.update(result.seconds)
+    exact, equivalence = result.exact, result.equivalence
     rule, checkerboard = exact, ca["pattern"] == "checkerboard"
     if checkerboard and ca["prune"]:
         with timed(seconds, "prune"):
@@ -90,18 +86,18 @@ def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     pictures = {}
     with timed(seconds, "sim"):
         if checkerboard:
-            pattern_ok = _check_rtl(out / "rtl", rule, None, ca["steps"], simulator, "",
+            pattern_ok = _check_rtl(out / "rtl", rule, None, ca["steps"], simulator,
                                     grid.checkerboard(ca["grid"], ca["grid"]), pictures)
             big = ca["check_grid"]
             generalizes_ok = _check_rtl(out / "rtl", rule, grid.seed(big, big, ca["state_bits"]), ca["check_steps"],
-                                        simulator, f"-{big}", grid.checkerboard(big, big), pictures)
+                                        simulator, grid.checkerboard(big, big), pictures)
         else:
             start = np.random.default_rng(cfg["seed"]).random((ca["grid"], ca["grid"], 1)) < 0.35
-            pattern_ok = _check_rtl(out / "rtl", rule, start, ca["steps"], simulator, "",
+            pattern_ok = _check_rtl(out / "rtl", rule, start, ca["steps"], simulator,
                                     _life_reference(start, ca["steps"])[-1], pictures)
             start = glider(ca["check_grid"])
             generalizes_ok = _check_rtl(out / "rtl", rule, start, ca["check_steps"], simulator,
-                                        f"-{ca['check_grid']}", _life_reference(start, ca["check_steps"])[-1], pictures)
+                                        _life_reference(start, ca["check_steps"])[-1], pictures)
     log(f"RTL ({simulator}): pattern {'ok' if pattern_ok else 'WRONG'} on {ca['grid']}x{ca['grid']} after "
         f"{ca['steps']} steps; {ca['check_grid']}x{ca['check_grid']} after {ca['check_steps']} steps: "
         f"{'ok' if generalizes_ok else 'WRONG'}")

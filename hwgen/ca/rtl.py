@@ -25,7 +25,7 @@ def emit_ca(rule: Netlist, out_dir, name: str, grid: int) -> dict:
     return info
 
 
-def simulate_ca(rtl_dir, rule: Netlist, initial, steps: int, simulator: str = "icarus", tag: str = "") -> dict:
+def simulate_ca(rtl_dir, rule: Netlist, initial, steps: int, simulator: str = "icarus") -> dict:
     """Run the emitted grid (sized like `initial`, (H, W, S) bools; None: the seed on the emitted grid)
     for `steps` steps, comparing every step with the golden model. Returns the RTL's final state and
     the steps that differed."""
@@ -40,10 +40,8 @@ def simulate_ca(rtl_dir, rule: Netlist, initial, steps: int, simulator: str = "i
     start = initial if initial is not None else grid.seed(info["grid"], info["grid"], info["state_bits"])
     h, w, s = start.shape
     expected = np.array([st.reshape(-1) for st in grid.run(rule, start, steps)])
-    work = ensure_dir(rtl_dir / f"sim_{simulator}{tag}")
-    data, results = work / "expected.npz", work / "results.json"
-    np.savez(data, states=expected, initial=start.reshape(-1), use_initial=initial is not None)
-    out = run_cocotb([rtl_dir / f"{info['name']}.v"], info["name"], "ca_tb", work, simulator,
-                     {"HWGEN_CA_EXPECTED": data, "HWGEN_CA_RESULTS": results}, results, parameters={"H": h, "W": w})
+    vectors = {"states": expected, "initial": start.reshape(-1), "use_initial": initial is not None}
+    out = run_cocotb([rtl_dir / f"{info['name']}.v"], info["name"], "ca_tb", rtl_dir, simulator, vectors,
+                     parameters={"H": h, "W": w})
     out["final_state"] = np.array(out["final_state"], dtype=bool).reshape(h, w, s)
     return out

@@ -43,3 +43,39 @@ def load(name: str) -> Dataset:
 
 NAMES = ("mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")
 NUM_CLASSES = {"mnist": 10, "fashion-mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2, "adult": 2}
+
+
+def user_data(source: str, net) -> Dataset:
+    """Training and test inputs for data-aware folding: a data set by name, or a user's .npz holding train_x,
+    test_x and test_y (raw integer features when the netlist has an encoder, else 0/1 input bits). Loading
+    it never unpickles: object arrays are refused."""
+    from pathlib import Path
+
+    if source in NAMES:
+        return load(source)
+    path = Path(source)
+    if path.suffix != ".npz":
+        raise HwgenError(f"--data must be a data set ({', '.join(NAMES)}) or an .npz file, got {source!r}")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            found = {k: arrays[k] for k in ("train_x", "test_x", "test_y") if k in arrays.files}
+    except FileNotFoundError:
+        raise HwgenError(f"{path}: no such data file") from None
+    except (OSError, ValueError) as e:
+        raise HwgenError(f"{path}: not a readable .npz of plain arrays ({e})") from None
+    missing = [k for k in ("train_x", "test_x", "test_y") if k not in found]
+    if missing:
+        raise HwgenError(f"{path} lacks {', '.join(missing)} (train_x, test_x and test_y are needed)")
+    width = net.encoder.shape[0] if net.encoder is not None else net.num_inputs
+    for key in ("train_x", "test_x"):
+        x = found[key]
+        if x.ndim != 2 or x.shape[1] != width or not np.issubdtype(x.dtype, np.integer) and x.dtype != bool:
+            what = "raw integer features" if net.encoder is not None else "0/1 input bits"
+            raise HwgenError(f"{path}: {key} must be an (N, {width}) array of {what}, got {x.dtype} {x.shape}")
+        if net.encoder is None and ((x < 0) | (x > 1)).any():
+            raise HwgenError(f"{path}: {key} must hold input bits (0 or 1): the netlist has no encoder")
+    if len(found["test_y"]) != len(found["test_x"]):
+        raise HwgenError(f"{path}: test_y has {len(found['test_y'])} labels for {len(found['test_x'])} test inputs")
+    return Dataset(path.stem, found["train_x"], np.zeros(len(found["train_x"]), np.int64), found["test_x"],
+                   found["test_y"].astype(np.int64), max_value=int(found["train_x"].max(initial=1)),
+                   num_classes=net.num_classes)

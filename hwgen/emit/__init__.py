@@ -19,14 +19,24 @@ def fill_template(file_name: str, values: dict) -> str:
     return text
 
 
-def find_rtl(rtl_dir) -> dict:
-    """The description `hwgen emit` wrote into rtl_dir (NAME.json)."""
+def find_rtl(rtl_dir, name: str | None = None) -> dict:
+    """The description `hwgen emit` wrote into rtl_dir (NAME.json): the one design there, or `name`."""
     rtl_dir = Path(rtl_dir)
+    found = {}
     for path in sorted(rtl_dir.glob("*.json")) if rtl_dir.is_dir() else []:
         try:
             info = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
         if isinstance(info, dict) and info.get("format") == RTL_FORMAT and (rtl_dir / f"{info['name']}.v").exists():
-            return info
-    raise HwgenError(f"{rtl_dir}: no emitted RTL here (run hwgen emit first)")
+            found[info["name"]] = info
+    if name is not None:
+        if name not in found:
+            raise HwgenError(f"{rtl_dir}: no emitted design named {name}"
+                             + (f" (there: {', '.join(found)})" if found else " (run hwgen emit first)"))
+        return found[name]
+    if len(found) > 1:
+        raise HwgenError(f"{rtl_dir} holds several designs ({', '.join(found)}): say which with --name")
+    if not found:
+        raise HwgenError(f"{rtl_dir}: no emitted RTL here (run hwgen emit first)")
+    return next(iter(found.values()))

@@ -21,15 +21,22 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from .. import ops
 from ..netlist import Netlist
 from .pipeline import CorePlan, compare_chain, fifo_depth_bits, plan_core
 
-_GATE = [
-    lambda a, b: Const(0, 1), lambda a, b: a & b, lambda a, b: a & ~b, lambda a, b: a,
-    lambda a, b: ~a & b, lambda a, b: b, lambda a, b: a ^ b, lambda a, b: a | b,
-    lambda a, b: ~(a | b), lambda a, b: ~(a ^ b), lambda a, b: ~b, lambda a, b: a | ~b,
-    lambda a, b: ~a, lambda a, b: ~a | b, lambda a, b: ~(a & b), lambda a, b: Const(1, 1),
-]
+def _gate(op: int, a, b):
+    """op over Amaranth values a and b, as ops.FORMS writes it."""
+    form = ops.FORMS[op]
+    if form[0] == "const":
+        return Const(form[1], 1)
+    if form[0] == "wire":
+        x = a if form[1] == "a" else b
+        return ~x if form[2] else x
+    conn, inv_a, inv_b, inv_out = form
+    x, y = (~a if inv_a else a), (~b if inv_b else b)
+    value = x & y if conn == "&" else x | y if conn == "|" else x ^ y
+    return ~value if inv_out else value
 
 
 class PipelinedCore(wiring.Component):
@@ -55,7 +62,7 @@ class PipelinedCore(wiring.Component):
         def build(expr, width):
             kind, args = expr[0], expr[1:]
             if kind == "gate":
-                return _GATE[args[0]](signals.get(args[1]), signals.get(args[2]))
+                return _gate(args[0], signals.get(args[1]), signals.get(args[2]))
             if kind == "const":
                 return Const(args[0], width)
             if kind == "ge":

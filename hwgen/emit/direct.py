@@ -4,11 +4,11 @@ It does in one pass what Amaranth elaboration does for the core, so it scales to
 two backends produce the same function (a test simulates both).
 """
 
+from .. import ops
 from ..netlist import Netlist
 from .pipeline import AND2, MAJ3, PARTS, XOR2, XOR3, compare_chain, operands
 
-_EXPR = ["1'b0", "{a} & {b}", "{a} & ~{b}", "{a}", "~{a} & {b}", "{b}", "{a} ^ {b}", "{a} | {b}",
-         "~({a} | {b})", "~({a} ^ {b})", "~{b}", "{a} | ~{b}", "~{a}", "~{a} | {b}", "~({a} & {b})", "1'b1"]
+_EXPR = [ops.spell(op, "{a}", "{b}", "1'b0", "1'b1") for op in range(16)]
 
 
 def core_verilog(net: Netlist, name: str) -> str:

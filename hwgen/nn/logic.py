@@ -8,13 +8,13 @@ gates exactly on 0/1 inputs.
 
 import contextlib
 import ctypes
-import functools
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from .. import ops
+from ..errors import HwgenError, warn_once
 
 # (16, 4): row op holds (c0, c1, c2, c3) of that op's multilinear form.
 OP_BASIS = torch.tensor([ops.multilinear(op) for op in range(16)], dtype=torch.float32)
@@ -194,7 +194,7 @@ class _RelaxedGates(torch.autograd.Function):
         coefficients = coefficients.contiguous()
         ctx.save_for_backward(x, coefficients, ia, ib)
         ctx.grad_factor = grad_factor
-        kernel = _cpu_kernel(x)
+        kernel = _cpu_kernel(x, coefficients)
         if kernel:
             _require_reads_inside(ia, x.shape[0], "LogicLayer wiring")
             _require_reads_inside(ib, x.shape[0], "LogicLayer wiring")
@@ -209,7 +209,7 @@ class _RelaxedGates(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         x, coefficients, ia, ib = ctx.saved_tensors
-        kernel = _cpu_kernel(x)
+        kernel = _cpu_kernel(x, coefficients, grad)
         if kernel:
             grad = grad.contiguous()
             grad_coefficients = grad.new_empty(len(ia), 4)
@@ -243,7 +243,7 @@ class _MixedInputs(torch.autograd.Function):
     def forward(ctx, x, candidates, p):
         candidates, p = candidates.contiguous(), p.contiguous()
         ctx.save_for_backward(x, candidates, p)
-        kernel = _cpu_kernel(x)
+        kernel = _cpu_kernel(x, p)
         if kernel:
             _require_reads_inside(candidates, x.shape[0], "learned wiring")
             m = x.new_empty(candidates.shape[0], x.shape[1])
@@ -257,7 +257,7 @@ class _MixedInputs(torch.autograd.Function):
     def backward(ctx, grad):
         x, candidates, p = ctx.saved_tensors
         grad = grad.contiguous()
-        kernel = _cpu_kernel(x)
+        kernel = _cpu_kernel(x, p, grad)
         if kernel:
             grad_p, grad_x = torch.empty_like(p), torch.zeros_like(x)
             kernel.hwgen_mix_backward(x.data_ptr(), x.shape[1], candidates.data_ptr(), p.data_ptr(),
@@ -271,29 +271,30 @@ class _MixedInputs(torch.autograd.Function):
         return grad_x, None, grad_p
 
 
-@functools.cache
 def _gates_library():
-    """gates_kernel.c, built and loaded once per process; None where it cannot be built."""
-    from ..kernel import compile_library
+    """gates_kernel.c, or None where it cannot be built (training then runs on torch's ops, and says so)."""
+    from ..kernel import FLOAT_FLAGS, load_library
 
-    lib = compile_library(Path(__file__).with_name("gates_kernel.c"), ("-fopenmp",))
-    if lib is not None:
-        pointer = ctypes.c_void_p
-        lib.hwgen_gates_forward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
-                                            pointer, ctypes.c_int]
-        lib.hwgen_gates_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, pointer, ctypes.c_int64,
-                                             pointer, pointer, pointer, pointer, ctypes.c_int]
-        lib.hwgen_mix_forward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, ctypes.c_int64, ctypes.c_int64,
-                                          pointer, ctypes.c_int]
-        lib.hwgen_mix_backward.argtypes = [pointer, ctypes.c_int64, pointer, pointer, ctypes.c_int64, ctypes.c_int64,
-                                           pointer, pointer, pointer, ctypes.c_int]
-    return lib
-
-
-def _cpu_kernel(x: torch.Tensor):
-    """The C kernel for a contiguous float32 CPU tensor, else None."""
-    if x.device.type != "cpu" or x.dtype != torch.float32 or not x.is_contiguous():
+    p, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+    try:
+        return load_library(Path(__file__).with_name("gates_kernel.c"), {
+            "hwgen_gates_forward": ([p, i64, p, p, p, i64, p, i32], None),
+            "hwgen_gates_backward": ([p, i64, p, p, p, i64, p, p, p, p, i32], None),
+            "hwgen_mix_forward": ([p, i64, p, p, i64, i64, p, i32], None),
+            "hwgen_mix_backward": ([p, i64, p, p, i64, i64, p, p, p, i32], None)}, FLOAT_FLAGS)
+    except HwgenError as e:
+        warn_once(f"{e}; training runs on torch's ops instead, 10 to 30 times slower")
         return None
+
+
+def _cpu_kernel(*tensors: torch.Tensor):
+    """The C kernel when the tensors are on the CPU, else None (torch's ops). It computes in float32 only."""
+    if tensors[0].device.type != "cpu":
+        return None
+    for t in tensors:
+        if t.dtype != torch.float32:
+            raise TypeError(f"hwgen's logic layers compute in float32, got {t.dtype} (do not call .double() or "
+                            ".half() on the model)")
     return _gates_library()
 
 

@@ -15,14 +15,13 @@ same, and a test checks the two against each other.
 """
 
 import ctypes
-import functools
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..errors import HwgenError
+from ..errors import HwgenError, warn_once
 
 MAX_K = 6
 
@@ -153,24 +152,25 @@ def _finite_differences(tables: torch.Tensor, alpha: float, beta: float) -> torc
     return torch.stack(diffs)
 
 
-@functools.cache
 def _lut_library():
-    """lut_kernel.c, built and loaded once per process; None where it cannot be built."""
-    from ..kernel import compile_library
+    """lut_kernel.c, or None where it cannot be built (training then runs on torch's ops, and says so)."""
+    from ..kernel import FLOAT_FLAGS, load_library
 
-    lib = compile_library(Path(__file__).with_name("lut_kernel.c"), ("-fopenmp",))
-    if lib is not None:
-        p, i64 = ctypes.c_void_p, ctypes.c_int64
-        lib.hwgen_lut_forward.argtypes = [p, i64, p, i64, p, i64, p, p, ctypes.c_int]
-        lib.hwgen_lut_backward.argtypes = [p, p, i64, i64, p, i64, ctypes.c_float, ctypes.c_float, p, p, ctypes.c_int]
-        lib.hwgen_lut_mapping_grad.argtypes = [p, i64, p, i64, p, i64, p, ctypes.c_int]
-    return lib
+    p, i64, i32, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
+    try:
+        return load_library(Path(__file__).with_name("lut_kernel.c"), {
+            "hwgen_lut_forward": ([p, i64, p, i64, p, i64, p, p, i32], None),
+            "hwgen_lut_backward": ([p, p, i64, i64, p, i64, f32, f32, p, p, i32], None),
+            "hwgen_lut_mapping_grad": ([p, i64, p, i64, p, i64, p, i32], None)}, FLOAT_FLAGS)
+    except HwgenError as e:
+        warn_once(f"{e}; training runs on torch's ops instead, 10 to 30 times slower")
+        return None
 
 
 def _cpu_kernel(x: torch.Tensor, tables: torch.Tensor):
-    """The C kernel for contiguous float32 CPU tensors, else None (torch's ops)."""
+    """The C kernel for CPU tensors, else None (torch's ops). It computes in float32 only."""
     if x.device.type != "cpu":
         return None
     if x.dtype != torch.float32 or tables.dtype != torch.float32:
-        raise HwgenError(f"LUTLayer computes in float32, got {x.dtype} inputs and {tables.dtype} tables")
+        raise TypeError(f"LUTLayer computes in float32, got {x.dtype} inputs and {tables.dtype} tables")
     return _lut_library()

@@ -4,12 +4,19 @@
    entry at that address gets the output gradient, and input j gets the extended finite difference
    D[j][address] = sum over addresses a2 of (+1 if bit j of a2 else -1) * T[a2] * alpha * beta^d, where d
    counts the other bits in which a2 and the address differ. Nodes are independent: they are split over
-   threads, and every sum runs in one thread in a fixed order (deterministic). */
+   threads, and every sum runs in one thread in a fixed order, the same on any x86-64 processor (see
+   gates_kernel.c: no fused multiply-adds, a plain and an AVX2 version, LANES partial sums). */
 #include <stdint.h>
 
+#if !defined(VECTOR) && defined(__x86_64__) && defined(__GNUC__)
+#define VECTOR __attribute__((target_clones("avx2", "default")))
+#elif !defined(VECTOR)
+#define VECTOR
+#endif
 #define MAX_K 6
+#define LANES 8
 
-void hwgen_lut_forward(const float *x, int64_t batch, const int64_t *idx, int64_t k, const float *tables,
+VECTOR void hwgen_lut_forward(const float *x, int64_t batch, const int64_t *idx, int64_t k, const float *tables,
                        int64_t out, float *y, uint8_t *addr, int threads) {
     #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t o = 0; o < out; o++) {
@@ -27,7 +34,7 @@ void hwgen_lut_forward(const float *x, int64_t batch, const int64_t *idx, int64_
 
 /* gtables (out, 2^k): the table gradients; gslot (k, out, batch): the gradient of each node input, for
    the caller to add into the rows of x it read. */
-void hwgen_lut_backward(const float *g, const uint8_t *addr, int64_t batch, int64_t k, const float *tables,
+VECTOR void hwgen_lut_backward(const float *g, const uint8_t *addr, int64_t batch, int64_t k, const float *tables,
                         int64_t out, float alpha, float beta, float *gtables, float *gslot, int threads) {
     const int64_t size = (int64_t)1 << k;
     float power[MAX_K + 1];
@@ -60,18 +67,31 @@ void hwgen_lut_backward(const float *g, const uint8_t *addr, int64_t batch, int6
 
 /* A learned input's candidate scores: gw[r][c] = sum over the batch of (2 x[cand[r][c]] - 1) * gslot[r], the
    correlation of candidate c (as +-1) with the gradient of input r (r runs over the k * out inputs). */
-void hwgen_lut_mapping_grad(const float *x, int64_t batch, const int64_t *cand, int64_t choices,
-                            const float *gslot, int64_t rows, float *gw, int threads) {
+static inline float lane_total(const float *s) {
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+static inline float dot(const float *u, const float *v, int64_t n) {  /* in LANES partial sums */
+    float s[LANES] = {0};
+    for (int64_t k0 = 0; k0 < n; k0 += LANES) {
+        const int64_t m = n - k0 < LANES ? n - k0 : LANES;
+        for (int64_t l = 0; l < m; l++) s[l] += u[k0 + l] * v[k0 + l];
+    }
+    return lane_total(s);
+}
+
+VECTOR void hwgen_lut_mapping_grad(const float *x, int64_t batch, const int64_t *cand, int64_t choices,
+                                   const float *gslot, int64_t rows, float *gw, int threads) {
     #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t r = 0; r < rows; r++) {
         const float *gr = gslot + r * batch;
-        float total = 0.0f;
-        for (int64_t b = 0; b < batch; b++) total += gr[b];
-        for (int64_t c = 0; c < choices; c++) {
-            const float *xc = x + cand[r * choices + c] * batch;
-            float s = 0.0f;
-            for (int64_t b = 0; b < batch; b++) s += xc[b] * gr[b];
-            gw[r * choices + c] = 2.0f * s - total;
+        float total[LANES] = {0};
+        for (int64_t k0 = 0; k0 < batch; k0 += LANES) {
+            const int64_t m = batch - k0 < LANES ? batch - k0 : LANES;
+            for (int64_t l = 0; l < m; l++) total[l] += gr[k0 + l];
         }
+        const float sum = lane_total(total);
+        for (int64_t c = 0; c < choices; c++)
+            gw[r * choices + c] = 2.0f * dot(x + cand[r * choices + c] * batch, gr, batch) - sum;
     }
 }

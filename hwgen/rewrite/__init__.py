@@ -42,6 +42,7 @@ def gates_per_level(net: Netlist) -> list:
 
 def run(net: Netlist, names) -> tuple[Netlist, list[dict]]:
     check_names(names)
+    net.validate("netlist to simplify")  # the cut kernel reads raw memory: every id must name a node
     stats, per_level = [], gates_per_level(net)
     for name in names:
         start = time.perf_counter()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HwgenError
-from ..kernel import compile_library
+from ..kernel import load_library
 from ..netlist import Netlist
 from . import exact4
 from .builder import FALSE, Builder, add_node
@@ -22,21 +22,13 @@ from .dce import dce
 
 SOURCE = Path(__file__).with_name("cut_kernel.c")
 CUTS_PER_NODE = 8
-_lib = None
 
 
 def _kernel():
-    global _lib
-    if _lib is None:
-        _lib = compile_library(SOURCE)
-        if _lib is None:
-            raise HwgenError("the cut pass needs a C compiler (cc or gcc) on PATH")
-        ptr = lambda t: np.ctypeslib.ndpointer(t, flags="C_CONTIGUOUS")
-        _lib.hwgen_cut_gains.argtypes = [ptr(np.uint8), ptr(np.int32), ptr(np.int32), ctypes.c_int64,
-                                         ctypes.c_int64, ptr(np.int32), ptr(np.uint8), ctypes.c_int64,
-                                         ptr(np.int32), ptr(np.int32), ptr(np.uint16)]
-        _lib.hwgen_cut_gains.restype = ctypes.c_int
-    return _lib
+    ptr = lambda t: np.ctypeslib.ndpointer(t, flags="C_CONTIGUOUS")  # noqa: E731
+    return load_library(SOURCE, {"hwgen_cut_gains": (
+        [ptr(np.uint8), ptr(np.int32), ptr(np.int32), ctypes.c_int64, ctypes.c_int64, ptr(np.int32), ptr(np.uint8),
+         ctypes.c_int64, ptr(np.int32), ptr(np.int32), ptr(np.uint16)], ctypes.c_int)})
 
 
 def fanout_counts(net: Netlist) -> np.ndarray:

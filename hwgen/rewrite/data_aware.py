@@ -93,9 +93,9 @@ def simplify_with_data(exact: Netlist, passes, data, rare_fraction: float, max_d
     accuracy against the exact netlist's; (netlist, figures) or an error from the guard."""
     from . import run
 
-    folded, stats = fold_dont_cares(exact, evaluate.encode_features(exact, data.train_x), rare_fraction)
+    folded, stats = fold_dont_cares(exact, evaluate.input_bits(exact, data.train_x), rare_fraction)
     lossy, _ = run(folded, passes)
-    test_bits = evaluate.encode_features(exact, data.test_x)
+    test_bits = evaluate.input_bits(exact, data.test_x)
     before, after = (evaluate.accuracy(n, test_bits, data.test_y) for n in (exact, lossy))
     drop = accuracy_guard(before, after, max_drop_points)
     return lossy, {**stats, "gates_exact": exact.num_gates, "gates": lossy.num_gates,

@@ -1,0 +1,120 @@
+"""LUT nodes (netlist v2) from training to netlist: the layer's kernel against torch's ops, hardening that
+loses nothing, the file format and its bad inputs, BLIF with k-input covers."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from hwgen import config, evaluate, netlist, rewrite
+from hwgen.blif import read_blif, to_blif
+from hwgen.errors import HwgenError
+from hwgen.harden import harden_checkpoint
+from hwgen.nn import LUTLayer
+from hwgen.nn import lut as lut_module
+from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
+from hwgen.verify import prove_equivalent
+
+from helpers import random_bits, random_lut_netlist, reference_scores
+
+
+@pytest.mark.parametrize("k, learned", [(2, False), (4, True), (6, False), (6, True)])
+def test_kernel_and_torch_ops_agree_forward_and_backward(k, learned, monkeypatch):
+    torch.manual_seed(k)
+    g = torch.Generator().manual_seed(k)
+    wiring = torch.randint(0, 20, (k, 9, 5), generator=g) if learned else None
+    layer = LUTLayer(20, 9, k=k, wiring=wiring, learned=learned, generator=g)
+    x = (torch.rand(37, 20) > 0.5).float().requires_grad_(True)
+    upstream = torch.randn(37, 9)
+    results = []
+    for use_kernel in (True, False):
+        if not use_kernel:
+            monkeypatch.setattr(lut_module, "_lut_library", lambda: None)
+        layer.zero_grad()
+        x.grad = None
+        y = layer(x)
+        (y * upstream).sum().backward()
+        grads = [x.grad.clone(), layer.tables.grad.clone()] + ([layer.mapping.grad.clone()] if learned else [])
+        results.append((y.detach().clone(), grads))
+    (y_c, grads_c), (y_t, grads_t) = results
+    assert torch.equal(y_c, y_t) and set(y_c.unique().tolist()) <= {0.0, 1.0}
+    for a, b in zip(grads_c, grads_t):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_finite_differences_follow_dwn():
+    """D[j, o, a] = sum over a2 of (+1 if bit j of a2 else -1) * T[a2] * alpha * beta**d, d counting the other
+    bits in which a and a2 differ: checked against a direct sum."""
+    tables = torch.randn(3, 8)
+    alpha, beta = lut_module.efd_weights(3)
+    d = lut_module._finite_differences(tables, alpha, beta)
+    for j in range(3):
+        for o in range(3):
+            for a in range(8):
+                want = sum((1 if (a2 >> j) & 1 else -1) * float(tables[o, a2]) * alpha
+                           * beta ** bin((a ^ a2) & ~(1 << j)).count("1") for a2 in range(8))
+                assert abs(float(d[j, o, a]) - want) < 1e-5
+
+
+def test_a_trained_lut_model_hardens_to_exactly_its_function(tmp_path):
+    cfg = config.from_dict({"dataset": "digits", "encoding": {"bits": 2},
+                            "model": {"layers": [120, 60], "node": "lut", "k": 4, "candidates": 6},
+                            "train": {"steps": 60, "batch_size": 64, "threads": 1, "eval_every": 30,
+                                      "checkpoint_every": 30}})
+    metrics = train(cfg, tmp_path, progress=False)
+    assert metrics["test_float"] == metrics["test_hardened"] > 0.3  # training and eval compute the same
+    net = harden_checkpoint(tmp_path / "checkpoint.pt")
+    assert net.has_luts and net.num_gates == 180
+    data, _ = encoded_dataset(cfg)
+    bits = evaluate.encode_features(net, data.test_x)
+    model = model_from_checkpoint(load_checkpoint(tmp_path / "checkpoint.pt")).eval()
+    with torch.no_grad():
+        scores = model(torch.from_numpy(bits).float()) * cfg["model"]["tau"]
+    assert np.array_equal(scores.round().long().numpy(), evaluate.scores(net, bits))
+    simplified, _ = rewrite.run(net, rewrite.DEFAULT_PIPELINE)
+    assert simplified.num_gates <= net.num_gates and prove_equivalent(net, simplified)
+
+
+def test_version_2_round_trip_and_version_1_when_no_lut_is_left(tmp_path):
+    net = random_lut_netlist(3, num_inputs=10, num_gates=120)
+    net.save(tmp_path / "v2.json")
+    assert json.loads((tmp_path / "v2.json").read_text())["version"] == 2
+    back = netlist.load(tmp_path / "v2.json")
+    bits = random_bits(10, 200, 1)
+    assert np.array_equal(evaluate.scores(back, bits), reference_scores(net, bits))
+    gates, _ = rewrite.run(net, ["decompose"])
+    gates.save(tmp_path / "v1.json")
+    assert json.loads((tmp_path / "v1.json").read_text())["version"] == 1 and not gates.has_luts
+
+
+GOOD = {"format": "hwgen-netlist", "version": 2, "num_inputs": 3, "gates": [{"lut": [0, 1, 2], "table": "e8"}],
+        "outputs": [3], "num_classes": 1, "encoder": None}
+
+
+@pytest.mark.parametrize("gate, version, message", [
+    ({"lut": [0, 1, 2], "table": "e8"}, 1, "triples"),
+    ({"lut": [0, 1, 2], "table": "0e8"}, 2, "must be 2 lowercase hex digit"),
+    ({"lut": [0, 1, 2], "table": "E8"}, 2, "lowercase hex"),
+    ({"lut": [0, 1, 2, 0, 1, 2, 0], "table": "0" * 32}, 2, "1 to 6 input node ids"),
+    ({"lut": [], "table": "0"}, 2, "1 to 6 input node ids"),
+    ({"lut": [0, 1, 3], "table": "e8"}, 2, "not an earlier node"),
+    ({"lut": [0, 1, -1], "table": "e8"}, 2, "not an earlier node"),
+    ({"lut": [0, 1.0, 2], "table": "e8"}, 2, "input node ids"),
+    ({"lut": [0], "table": "7"}, 2, "more than 2\\*\\*1 bits"),
+    ({"lut": [0, 1], "table": "6", "name": "x"}, 2, "keys"),
+])
+def test_bad_lut_nodes_name_the_problem(tmp_path, gate, version, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**GOOD, "version": version, "gates": [gate]}))
+    with pytest.raises(HwgenError, match=message):
+        netlist.load(path)
+
+
+def test_blif_keeps_k_input_nodes_and_abc_proves_the_round_trip():
+    net = random_lut_netlist(8, num_inputs=12, num_gates=150)
+    text = to_blif(net)
+    assert any(len(line.split()) > 4 for line in text.splitlines() if line.startswith(".names"))
+    kept, as_gates = read_blif(text, net.num_classes, luts=True), read_blif(text, net.num_classes)
+    assert kept.has_luts and not as_gates.has_luts
+    assert prove_equivalent(net, kept) and prove_equivalent(net, as_gates)
