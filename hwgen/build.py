@@ -16,7 +16,7 @@ from .netlist import load as load_netlist
 def timed(seconds: dict, stage: str):
     start = time.perf_counter()
     yield
-    seconds[stage] = round(time.perf_counter() - start, 2)
+    seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - start, 2)  # a stage run again adds up
 
 
 TRAINING_KEYS = ("task", "dataset", "seed", "encoding", "model", "train")
@@ -56,11 +56,10 @@ def goes_on_from(cfg: dict, checkpoint: Path, retrain: bool) -> bool:
 
 def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = False) -> dict:
     from .data import load as load_dataset
-    from .emit.verilog import emit
     from .explain import explain
     from .harden import harden_checkpoint
     from .sim import random_inputs, simulate
-    from .synth import synthesize
+    from .synth import add_counts
     from .train import CHECKPOINT, load_checkpoint, train
     from .rewrite.flow import simplify
 
@@ -90,24 +89,22 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
             f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
 
-    name = cfg["emit"]["name"]
-    with timed(seconds, "emit"):
-        info = emit(simplified, out / "rtl", name, cfg["emit"]["backend"], cfg["emit"]["pipeline"],
-                    cfg["synth"]["freq_mhz"], cfg["synth"]["target"])
+    scfg = cfg["synth"]
+    info, syn, attempts = _emit_and_synthesize(simplified, out / "rtl", cfg, seconds, log)
+    if scfg["parts"] or scfg["xilinx"]:
+        with timed(seconds, "synth"):
+            syn = add_counts(out / "rtl", syn, scfg["parts"], scfg["xilinx"])
 
-    scfg = cfg["sim"]
-    n_test = scfg["test_vectors"] or len(data.test_y)
+    vcfg = cfg["sim"]
+    n_test = vcfg["test_vectors"] or len(data.test_y)
     test_inputs = test_bits if simplified.encoder is None else data.test_x  # what the RTL's port takes
     vectors = np.concatenate([test_inputs[:n_test],
-                              random_inputs(simplified, scfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
+                              random_inputs(simplified, vcfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
     with timed(seconds, "sim"):
-        sim = simulate(out / "rtl", simplified, vectors, scfg["simulator"], seed=cfg["seed"])
+        sim = simulate(out / "rtl", simplified, vectors, vcfg["simulator"], seed=cfg["seed"])
     acc_rtl = float(np.mean(np.array(sim["classes"][:n_test]) == data.test_y[:n_test]))
     log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
 
-    with timed(seconds, "synth"):
-        syn = synthesize(out / "rtl", cfg["synth"]["target"], cfg["synth"]["freq_mhz"], route=cfg["synth"]["route"],
-                         seed=cfg["synth"]["seed"], parts=cfg["synth"]["parts"], xilinx=cfg["synth"]["xilinx"])
     report = {
         "dataset": cfg["dataset"],
         "accuracy": {"float": metrics["test_float"], "hardened": acc_hardened, "rtl": acc_rtl,
@@ -119,9 +116,10 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         "data_aware": data_aware,
         "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
         "synth": {k: syn[k] for k in ("target", "device", "logic_cells", "luts", "carry", "ram", "ffs", "harness_ffs",
-                                      "fmax_mhz", "freq_mhz", "routed", "seed", "critical_path", "bitstream", "parts",
+                                      "fmax_mhz", "freq_mhz", "routed", "router", "seed", "critical_path", "bitstream", "parts",
                                       "xilinx") if k in syn},
         "latency_cycles": info["latency_cycles"],
+        "pipeline": {"levels": info["pipeline_levels"], "stages": info["stages"], "attempts": attempts},
         "seconds": seconds,
     }
     # the summary, a heat map for images, and one output's cone
@@ -129,6 +127,30 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     write_json(Path(out) / "report.json", report)
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     return report
+
+
+def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print):
+    """Emit and synthesize; with emit.pipeline auto, while the routed clock falls short of synth.freq_mhz,
+    emit again with a LUT level less per stage (at most twice): the stages' size comes from a delay model,
+    and routing on a given netlist can take longer than it says. Returns the RTL's description, the last
+    synthesis summary, and (levels, Fmax) of each attempt."""
+    from .emit.verilog import emit
+    from .synth import synthesize
+
+    e, s = cfg["emit"], cfg["synth"]
+    levels, attempts = e["pipeline"], []
+    while True:
+        with timed(seconds, "emit"):
+            info = emit(net, rtl_dir, e["name"], e["backend"], levels, s["freq_mhz"], s["target"])
+        with timed(seconds, "synth"):
+            syn = synthesize(rtl_dir, s["target"], s["freq_mhz"], route=s["route"], seed=s["seed"], parts=False,
+                             xilinx=False, router=s["router"])
+        attempts.append({"levels": info["pipeline_levels"], "fmax_mhz": syn["fmax_mhz"]})
+        short = syn["routed"] and syn["fmax_mhz"] is not None and syn["fmax_mhz"] < s["freq_mhz"]
+        if e["pipeline"] != "auto" or not short or info["pipeline_levels"] <= 1 or len(attempts) == 3:
+            return info, syn, attempts
+        levels = info["pipeline_levels"] - 1
+        log(f"synth: {syn['fmax_mhz']} MHz < {s['freq_mhz']} MHz; emitting again with {levels} LUT levels per stage")
 
 
 def write_build_html(out: Path, report: dict, hardened, history: list):

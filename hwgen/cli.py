@@ -35,9 +35,15 @@ def cmd_train(args):
 
 
 def cmd_harden(args):
-    from .harden import harden_checkpoint, harden_difflogic_file
+    from .harden import harden_checkpoint, harden_difflogic_file, harden_dwn_file
 
-    if args.from_difflogic:
+    if args.from_dwn:
+        if args.classes is None:
+            raise HwgenError("--from-dwn needs --classes (a torch-dwn state_dict does not hold its GroupSum's k)")
+        net = harden_dwn_file(args.checkpoint, args.classes, args.inputs)
+    elif args.classes is not None:
+        raise HwgenError("--classes goes with --from-dwn")
+    elif args.from_difflogic:
         net = harden_difflogic_file(args.checkpoint, args.inputs, thresholds_list(args.binarize))
     elif args.inputs is not None or args.binarize is not None:
         raise HwgenError("--inputs and --binarize go with --from-difflogic")
@@ -206,10 +212,10 @@ def cmd_synth(args):
     from .synth import synthesize
 
     r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed,
-                   parts=not args.no_parts, xilinx=not args.no_xilinx, name=args.name)
+                   parts=not args.no_parts, xilinx=not args.no_xilinx, name=args.name, router=args.router)
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
           f"harness), {r['carry']} carry cells, {r['bram']} BRAM, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
-          f"{'' if r['routed'] else ' (placed, not routed)'}")
+          f"{', ' + r['router'] if r['routed'] else ' (placed, not routed)'}")
 
 
 def cmd_build(args):
@@ -244,7 +250,12 @@ def parser() -> argparse.ArgumentParser:
                    help="the file is a difflogic model saved whole (torch.save(model)): it is UNPICKLED, which runs "
                         "any code the file holds, so use it only on files you trust; difflogic must be importable. "
                         "hwgen's own checkpoints never run code")
-    s.add_argument("--inputs", type=int, help="with --from-difflogic: the input count, if the first layer lacks in_dim")
+    s.add_argument("--from-dwn", action="store_true",
+                   help="the file is the state_dict of a torch-dwn model (DWN's LUT layers), loaded without running "
+                        "anything; give --classes")
+    s.add_argument("--classes", type=int, help="with --from-dwn: the classes of the model's GroupSum")
+    s.add_argument("--inputs", type=int, help="with --from-difflogic or --from-dwn: the input count, where the file "
+                                              "does not tell it")
     s.add_argument("--binarize", metavar="T1,T2,...",
                    help="with --from-difflogic: the model was trained on bits [x > T1 for every feature, then "
                         "x > T2, ...] of integer features; the netlist then takes the raw features (an encoder)")
@@ -330,6 +341,9 @@ def parser() -> argparse.ArgumentParser:
                    help="nextpnr's placement seed (default %(default)s)")
     s.add_argument("--no-route", action="store_true",
                    help="place only; Fmax is nextpnr's post-placement estimate (for designs too congested to route)")
+    s.add_argument("--router", default=DEFAULTS["synth"]["router"], choices=CHOICES[("synth", "router")],
+                   help="nextpnr's router; auto (default): on ECP5 router1 and router2 at once, the faster result "
+                        "of the first to route and of the other within as long again")
     s.add_argument("--no-parts", action="store_true", help="skip the LUT count of each part (a second yosys run)")
     s.add_argument("--no-xilinx", action="store_true", help="skip the Xilinx LUT6 count (yosys synth_xilinx)")
     s.add_argument("--name", help="the design to synthesize, where RTL_DIR holds several")

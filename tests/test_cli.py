@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import check_report_page, random_netlist
+from helpers import check_report_page, random_lut_netlist, random_netlist
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,6 +137,34 @@ def test_a_design_too_big_for_the_device_names_what_runs_out(tmp_path):
     result = hwgen("synth", work / "rtl", "--target", "ice40-up5k")
     assert_clean_error(result, "does not fit ice40-up5k")
     assert "ICESTORM_LC" in result.stderr and "/5280" in result.stderr
+
+
+@pytest.mark.slow
+def test_ecp5_synthesis_races_the_routers(tmp_path):
+    """On ECP5 router1 and router2 run at once; the report says which one's result it took, and their folders go."""
+    net = random_lut_netlist(3, num_inputs=40, num_gates=300, num_classes=3, per_class=4, window=30)
+    net.save(tmp_path / "net.json")
+    assert hwgen("emit", tmp_path / "net.json", "--out", tmp_path / "rtl").returncode == 0
+    result = hwgen("synth", tmp_path / "rtl", "--target", "ecp5-25k", "--freq", "100", "--no-xilinx")
+    assert result.returncode == 0, result.stderr[-2000:]
+    syn = json.loads((tmp_path / "rtl" / "synth-ecp5-25k.json").read_text())
+    assert syn["routed"] and syn["router"] in ("router1", "router2") and syn["router"] in result.stdout
+    assert syn["fmax_mhz"] > 0 and syn["logic_cells"] >= syn["luts"] > 0 and set(syn["parts"]) >= {"gates", "popcount"}
+    assert (tmp_path / "rtl" / syn["bitstream"]).stat().st_size > 100_000
+    assert not any((tmp_path / "rtl" / "synth_ecp5-25k" / r).exists() for r in ("router1", "router2"))
+
+
+def test_the_race_keeps_what_succeeds_within_twice_the_first(tmp_path):
+    from hwgen.synth import _race
+
+    def runs(*timings):
+        return [(["sh", "-c", f"sleep {delay}; exit {code}"], tmp_path, tmp_path / f"{k}.log")
+                for k, (delay, code) in enumerate(timings)]
+
+    # a failure does not end the race; a run that would take more than twice the first success is stopped
+    assert _race(runs((30, 0), (0.2, 1), (1, 0)), timeout=60) == [2]
+    assert _race(runs((1.5, 0), (1, 0)), timeout=60) == [1, 0]  # within as long again: both count
+    assert _race(runs((0.2, 1)), timeout=60) == [0]  # none succeeds: the last to fail (its log says why)
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import ops
+from .. import ops, tables
 from ..errors import HwgenError
 from ..netlist import LUT, Netlist
 
@@ -40,15 +40,17 @@ READS_A = np.array(ops.DEPENDS_ON_A)
 READS_B = np.array(ops.DEPENDS_ON_B)
 
 PARTS = ("encoder", "gates", "popcount", "argmax")
-# Delay of each kind of logic, in LUT4 levels. ABC packs two levels of two-input gates into one LUT4
-# (a tree of three gates has at most four leaves); a carry chain (add, gt) is one LUT and a fast chain.
-DELAYS = {"gate": 0.5, "lut": 1.0, "add": 1.0, "gt": 1.0, "mux": 1.0, "slice": 0.0, "cat": 0.0, "const": 0.0}
+# Delay of each kind of logic, in LUT4 levels. A LUT4 holds a tree of three two-input gates (four
+# leaves), but where gates share inputs synthesis maps about four gate levels into three LUT levels; a
+# carry chain (add, gt) is one LUT and a fast chain.
+DELAYS = {"gate": 0.75, "lut": 1.0, "add": 1.0, "gt": 1.0, "mux": 1.0, "slice": 0.0, "cat": 0.0, "const": 0.0}
 XOR3, MAJ3, XOR2, AND2 = 0x96, 0xE8, 0x6, 0x8  # a full adder's sum and carry, a half adder's
 # A LUT node of k inputs: one LUT4 up to 4; a LUT5 is two and a multiplexer, a LUT6 four and two more.
 LUT_DELAY = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 2.0, 6: 3.0}
-# Nanoseconds a LUT level and its routing take, and the clock's fixed share (clock-to-out, setup, skew),
-# measured on routed designs (benchmarks/pipeline_timing.py).
-NS_PER_LEVEL = {"ecp5": 1.25, "ice40": 2.2}
+# Nanoseconds a LUT level and its routing take, and the clock's fixed share (clock-to-out, setup, skew).
+# On LFE5U-25F (speed 6) routed MNIST models gave 1.9 to 2.6 ns per LUT level on their
+# slowest path, most of it routing: two levels meet 150 MHz, three gave 100-105 MHz.
+NS_PER_LEVEL = {"ecp5": 2.2, "ice40": 3.0}
 NS_FIXED = {"ecp5": 1.0, "ice40": 2.0}
 
 
@@ -334,8 +336,9 @@ def plan_core(net: Netlist, pipeline="auto", freq_mhz: float = 150.0, family: st
     for g in np.flatnonzero(live).tolist():
         op = ops_[g]
         if op == LUT:
-            _, table, fanin = net.node(g)
-            graph.add(node(n + g), 1, ("lut", table, [node(x) for x in fanin]), "gates", LUT_DELAY[len(fanin)])
+            table, fanin = tables.drop_unread(*net.node(g)[1:])  # read only what the function depends on
+            expr = ("lut", table, [node(x) for x in fanin]) if fanin else ("const", table & 1)
+            graph.add(node(n + g), 1, expr, "gates", LUT_DELAY[max(1, len(fanin))])
             continue
         graph.add(node(n + g), 1, ("gate", op, node(a_in[g]) if READS_A[op] else None,
                                    node(b_in[g]) if READS_B[op] else None), "gates")
