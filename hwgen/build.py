@@ -132,7 +132,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
 def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print):
     """Emit and synthesize; with emit.pipeline auto, while the routed clock falls short of synth.freq_mhz,
     emit again with a LUT level less per stage (at most twice): the stages' size comes from a delay model,
-    and routing on a given netlist can take longer than it says. Returns the RTL's description, the last
+    and the routing of a given netlist can be slower than the model assumes. Returns the RTL's description, the last
     synthesis summary, and (levels, Fmax) of each attempt."""
     from .emit.verilog import emit
     from .synth import synthesize
