@@ -106,10 +106,11 @@ def output_bits(net: Netlist, bits) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, len(net.outputs)), dtype=bool)
 
 
-def scores(net: Netlist, bits, engine: str = "auto") -> np.ndarray:
+def scores(net: Netlist, bits, engine: str = "auto", threads: int = 0) -> np.ndarray:
     """(N, num_inputs) input bits -> (N, num_classes) class scores (popcount of each class's slice).
 
     engine: "c" (the compiled kernel, hwgen/eval_kernel.c), "numpy", or "auto" (c where a compiler is found).
+    threads: the kernel's threads (0: as many as OpenMP is told to use); the scores do not depend on it.
     """
     if engine not in ("auto", "c", "numpy"):
         raise HwgenError(f"unknown evaluation engine \"{engine}\" (auto, c or numpy)")
@@ -124,7 +125,7 @@ def scores(net: Netlist, bits, engine: str = "auto") -> np.ndarray:
             if engine == "c":
                 raise
     if kernel is not None:
-        return kernel.scores(net, _check_bits(net, bits))
+        return kernel.scores(net, _check_bits(net, bits), threads)
     out = output_bits(net, bits)
     return out.reshape(out.shape[0], net.num_classes, net.outputs_per_class).sum(axis=2, dtype=np.int64)
 

@@ -182,15 +182,25 @@ class Netlist:
     def _validate_luts(self, where: str, node: np.ndarray):
         if self.lut_inputs.shape != (self.num_gates, MAX_LUT_INPUTS) or self.lut_tables.shape != (self.num_gates,):
             raise HwgenError(f"{where}: lut_inputs and lut_tables must have one row per gate")
-        for g in np.flatnonzero(self.ops == LUT).tolist():
-            fanin = self.lut_inputs[g]
-            k = int((fanin >= 0).sum())
-            if k < 1 or (fanin[k:] >= 0).any() or (fanin[:k] < 0).any():
-                raise HwgenError(f"{where}: gate {g} (node {node[g]}) must read 1 to {MAX_LUT_INPUTS} nodes, listed first")
-            if k < 6 and int(self.lut_tables[g]) >> (1 << k):
-                raise HwgenError(f"{where}: gate {g} (node {node[g]}) has a table wider than 2**{k} bits")
-            if self.a[g] != fanin[0] or self.b[g] != fanin[min(1, k - 1)]:
-                raise HwgenError(f"{where}: gate {g} (node {node[g]}): a and b must be its first two inputs")
+        luts = np.flatnonzero(self.ops == LUT)
+        fanin = self.lut_inputs[luts]
+        k = (fanin >= 0).sum(axis=1)
+        listed_first = (fanin >= 0) == (np.arange(MAX_LUT_INPUTS) < k[:, None])
+        bad = luts[(k < 1) | ~listed_first.all(axis=1)]
+        if len(bad):
+            g = int(bad[0])
+            raise HwgenError(f"{where}: gate {g} (node {node[g]}) must read 1 to {MAX_LUT_INPUTS} nodes, listed first")
+        narrow = k < 6
+        wide = np.zeros(len(luts), dtype=bool)
+        wide[narrow] = (self.lut_tables[luts[narrow]] >> (np.uint64(1) << k[narrow].astype(np.uint64))) != 0
+        if wide.any():
+            g = int(luts[wide][0])
+            raise HwgenError(f"{where}: gate {g} (node {node[g]}) has a table wider than 2**{int(k[wide][0])} bits")
+        rows = np.arange(len(luts))
+        bad = luts[(self.a[luts] != fanin[:, 0]) | (self.b[luts] != fanin[rows, np.minimum(1, k - 1)])]
+        if len(bad):
+            g = int(bad[0])
+            raise HwgenError(f"{where}: gate {g} (node {node[g]}): a and b must be its first two inputs")
 
     def to_json_dict(self) -> dict:
         if self.has_luts:

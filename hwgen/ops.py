@@ -41,8 +41,8 @@ def lut_table(op: int) -> int:
     return sum(apply(op, a, b) << (a + 2 * b) for a in (0, 1) for b in (0, 1))
 
 
-def op_of_table(table: int) -> int:
-    """The op of a 2-input lookup table (the inverse of lut_table)."""
+def op_of_table(table):
+    """The op of a 2-input lookup table (the inverse of lut_table); elementwise for an integer array."""
     return from_function(lambda a, b: (table >> (a + 2 * b)) & 1)
 
 

@@ -6,7 +6,7 @@ from hwgen import evaluate, rewrite
 from hwgen.errors import HwgenError
 from hwgen.netlist import Netlist
 
-from helpers import random_bits, random_netlist, reference_scores
+from helpers import random_bits, random_lut_netlist, random_netlist, reference_scores
 
 
 @settings(max_examples=30, deadline=None)
@@ -43,6 +43,28 @@ def test_compiled_kernel_matches_numpy(seed, n, inputs, gates, classes, per_clas
     net = random_netlist(seed, num_inputs=inputs, num_gates=gates, num_classes=classes, per_class=per_class)
     bits = random_bits(inputs, n, seed)
     assert np.array_equal(evaluate.scores(net, bits, engine="c"), evaluate.scores(net, bits, engine="numpy"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(0, 3000), inputs=st.integers(1, 40),
+       gates=st.integers(1, 600), per_class=st.integers(1, 40))
+def test_compiled_kernel_matches_numpy_on_lut_nodes_of_every_size(seed, n, inputs, gates, per_class):
+    net = random_lut_netlist(seed, num_inputs=inputs, num_gates=gates, num_classes=3, per_class=per_class)
+    bits = random_bits(inputs, n, seed)
+    assert np.array_equal(evaluate.scores(net, bits, engine="c"), evaluate.scores(net, bits, engine="numpy"))
+
+
+def test_scores_are_the_same_at_any_thread_count(monkeypatch):
+    """Many small blocks, shared among threads in whatever order they come: the same scores."""
+    from hwgen import kernel
+
+    monkeypatch.setattr(kernel, "MAX_BLOCK_WORDS", 1)
+    net = random_lut_netlist(5, num_inputs=30, num_gates=400, num_classes=4, per_class=50)
+    bits = random_bits(30, 5000, 5)
+    expected = reference_scores(net, bits[:300])
+    results = [evaluate.scores(net, bits, threads=threads) for threads in (1, 2, 3, 8)]
+    assert np.array_equal(results[0][:300], expected)
+    assert all(np.array_equal(r, results[0]) for r in results[1:])
 
 
 def test_kernel_blocks_cover_every_sample(monkeypatch):
