@@ -122,8 +122,10 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         "pipeline": {"levels": info["pipeline_levels"], "stages": info["stages"], "attempts": attempts},
         "seconds": seconds,
     }
-    # the summary, a heat map for images, and one output's cone
-    explain(simplified, out / "explain", outputs=[0], image_shape=data.image_shape, guess_image=False, log=log)
+    # the summary, per-output symmetry, named functions, evidence maps over the test set, one output's cone
+    with timed(seconds, "explain"):
+        explain(simplified, out / "explain", outputs=[0], image_shape=data.image_shape, guess_image=False, log=log,
+                data_bits=evaluate.input_bits(simplified, data.test_x))
     write_json(Path(out) / "report.json", report)
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     return report

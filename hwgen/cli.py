@@ -180,11 +180,21 @@ def cmd_explain(args):
             assert len(shape) == 2 and min(shape) > 0
         except (ValueError, AssertionError):
             raise HwgenError(f"--image must look like 28x28, got {args.image!r}") from None
-    info = explain(load(args.netlist), args.out, outputs=args.output, image_shape=shape)
+    net = load(args.netlist)
+    bits = None
+    if args.data:
+        from . import evaluate
+        from .data import user_data
+
+        data = user_data(args.data, net)
+        bits = evaluate.input_bits(net, data.test_x)
+        shape = shape or getattr(data, "image_shape", None)
+    info = explain(net, args.out, outputs=args.output, image_shape=shape, data_bits=bits)
     print(format_summary(info))
     if args.out:
-        print(f"files in {args.out}: " + ", ".join(["explain.json"] + ([info["heatmap"]] if "heatmap" in info else [])
-                                                   + info.get("files", [])))
+        drawn = [info["heatmap"]] if "heatmap" in info else []
+        drawn += [info["evidence"][k] for k in ("file", "picture") if k in info.get("evidence", {})]
+        print(f"files in {args.out}: " + ", ".join(["explain.json"] + drawn + info.get("files", [])))
 
 
 def cmd_sim(args):
@@ -315,6 +325,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("netlist")
     s.add_argument("--out", help="folder for explain.json, heatmap.png, circuit.svg/.dot, circuit.digitaljs.json")
     s.add_argument("--output", type=int, nargs="+", help="explain only these output positions (their cone)")
+    s.add_argument("--data", metavar="NAME|FILE.npz",
+                   help="evidence maps over this data set's test inputs (a data set name, or an .npz of train_x, "
+                        "test_x, test_y)")
     s.add_argument("--image", help="pixel grid of the input features, e.g. 28x28 (default: square counts)")
     s.set_defaults(func=cmd_explain)
 

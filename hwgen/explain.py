@@ -17,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import evaluate, ops, rewrite
+from . import evaluate, evidence, functions, ops, rewrite, symmetry
 from .errors import HwgenError
 from .files import atomic_path, ensure_dir, write_json, write_text
 from .netlist import LUT, Netlist
@@ -109,19 +109,26 @@ def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
     return maps.reshape(net.num_classes, h, w)
 
 
-def heatmap_png(maps: np.ndarray, path, class_names=None):
+def panels_png(maps: np.ndarray, path, class_names=None, diverging: bool = False, label: str = ""):
+    """One panel per class; diverging: blue for, red against, on one scale symmetric about 0."""
     from .report_html import pyplot
 
     plt = pyplot()
     cols = min(5, len(maps))
     rows = -(-len(maps) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows + (0.5 if label else 0)), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for c, (ax, image) in enumerate(zip(axes.flat, maps)):
-        ax.imshow(image, cmap="magma", interpolation="nearest")
+    scale = float(np.abs(maps).max()) or 1.0
+    style = {"cmap": "RdBu", "vmin": -scale, "vmax": scale} if diverging else {"cmap": "magma"}
+    image = None
+    for c, (ax, panel) in enumerate(zip(axes.flat, maps)):
+        image = ax.imshow(panel, interpolation="nearest", **style)
         ax.set_title(class_names[c] if class_names else f"class {c}", fontsize=9)
-    fig.tight_layout()
+    if label and image is not None:
+        fig.colorbar(image, ax=list(axes.flat), shrink=0.6, label=label)
+    else:
+        fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
     plt.close(fig)
@@ -257,24 +264,111 @@ def to_digitaljs(net: Netlist, input_names, output_names) -> dict:
     return {"devices": devices, "connectors": connectors, "subcircuits": {}}
 
 
+def node_names(net: Netlist, input_names) -> list:
+    """Inputs by their names, gates as n<id>."""
+    return list(input_names) + [f"n{v}" for v in range(net.num_inputs, net.num_nodes)]
+
+
+def named_expressions(net: Netlist, named: dict, input_names, output_names) -> list:
+    """Lines `name = expression` in which each gate with a named function of 3 or more leaves is written
+    as that function (e.g. MAJ3(a, ~b, c)); values used more than once are named t1, t2, ..."""
+    fanins = {v: (named[v][1] if v in named and len(named[v][1]) >= 3 else
+                  tuple({int(net.a[v - net.num_inputs]), int(net.b[v - net.num_inputs])}))
+              for v in range(net.num_inputs, net.num_nodes)}
+    uses, stack, seen = Counter(net.outputs.tolist()), list(set(net.outputs.tolist())), set()
+    while stack:  # the cover: the gates the outputs' expressions are made of
+        v = stack.pop()
+        if v in seen or v < net.num_inputs:
+            continue
+        seen.add(v)
+        for x in fanins[v]:
+            uses[x] += 1
+            stack.append(x)
+    text, lines = list(input_names) + [""] * net.num_gates, []
+    for v in sorted(seen):
+        g = v - net.num_inputs
+        if v in named and len(named[v][1]) >= 3:
+            name, leaves, table = named[v]
+            expr = functions.call(name, table, [text[x] for x in leaves])
+        else:
+            op = int(net.ops[g])
+            expr = ops.spell(op, functions.operand(text[int(net.a[g])]), functions.operand(text[int(net.b[g])]), "0", "1")
+        if uses[v] > 1:
+            lines.append(f"t{len(lines) + 1} = {expr}")
+            expr = f"t{len(lines)}"
+        text[v] = expr
+    return lines + [f"{name} = {text[o]}" for name, o in zip(output_names, net.outputs.tolist())]
+
+
+def output_records(net: Netlist, flat: Netlist, named: dict, input_names) -> list:
+    """Per output: its cone's gates, the inputs it reads, its symmetry and counting (exact), and the named
+    functions in its cone."""
+    records = []
+    supports = _support(net)
+    for j in range(len(net.outputs)):
+        record = {"output": j, "class": j // net.outputs_per_class}
+        live = reached_nodes(flat, flat.outputs[[j]])
+        record["gates"] = int(live[flat.num_inputs:].sum())
+        record.update(symmetry.analyse(net, j, supports[j], input_names))
+        counts = Counter(named[v][0] for v in np.flatnonzero(live).tolist() if v in named)
+        record["functions"] = [{"name": k, "count": c} for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        records.append(record)
+    return records
+
+
+def function_names(all_named: dict, named: dict, names: list) -> dict:
+    """Named functions over the whole netlist: how often each occurs, where (first nodes), and adders."""
+    where = {}
+    for v, (name, leaves, _) in sorted(named.items()):
+        where.setdefault(name, []).append(v)
+    found = {name: {"count": len(nodes), "meaning": functions.DESCRIPTIONS[name],
+                    "at": [names[v] for v in nodes[:10]]}
+             for name, nodes in sorted(where.items(), key=lambda kv: (-len(kv[1]), kv[0]))}
+    adders = functions.adders(all_named)
+    return {"by_name": found, **{kind: [{"leaves": [names[x] for x in a["leaves"]], "sum": names[a["sum"]],
+                                          "carry": names[a["carry"]]} for a in found_list]
+                                 for kind, found_list in adders.items()}}
+
+
 def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_names=None, output_names=None,
-            class_names=None, guess_image: bool = True, log=print) -> dict:
-    """Summary always; readable forms for a small circuit or the chosen outputs' cone. Writes into out_dir.
-    Without image_shape, a square number of input features is taken for an image when guess_image."""
-    info = {"summary": summary(net)}
+            class_names=None, guess_image: bool = True, log=print, data_bits=None) -> dict:
+    """Summary always; per output its symmetry, counting and named functions; named functions and reused
+    blocks over the whole circuit; readable forms for a small circuit or the chosen outputs' cone; with
+    data_bits (input bits of samples), exact evidence maps. Writes into out_dir. Without image_shape, a
+    square number of input features is taken for an image when guess_image."""
+    info = {"format": "hwgen-explain", "version": 1, "summary": summary(net)}
     out = ensure_dir(out_dir) if out_dir else None
     shape = image_shape_of(net, image_shape, guess_image)
     if input_names is None:
         input_names = pixel_names(net, shape) if shape else [f"x{i}" for i in range(net.num_inputs)]
-    if shape and out:
-        heatmap_png(pixel_reads(net, shape), out / "heatmap.png", class_names)
-        info["heatmap"] = "heatmap.png"
     chosen = list(range(len(net.outputs))) if outputs is None else list(outputs)
     if any(not 0 <= j < len(net.outputs) for j in chosen):
         raise HwgenError(f"output positions must be in 0..{len(net.outputs) - 1}")
     # LUT nodes are read as the two-input gates they decompose into
-    small, _ = rewrite.run(cone(net, chosen), ["decompose"] + rewrite.DEFAULT_PIPELINE)
-    names = output_names or [f"out{j}" for j in chosen]
+    flat = rewrite.run(net, ["decompose"])[0] if net.has_luts else net
+    node_cuts = functions.cuts(flat)
+    all_named = functions.named_cuts(flat, node_cuts)
+    named = functions.best_names(all_named)
+    names = node_names(flat, input_names)
+    info["outputs"] = output_records(net, flat, named, input_names)
+    info["functions"] = function_names(all_named, named, names)
+    info["blocks"] = [dict(b, at=[names[v] for v in b["at"]]) for b in functions.blocks(flat, node_cuts)]
+    if shape and out:
+        panels_png(pixel_reads(net, shape), out / "heatmap.png", class_names)
+        info["heatmap"] = "heatmap.png"
+    if data_bits is not None:
+        maps = evidence.evidence(net, data_bits)
+        info["evidence"] = {"samples": len(data_bits), "file": "evidence.npy"}
+        if out:
+            with atomic_path(out / "evidence.npy") as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, maps)
+            if shape:
+                panels_png(evidence.per_pixel(maps, shape), out / "evidence.png", class_names, diverging=True,
+                           label="mean score change when the pixel is on")
+                info["evidence"]["picture"] = "evidence.png"
+    small, _ = rewrite.run(cone(flat, chosen), rewrite.DEFAULT_PIPELINE)
+    names_out = output_names or [f"out{j}" for j in chosen]
     info["cone_gates"] = small.num_gates
     if small.num_gates > MAX_GATES:
         info["note"] = (f"{small.num_gates} gates after simplification: too many to read; "
@@ -282,14 +376,16 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
         if out:
             write_json(out / "explain.json", info)
         return info
-    info["expressions"] = expressions(small, input_names, names)
-    table = truth_table(small, input_names, names)
+    info["expressions"] = expressions(small, input_names, names_out)
+    info["named_expressions"] = named_expressions(small, functions.best_names(functions.named_cuts(small)),
+                                                  input_names, names_out)
+    table = truth_table(small, input_names, names_out)
     if table:
         info["truth_table"] = table
     if out:
-        dot = to_dot(small, input_names, names)
+        dot = to_dot(small, input_names, names_out)
         write_text(out / "circuit.dot", dot)
-        write_json(out / "circuit.digitaljs.json", to_digitaljs(small, input_names, names))
+        write_json(out / "circuit.digitaljs.json", to_digitaljs(small, input_names, names_out))
         info["files"] = ["circuit.dot", "circuit.digitaljs.json"]
         if shutil.which("dot"):
             svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True)
@@ -304,14 +400,58 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
     return info
 
 
-def format_summary(info: dict) -> str:
+MAX_PRINTED_OUTPUTS = 10
+MAX_PRINTED_CASES = 4  # of ones_when, per output
+
+
+def output_line(record: dict, name: str) -> str:
+    """One output's symmetry and counting, in words."""
+    if "constant" in record:
+        return f"{name}: constant {record['constant']}"
+    line = f"{name}: {record['gates']} gates, reads {len(record['inputs'])} inputs"
+    if record.get("symmetric_in"):
+        sym = record["symmetric_in"]
+        line += f"; symmetric in {len(sym)}: {', '.join(sym)}"
+        cases = record.get("ones_when", {})
+        if 0 < len(cases) <= MAX_PRINTED_CASES:
+            line += "; 1 when " + "; ".join(f"{key or 'always'}: count in {{{', '.join(map(str, counts))}}}"
+                                           if counts else f"{key or 'always'}: never" for key, counts in cases.items())
+        elif cases:
+            line += f"; when it is 1: {len(cases)} cases of the others in explain.json"
+    if "note" in record:
+        line += f" ({record['note']})"
+    return line
+
+
+def format_summary(info: dict, output_names=None) -> str:
     s = info["summary"]
     lines = [f"{s['gates']} gates, depth {s['depth']}, {s['inputs_used']} of {s['inputs']} inputs used, "
              f"{s['outputs']} outputs in {s['classes']} classes",
              "gates by op: " + ", ".join(f"{k} {v}" for k, v in s["gates_by_op"].items()),
              "gates per class: " + ", ".join(map(str, s["gates_per_class"]))]
+    records = info.get("outputs", [])
+    if records:
+        symmetric = sum(bool(r.get("symmetric_in")) for r in records)
+        noted = sum("note" in r for r in records)
+        lines += ["", f"outputs symmetric in 2 or more inputs: {symmetric} of {len(records)}"
+                  + (f" ({noted} analysed only in part: see their notes)" if noted else "")]
+        names = output_names or [f"out{r['output']}" for r in records]
+        lines += [output_line(r, n) for r, n in zip(records[:MAX_PRINTED_OUTPUTS], names)]
+        if len(records) > MAX_PRINTED_OUTPUTS:
+            lines.append(f"... {len(records) - MAX_PRINTED_OUTPUTS} more outputs in explain.json")
+    if "functions" in info:
+        f = info["functions"]
+        lines += ["", "named functions (the largest named cut of each gate): "
+                  + ", ".join(f"{k} {v['count']}" for k, v in f["by_name"].items()),
+                  f"full adders: {len(f['full_adders'])}, half adders: {len(f['half_adders'])}"]
+    if info.get("blocks"):
+        lines.append("reused blocks (same function up to renaming the inputs): " + ", ".join(
+            f"{b['instances']} x {b['name'] or b['function']} ({b['gates']} gates, {b['leaves']} leaves)"
+            for b in info["blocks"][:8]))
     if "expressions" in info:
         lines += ["", f"after simplification ({info['cone_gates']} gates):"] + info["expressions"]
+        if info.get("named_expressions") != info["expressions"]:
+            lines += ["", "with named functions:"] + info["named_expressions"]
     elif "note" in info:
         lines += ["", info["note"]]
     if "truth_table" in info:

@@ -112,13 +112,43 @@ def explain_section(explain_dir: Path) -> str:
              table(["op", "gates"], list(s["gates_by_op"].items())),
              table(["class", "gates in its cone", "inputs it reads"],
                     [[c, g, i] for c, (g, i) in enumerate(zip(s["gates_per_class"], s["inputs_used_per_class"]))])]
+    evidence = explain_dir / "evidence.png"
     heatmap = explain_dir / "heatmap.png"
-    if heatmap.exists():
+    if evidence.exists():  # exact evidence replaces the map of direct reads
+        parts.append(f"<p>Evidence per class over {info['evidence']['samples']:,} samples: the mean change of the "
+                     "class score when a pixel turns on, computed exactly with the evaluator (blue for the class, "
+                     "red against).</p>")
+        parts.append('<img alt="evidence maps per class" src="data:image/png;base64,'
+                     + base64.b64encode(evidence.read_bytes()).decode() + '">')
+    elif heatmap.exists():
         parts.append('<img alt="pixel reads per class" src="data:image/png;base64,'
                      + base64.b64encode(heatmap.read_bytes()).decode() + '">')
+    records = info.get("outputs", [])
+    symmetric = [r for r in records if r.get("symmetric_in")]
+    if records:
+        parts.append(f"<p>{len(symmetric)} of {len(records)} outputs are symmetric in 2 or more of their inputs "
+                     "(exact, from truth tables):</p>")
+        rows = [[r["output"], r["gates"], len(r["inputs"]), ", ".join(r["symmetric_in"]), ", ".join(r["others"]),
+                 "; ".join(f"{k or 'always'}: {v}" for k, v in r.get("ones_when", {}).items()) or r.get("note", "")]
+                for r in symmetric[:20]]
+        parts.append(table(["output", "gates", "inputs", "symmetric in", "others", "1 for counts"], rows))
+    if info.get("functions"):
+        f = info["functions"]
+        parts.append(f"<p>Named functions (each gate's largest named cut): {len(f['full_adders'])} full adders, "
+                     f"{len(f['half_adders'])} half adders.</p>")
+        parts.append(table(["function", "meaning", "gates"],
+                           [[k, v["meaning"], v["count"]] for k, v in f["by_name"].items()]))
+    if info.get("blocks"):
+        parts.append("<p>Reused blocks (the same function up to a renaming of its inputs):</p>")
+        parts.append(table(["function", "name", "leaves", "gates", "instances"],
+                           [[b["function"], b["name"] or "", b["leaves"], b["gates"], b["instances"]]
+                            for b in info["blocks"][:12]]))
     if info.get("expressions"):
         parts.append(f"<p>Simplified cone ({info['cone_gates']} gates):</p><pre>"
                      + html.escape("\n".join(info["expressions"])) + "</pre>")
+        if info.get("named_expressions") != info["expressions"]:
+            parts.append("<p>With named functions:</p><pre>" + html.escape("\n".join(info["named_expressions"]))
+                         + "</pre>")
     if info.get("truth_table"):
         parts.append("<pre>" + html.escape(info["truth_table"]) + "</pre>")
     svg = explain_dir / "circuit.svg"

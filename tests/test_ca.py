@@ -78,3 +78,7 @@ def test_game_of_life_build(tmp_path):
     assert report["train"]["solved"] and report["ca"]["neighbourhoods_right"] == 512
     assert report["ca"]["pattern_ok"] is True and report["ca"]["generalizes_ok"] is True
     assert report["equivalence"] == "proven" and report["gates"]["simplified"] < report["gates"]["hardened"]
+    # explain recovers the rule of Life from the learned gates: a count of the 8 neighbours, and the cell
+    life = json.loads((out / "explain" / "explain.json").read_text())["outputs"][0]
+    assert sorted(life["symmetric_in"]) == sorted(["nw", "n", "ne", "w", "e", "sw", "s", "se"])
+    assert life["others"] == ["c"] and life["ones_when"] == {"c=0": [3], "c=1": [2, 3]}

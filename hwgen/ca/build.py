@@ -7,7 +7,7 @@ import numpy as np
 from .. import evaluate, rewrite
 from ..build import timed
 from ..errors import HwgenError
-from ..explain import explain
+from ..explain import explain, output_line
 from ..files import ensure_dir, write_json
 from . import grid
 from .harden import harden_rule
@@ -77,6 +77,8 @@ def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     names = neighbour_names(ca["state_bits"])
     outputs = ["next"] if ca["state_bits"] == 1 else [f"next.{s}" for s in range(ca["state_bits"])]
     info = explain(rule, out / "explain", input_names=names, output_names=outputs, image_shape=(3, 3), log=log)
+    for record, output in zip(info["outputs"], outputs):
+        log(f"  {output_line(record, output)}")
     for line in info.get("expressions", []):
         log(f"  {line}")
 
