@@ -375,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
 def _pin_torch_vector_code():
     """torch picks its vector code by processor (AVX-512 where there is one), and its sums then round
     differently: pin AVX2, which x86-64 processors of the last decade have, so that the same config gives
-    the same weights on any of them. (Set ATEN_CPU_CAPABILITY yourself to choose otherwise.)"""
+    the same weights on any of them. (Set ATEN_CPU_CAPABILITY or MKL_CBWR yourself to choose otherwise.)"""
     try:
         with open("/proc/cpuinfo") as f:
             avx2 = " avx2 " in f.read(200_000)
@@ -383,6 +383,7 @@ def _pin_torch_vector_code():
         avx2 = False
     if avx2:
         os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+        os.environ.setdefault("MKL_CBWR", "AVX2,STRICT")  # the same for MKL's matrix products (a teacher's)
 
 
 def main(argv=None) -> int:

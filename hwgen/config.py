@@ -40,6 +40,12 @@ DEFAULTS = {
         "device": "cpu",         # cpu or cuda
         "eval_every": 500,
         "checkpoint_every": 1000,
+        "teacher": {             # distillation: an MLP trained first on the same input bits ...
+            "hidden": 0,         # ... with two hidden layers of this many units (0: no teacher, labels only)
+            "steps": 3000,       # its training steps (Adam, batch 256)
+            "temperature": 4.0,  # the network learns the teacher's outputs softened at this temperature ...
+            "alpha": 0.5,        # ... with this weight, and the labels with 1 - alpha
+        },
     },
     "simplify": {
         "passes": ["fold", "strash", "dce", "cut"],
@@ -154,6 +160,10 @@ def _check(cfg, source):
         raise HwgenError(f"{source}: \"train.shift\" must be 0 (no augmentation) or more pixels")
     if cfg["train"]["hard_steps"] < 0:
         raise HwgenError(f"{source}: \"train.hard_steps\" must be 0 (no straight-through phase) or more steps")
+    teacher = cfg["train"]["teacher"]
+    if teacher["hidden"] < 0 or teacher["steps"] < 1 or teacher["temperature"] <= 0 or not 0 <= teacher["alpha"] <= 1:
+        raise HwgenError(f"{source}: \"train.teacher\" needs hidden >= 0, steps >= 1, temperature > 0 and "
+                         "alpha in 0..1")
     if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0 or cfg["train"]["hard_lr"] <= 0:
         raise HwgenError(f"{source}: \"model.tau\", \"train.lr\" and \"train.hard_lr\" must be positive")
     if cfg["task"] == "ca":

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import encoding
+from . import distill, encoding
 from .data import load as load_dataset
 from .errors import HwgenError
 from .files import atomic_path, ensure_dir
@@ -205,6 +205,14 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
                         history=history, encoder=thresholds.tolist(), metrics=metrics)
 
     loss_fn = torch.nn.CrossEntropyLoss()
+    teacher, teacher_acc = None, None
+    distilled = tcfg["teacher"]
+    if distilled["hidden"]:
+        teacher = distill.train_teacher(distilled, train_bits, train_y, data.num_classes, cfg["seed"])
+        teacher_acc = distill.accuracy(teacher, test_bits, test_y)
+        if parallel.leader and progress:
+            tqdm.write(f"teacher ({distilled['hidden']} hidden units, {distilled['steps']} steps): "
+                       f"test accuracy {teacher_acc:.4f}")
     model.train()
     start = time.time()
     bar = tqdm(total=total_steps, initial=step, disable=not (progress and parallel.leader), desc="train",
@@ -220,7 +228,12 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         x, y = parallel.shard(x), parallel.shard(y)
         with straight_through(model, step >= main_steps):
             logits = stepper(x)
-        loss = loss_fn(logits, y)
+        if teacher is None:
+            loss = loss_fn(logits, y)
+        else:
+            with torch.no_grad():
+                taught = teacher(x)
+            loss = distill.loss(logits, y, taught, distilled["temperature"], distilled["alpha"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -240,7 +253,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
         if step % tcfg["checkpoint_every"] == 0 and step < total_steps:
             checkpoint()
     bar.close()
-    metrics = {"steps": step, "seconds": time.time() - start,
+    metrics = {"steps": step, "seconds": time.time() - start, "teacher_test": teacher_acc,
                "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
                "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)}
     checkpoint(metrics)

@@ -353,3 +353,26 @@ def test_layers_refuse_other_float_types_instead_of_misreading_them(make, dtype)
     x = (torch.rand(5, 8) > 0.5).to(dtype)
     with pytest.raises(TypeError, match="float32"):
         layer(x)
+
+
+def test_the_distillation_loss_is_the_kl_at_a_temperature_mixed_with_the_labels():
+    from hwgen import distill
+
+    gen = torch.Generator().manual_seed(0)
+    student, teacher = torch.randn(8, 5, generator=gen), torch.randn(8, 5, generator=gen)
+    labels = torch.randint(5, (8,), generator=gen)
+    ce = torch.nn.functional.cross_entropy(student, labels)
+    assert torch.allclose(distill.loss(student, labels, teacher, 4.0, 0.0), ce)
+    p_t, log_p_s = torch.softmax(teacher / 4, -1), torch.log_softmax(student / 4, -1)
+    kl = (p_t * (torch.log(p_t) - log_p_s)).sum(-1).mean()
+    assert torch.allclose(distill.loss(student, labels, teacher, 4.0, 0.3), 0.3 * 16 * kl + 0.7 * ce, atol=1e-6)
+    assert distill.loss(teacher, labels, teacher, 2.0, 1.0).abs() < 1e-6  # a student equal to its teacher
+
+
+def test_a_distilled_run_learns_from_its_teacher(tmp_path):
+    """A teacher that learned the digits, and a network trained from it alone (alpha 1: no labels at all)
+    that learns the digits too."""
+    cfg = small_config(steps=150, teacher={"hidden": 64, "steps": 300, "alpha": 1.0, "temperature": 1.0})
+    metrics = train(cfg, tmp_path, progress=False)
+    assert metrics["teacher_test"] > 0.85
+    assert metrics["test_float"] > 0.5  # as labels-only training of this config (chance is 0.1)

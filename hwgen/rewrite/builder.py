@@ -104,9 +104,41 @@ class Builder:
             node = self.table[key] = self._add(op, na, nb)
         return 2 * node + inverted
 
+    def _flip(self, nodes: set):
+        """Complement the stored function of these gate nodes in place, and let every reader take the
+        inversion into its own op or table, so that each computes what it did."""
+        for k in (node - self.num_inputs for node in nodes):
+            if k in self.luts:
+                table, inputs = self.luts[k]
+                self.luts[k] = (tables.complement(table, len(inputs)), inputs)
+            else:
+                self.ops[k] = 15 - self.ops[k]
+        for r in range(len(self.ops)):
+            if r in self.luts:
+                table, inputs = self.luts[r]
+                for j, x in enumerate(inputs):
+                    if x in nodes:
+                        table = tables.invert_input(table, len(inputs), j)
+                self.luts[r] = (table, inputs)
+                continue
+            if self.a[r] in nodes:
+                self.ops[r] = ops.INVERT_A[self.ops[r]]
+            if self.b[r] in nodes:
+                self.ops[r] = ops.INVERT_B[self.ops[r]]
+
     def finish(self, output_lits, num_classes: int, encoder=None) -> Netlist:
-        """Materialise output literals: a constant gate per constant; for an inverted gate, its complement
-        reading the same inputs (no extra level); for an inverted input, a NOT gate."""
+        """Materialise output literals: a constant gate per constant; a gate that the outputs read only
+        inverted is complemented in place (its readers absorb it); for a gate read both ways, its
+        complement reading the same inputs (no extra level); for an inverted input, a NOT gate. (Stored
+        gates keep f(0, 0) = 0 while the netlist is built; the flipped ones no longer do.)"""
+        polarity = {}
+        for lit in output_lits:
+            if lit >= 0 and lit >> 1 >= self.num_inputs:
+                polarity.setdefault(lit >> 1, set()).add(lit & 1)
+        flipped = {node for node, wanted in polarity.items() if wanted == {1}}
+        if flipped:
+            self._flip(flipped)
+            output_lits = [lit ^ 1 if lit >= 0 and lit >> 1 in flipped else lit for lit in output_lits]
         extra, outputs = {}, []
         for lit in output_lits:
             if lit >= 0 and not lit & 1:
