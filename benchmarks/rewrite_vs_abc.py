@@ -1,7 +1,9 @@
 """hwgen's exact rewriting against ABC on the hardened netlists of trained models, measured in one run.
 
 Per netlist:
-- hwgen: `hwgen simplify` (the default passes) as a command, so its start-up is in its seconds.
+- hwgen: `hwgen simplify` (the default passes) as a command, so its start-up is in its seconds. A
+  netlist of LUT nodes is decomposed first (`decompose` in front of the passes), so that both sides are
+  counted in two-input gates.
 - ABC (berkeley-abc) on the same BLIF: plain `strash`, and `strash; compress2rs x3; dc2` with ABC's
   compress2rs alias spelled out; each followed by `if -K 2 -a`, so that ABC's result is counted in
   two-input gates (2-LUTs) like hwgen's. Seconds are the whole ABC process.
@@ -11,8 +13,13 @@ Per netlist:
 
     .venv/bin/python benchmarks/rewrite_vs_abc.py [NET.netlist.json[:DATASET] ...]
 
-Without arguments: build/mnist-small/hardened.netlist.json:mnist (from `make demo`) and
-build/smoke/hardened.netlist.json:digits (from `hwgen build configs/smoke.yaml --out build/smoke`).
+Without arguments: build/mnist-small/hardened.netlist.json:mnist (from `make demo`, LUT4 nodes),
+build/smoke/hardened.netlist.json:digits (gates, from `hwgen build configs/smoke.yaml --out build/smoke`)
+and build/difflogic-digits/hardened.netlist.json:digits, a net trained the way difflogic trains (random
+initialisation of the 16-op relaxation, random wiring, 4 x 1,500 gates):
+
+    hwgen train benchmarks/difflogic-digits.yaml --out build/difflogic-digits
+    hwgen harden build/difflogic-digits/checkpoint.pt --out build/difflogic-digits/hardened.netlist.json
 """
 
 import argparse
@@ -33,7 +40,8 @@ from hwgen.netlist import load  # noqa: E402
 from hwgen.synth import MAP_LUTS  # noqa: E402
 from hwgen.verify import find_abc  # noqa: E402
 
-DEFAULT_INPUTS = ["build/mnist-small/hardened.netlist.json:mnist", "build/smoke/hardened.netlist.json:digits"]
+DEFAULT_INPUTS = ["build/mnist-small/hardened.netlist.json:mnist", "build/smoke/hardened.netlist.json:digits",
+                  "build/difflogic-digits/hardened.netlist.json:digits"]
 COMPRESS2RS = ("balance -l; resub -K 6 -l; rewrite -l; resub -K 6 -N 2 -l; refactor -l; resub -K 8 -l; "
                "balance -l; resub -K 8 -N 2 -l; rewrite -l; resub -K 10 -l; rewrite -z -l; resub -K 10 -N 2 -l; "
                "balance -l; resub -K 12 -l; refactor -z -l; resub -K 12 -N 2 -l; rewrite -z -l; balance -l")
@@ -99,9 +107,13 @@ def main():
             raw = tmp / "raw.blif"
             raw.write_text(to_blif(net))
             ours_path = tmp / "ours.netlist.json"
-            _, ours_seconds = timed_run(hwgen_command() + ["simplify", path, "--out", str(ours_path)])
+            passes = ",".join((["decompose"] if net.has_luts else []) + rewrite.DEFAULT_PIPELINE)
+            _, ours_seconds = timed_run(hwgen_command() + ["simplify", path, "--passes", passes, "--out", str(ours_path)])
             ours = load(ours_path)
             (tmp / "ours.blif").write_text(to_blif(ours))
+            if net.has_luts:  # the raw side in two-input gates too
+                net = rewrite.run(net, ["decompose"])[0]
+                raw.write_text(to_blif(net))
             row = {"name": Path(path).parent.name, "raw": net.num_gates, "ours": ours.num_gates,
                    "ours_s": ours_seconds, "abc": {}}
             for label, script in ABC_SCRIPTS.items():

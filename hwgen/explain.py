@@ -110,7 +110,8 @@ def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
 
 
 def panels_png(maps: np.ndarray, path, class_names=None, diverging: bool = False, label: str = ""):
-    """One panel per class; diverging: blue for, red against, on one scale symmetric about 0."""
+    """One panel per class; diverging: blue for, red against, on one scale symmetric about 0 (its end at the
+    99.5th percentile of the magnitudes, beyond which colours saturate)."""
     from .report_html import pyplot
 
     plt = pyplot()
@@ -119,7 +120,7 @@ def panels_png(maps: np.ndarray, path, class_names=None, diverging: bool = False
     fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows + (0.5 if label else 0)), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    scale = float(np.abs(maps).max()) or 1.0
+    scale = float(np.percentile(np.abs(maps), 99.5)) or float(np.abs(maps).max()) or 1.0  # a few pixels would wash out the rest
     style = {"cmap": "RdBu", "vmin": -scale, "vmax": scale} if diverging else {"cmap": "magma"}
     image = None
     for c, (ax, panel) in enumerate(zip(axes.flat, maps)):
