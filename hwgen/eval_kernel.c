@@ -3,7 +3,7 @@
  * The netlist arrives as a program (hwgen/kernel.py): instructions in level order, sorted by op within a
  * level so the dispatch below is predicted, each writing a slot of a small value store that is reused once
  * the last reader of its value has run. Samples go through in blocks of W 64-bit words (64*W samples);
- * W is chosen so that a block's live values stay in the core's own cache, and each instruction's loop over
+ * W is chosen (hwgen/kernel.py) so that a block's live values stay in cache, and each instruction's loop over
  * the block is a plain array expression that the compiler vectorises. Blocks are shared among OpenMP
  * threads, each with a store of its own, and every block is computed the same way whatever thread runs
  * it, so the scores do not depend on the thread count. */
