@@ -34,13 +34,6 @@ def train_teacher(tcfg: dict, bits: torch.Tensor, labels: torch.Tensor, num_clas
     return teacher.eval()
 
 
-@torch.no_grad()
-def accuracy(teacher, bits: torch.Tensor, labels: torch.Tensor, batch: int = 2000) -> float:
-    correct = sum((teacher(bits[i:i + batch].float()).argmax(-1) == labels[i:i + batch]).sum().item()
-                  for i in range(0, len(labels), batch))
-    return correct / max(1, len(labels))
-
-
 def loss(student_logits, labels, teacher_logits, temperature: float, alpha: float):
     hard = torch.nn.functional.cross_entropy(student_logits, labels)
     soft = torch.nn.functional.kl_div(torch.log_softmax(student_logits / temperature, dim=-1),

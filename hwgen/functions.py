@@ -62,15 +62,14 @@ DESCRIPTIONS = {
 }
 
 
+def _sources(perm, flips: int) -> list:
+    """For each entry x of a transformed table, the entry y of the original: y_perm[j] = x_j ^ flip_j."""
+    return [sum((((a >> j) & 1) ^ ((flips >> j) & 1)) << perm[j] for j in range(K)) for a in range(16)]
+
+
 def transform(table: int, perm, flips: int, out_flip: int = 0) -> int:
     """f'(x) = f(y) ^ out_flip with y_perm[j] = x_j ^ flip_j: the inputs renamed and inverted."""
-    result = 0
-    for a in range(16):
-        y = 0
-        for j in range(K):
-            y |= (((a >> j) & 1) ^ ((flips >> j) & 1)) << perm[j]
-        result |= (((table >> y) & 1) ^ out_flip) << a
-    return result
+    return sum((((table >> y) & 1) ^ out_flip) << a for a, y in enumerate(_sources(perm, flips)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,12 +80,9 @@ def _canonical_tables() -> tuple:
     npn = tables.copy()
     p_only = tables.copy()
     for perm, flips in TRANSFORMS:
-        index = [0] * 16
-        for a in range(16):
-            index[a] = sum((((a >> j) & 1) ^ ((flips >> j) & 1)) << perm[j] for j in range(K))
         image = np.zeros_like(tables)
-        for a in range(16):
-            image |= ((tables >> index[a]) & 1) << a
+        for a, y in enumerate(_sources(perm, flips)):
+            image |= ((tables >> y) & 1) << a
         npn = np.minimum(npn, np.minimum(image, image ^ ALL))
         if flips == 0:
             p_only = np.minimum(p_only, image)

@@ -209,7 +209,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     distilled = tcfg["teacher"]
     if distilled["hidden"]:
         teacher = distill.train_teacher(distilled, train_bits, train_y, data.num_classes, cfg["seed"])
-        teacher_acc = distill.accuracy(teacher, test_bits, test_y)
+        teacher_acc = test_accuracy(teacher, test_bits, test_y, hardened=True)  # eval mode, as the loop uses it
         if parallel.leader and progress:
             tqdm.write(f"teacher ({distilled['hidden']} hidden units, {distilled['steps']} steps): "
                        f"test accuracy {teacher_acc:.4f}")
