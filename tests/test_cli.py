@@ -154,6 +154,30 @@ def test_ecp5_synthesis_races_the_routers(tmp_path):
     assert not any((tmp_path / "rtl" / "synth_ecp5-25k" / r).exists() for r in ("router1", "router2"))
 
 
+@pytest.mark.slow
+def test_auto_pipeline_emits_again_while_the_routed_clock_falls_short(tmp_path, monkeypatch):
+    """With a delay model far too hopeful for iCE40 (0.05 ns a LUT level), `emit.pipeline: auto` first puts
+    the whole design in one stage for 150 MHz, which an iCE40 UP5K really routes far below; the build emits
+    again with a level less per stage each time, three times in all, and leaves the last attempt's RTL."""
+    from hwgen import build
+    from hwgen.config import DEFAULTS
+    from hwgen.emit import pipeline
+
+    monkeypatch.setitem(pipeline.NS_PER_LEVEL, "ice40", 0.05)
+    net = random_netlist(4, num_inputs=16, num_gates=300, num_classes=3, per_class=6, window=20)
+    cfg = {**DEFAULTS, "emit": {**DEFAULTS["emit"], "pipeline": "auto"},
+           "synth": {**DEFAULTS["synth"], "target": "ice40-up5k", "freq_mhz": 150.0}}
+    seconds, said = {}, []
+    info, syn, attempts = build._emit_and_synthesize(net, tmp_path / "rtl", cfg, seconds, log=said.append)
+    first = pipeline.levels_for(150.0, "ice40")
+    assert first > net.depth()
+    assert [a["levels"] for a in attempts] == [first, first - 1, first - 2]
+    assert all(0 < a["fmax_mhz"] < 150.0 for a in attempts)
+    assert len(said) == 2 and all("emitting again" in line for line in said)
+    assert info["pipeline_levels"] == attempts[-1]["levels"] and syn["fmax_mhz"] == attempts[-1]["fmax_mhz"]
+    assert json.loads((tmp_path / "rtl" / "dlgn.json").read_text())["pipeline_levels"] == attempts[-1]["levels"]
+
+
 def test_the_race_keeps_what_succeeds_within_twice_the_first(tmp_path):
     from hwgen.synth import _race
 
