@@ -92,7 +92,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
 
     # The stages that wait on tools run beside each other (two cores or more): explain, which reads only
     # the netlist, beside synthesis; the part and Xilinx counts beside simulation, which reads the final RTL.
-    # Their seconds go into `beside` (a worker's), then into `seconds` in the order of the stages.
+    # Explain's seconds go into `beside` first, so that `seconds` keeps the order of the stages; the counts
+    # add theirs to the "synth" that synthesis has already entered.
     scfg, vcfg, beside = cfg["synth"], cfg["sim"], {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         # the summary, per-output symmetry, named functions, evidence maps over the test set, one output's cone
@@ -100,7 +101,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
                                  image_shape=data.image_shape, guess_image=False, log=log,
                                  data_bits=evaluate.input_bits(simplified, data.test_x))
         info, syn, attempts = _emit_and_synthesize(simplified, out / "rtl", cfg, seconds, log)
-        counting = pool.submit(_timed_call, beside, "synth", add_counts, out / "rtl", syn, scfg["parts"],
+        counting = pool.submit(_timed_call, seconds, "synth", add_counts, out / "rtl", syn, scfg["parts"],
                                scfg["xilinx"]) if scfg["parts"] or scfg["xilinx"] else None
 
         n_test = vcfg["test_vectors"] or len(data.test_y)
@@ -112,7 +113,6 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         explaining.result()
         if counting:
             syn = counting.result()
-            seconds["synth"] = round(seconds["synth"] + beside["synth"], 2)
     acc_rtl = float(np.mean(np.array(sim["classes"][:n_test]) == data.test_y[:n_test]))
     log(f"sim ({sim['simulator']}): {sim['vectors']} vectors, {sim['mismatches']} mismatches")
 
