@@ -21,7 +21,8 @@ DEFAULTS = {
         "tau": 10.0,             # group-sum temperature (training only)
         "init": "residual",      # residual: biased towards the pass-through gate A; random: difflogic's
         "residual_bias": 5.0,
-        "local_window": 0,       # >0 (images only): gates read pairs from window x window image patches
+        "local_window": 0,       # >0 (images only): gates read pairs from window x window image patches;
+                                 # or a list, one window per layer (0: that layer wired at random)
         "local_layers": "first",  # first: only the first layer is local; all: every layer (short wires)
         "candidates": 1,         # >1: each gate input learns which of this many nodes it reads
         "node": "gate",          # gate: two-input gates; lut: k-input lookup tables (DWN's training)
@@ -96,6 +97,7 @@ CHOICES = {
 
 
 AUTO_OR_COUNT = {"emit.pipeline"}  # "auto", or a whole number
+COUNT_OR_LIST = {"model.local_window"}  # a whole number, or a list of them (checked in _check)
 
 
 def _type_name(v):
@@ -120,6 +122,9 @@ def _merge(default, given, where, source):
         if path in AUTO_OR_COUNT:
             if value != "auto" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
                 raise HwgenError(f"{source}: \"{path}\" must be auto or a count (0 or more), got {value!r}")
+            merged[key] = value
+            continue
+        if path in COUNT_OR_LIST and isinstance(value, list):
             merged[key] = value
             continue
         ok = (isinstance(value, type(want)) and not (isinstance(value, bool) and not isinstance(want, bool))) or \
@@ -172,6 +177,15 @@ def _check(cfg, source):
     layers = cfg["model"]["layers"]
     if not layers or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in layers):
         raise HwgenError(f"{source}: \"model.layers\" must be a non-empty list of positive integers")
+    window = cfg["model"]["local_window"]
+    windows = window if isinstance(window, list) else [window]
+    if not all(isinstance(w, int) and not isinstance(w, bool) and w >= 0 for w in windows):
+        raise HwgenError(f"{source}: \"model.local_window\" must be a window size (0 or more) or a list of them")
+    if isinstance(window, list):
+        local = [w > 0 for w in windows]
+        if len(window) != len(layers) or local != sorted(local, reverse=True):
+            raise HwgenError(f"{source}: \"model.local_window\" as a list needs one window per layer "
+                             f"({len(layers)}), the layers wired at random (0) last")
     if not 1 <= cfg["encoding"]["bits"] <= 255:
         raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
     from .data import NAMES, NUM_CLASSES

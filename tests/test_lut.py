@@ -144,3 +144,25 @@ def test_a_torch_dwn_state_dict_hardens_to_its_function(tmp_path):
                              "--classes", "3", "--out", str(tmp_path / "w.json")], capture_output=True, text=True,
                             cwd=tmp_path)
     assert result.returncode == 2 and "model.state_dict()" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_local_window_per_layer():
+    """A list gives each layer its own patch: the int form's wiring is the list's with that window repeated,
+    a window of 1 makes a first-layer node read only its own pixel, and a bad list is a config error."""
+    from hwgen.nn.logic import build_model
+
+    def wirings(**model):
+        cfg = config.from_dict({"dataset": "digits", "model": {"node": "lut", "k": 4, "layers": [60, 40, 20],
+                                                               "candidates": 3, "learned_mapping": "all", **model}})
+        return [layer.wiring for layer in build_model(64, 10, cfg["model"], 0, (8, 8))[:-1]]
+
+    same = [torch.equal(a, b) for a, b in zip(wirings(local_window=5, local_layers="all"),
+                                              wirings(local_window=[5, 5, 5]))]
+    assert same == [True, True, True]
+    assert all(torch.equal(a, b) for a, b in zip(wirings(local_window=5), wirings(local_window=[5, 0, 0])))
+    first, second, _ = wirings(local_window=[1, 3, 3])
+    assert (first == first[:1, :, :1]).all()  # every input and candidate of a node: the same pixel
+    assert not torch.equal(second, wirings(local_window=[1, 5, 5])[1])
+    for bad in ([5, 5], [5, 0, 5], [5, -1, 0], [5, True, 0]):
+        with pytest.raises(HwgenError, match="local_window"):
+            wirings(local_window=bad)

@@ -55,7 +55,9 @@ def local_wiring(positions: torch.Tensor, image_shape, out_dim: int, window: int
         c = y * w + x
         pick = (torch.rand(out_dim, generator=generator) * counts[c].clamp(min=1)).long()
         anywhere = torch.randint(0, len(cell), (out_dim,), generator=generator)
-        pairs.append(torch.where(counts[c] > 0, order[starts[c] + pick], anywhere))
+        # an empty cell's start can lie past the end (cells after the last node): clamped, then not taken
+        held = order[(starts[c] + pick).clamp(max=len(cell) - 1)]
+        pairs.append(torch.where(counts[c] > 0, held, anywhere))
     return torch.stack(pairs), centre
 
 
@@ -313,15 +315,27 @@ class GroupSum(nn.Module):
         return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1) / self.tau
 
 
+def layer_windows(model_cfg: dict) -> list:
+    """The local window of each layer (0: wired at random): `local_window` as a list of one per layer, or
+    one window for the first layer (`local_layers: first`) or for all of them (`all`)."""
+    window, count = model_cfg.get("local_window", 0), len(model_cfg["layers"])
+    if isinstance(window, list):
+        return list(window)
+    rest = window if model_cfg.get("local_layers") == "all" else 0
+    return [window] + [rest] * (count - 1)
+
+
 def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image_shape=None) -> nn.Sequential:
     """The model of a config. With `local_window` on an image data set, the first layer (`local_layers:
-    first`) or every layer (`all`) is locally connected; the rest is wired at random. Local wiring in every
+    first`) or every layer (`all`) is locally connected, or with a list, layer i in a patch of window[i]
+    (0: at random); the rest is wired at random. Local wiring in every
     layer costs some accuracy but keeps the circuit's wires short, which is what lets big ones route on an
     FPGA. With `candidates` > 1 every gate input learns which of that many nodes to read. The wiring is
     state: a checkpoint restores it, whatever the seed."""
     generator = torch.Generator().manual_seed(seed)
     layers, width = [], in_dim
-    local = bool(model_cfg.get("local_window")) and image_shape is not None
+    windows = layer_windows(model_cfg)
+    local = any(windows) and image_shape is not None
     positions = pixel_positions(in_dim, image_shape) if local else None
     candidates = model_cfg.get("candidates", 1)
     if model_cfg.get("node", "gate") == "lut":
@@ -332,8 +346,8 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
             learned = learned_layers == "all" or (learned_layers == "first" and i == 0)
             choices = candidates if learned and candidates > 1 else 1
             wiring = None
-            if local and (i == 0 or model_cfg.get("local_layers") == "all"):
-                wiring, positions = local_wiring(positions, image_shape, out_dim, model_cfg["local_window"], generator,
+            if local and windows[i]:
+                wiring, positions = local_wiring(positions, image_shape, out_dim, windows[i], generator,
                                                  reads=k * choices)
             elif choices > 1:
                 wiring = torch.randint(0, width, (k * choices, out_dim), generator=generator)
@@ -345,8 +359,8 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
     for i, out_dim in enumerate(model_cfg["layers"]):
         init = {"init": model_cfg["init"], "residual_bias": model_cfg["residual_bias"], "generator": generator}
         wiring = None
-        if local and (i == 0 or model_cfg.get("local_layers") == "all"):
-            wiring, positions = local_wiring(positions, image_shape, out_dim, model_cfg["local_window"], generator,
+        if local and windows[i]:
+            wiring, positions = local_wiring(positions, image_shape, out_dim, windows[i], generator,
                                              reads=2 * candidates)
         if candidates > 1:
             if wiring is None:
