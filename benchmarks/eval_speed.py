@@ -28,9 +28,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from hwgen import evaluate  # noqa: E402
+from hwgen.golden import evaluate  # noqa: E402
+from hwgen.golden.kernel import Kernel, Program  # noqa: E402
 from hwgen.netlist import Netlist  # noqa: E402
-from hwgen.kernel import Kernel, Program  # noqa: E402
 
 IN_DIM, WIDTH, LAYERS, CLASSES = 400, 8000, 6, 10
 C_EXPR = ["0", "a & b", "a & ~b", "a", "~a & b", "b", "a ^ b", "a | b", "~(a | b)", "~(a ^ b)", "~b", "a | ~b",

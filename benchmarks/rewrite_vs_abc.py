@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hwgen import rewrite  # noqa: E402
-from hwgen.blif import to_blif  # noqa: E402
+from hwgen.interop.abc import find_abc  # noqa: E402
+from hwgen.interop.blif import to_blif  # noqa: E402
 from hwgen.netlist import load  # noqa: E402
-from hwgen.synth import MAP_LUTS  # noqa: E402
-from hwgen.verify import find_abc  # noqa: E402
+from hwgen.synthesis import MAP_LUTS  # noqa: E402
 
 DEFAULT_INPUTS = ["build/mnist-small/hardened.netlist.json:mnist", "build/smoke/hardened.netlist.json:digits",
                   "build/difflogic-digits/hardened.netlist.json:digits"]
@@ -81,7 +81,7 @@ def data_aware_row(simplified, dataset):
     from hwgen.data import load as load_dataset
     from hwgen.rewrite.data_aware import simplify_with_data
 
-    _, info = simplify_with_data(simplified, rewrite.DEFAULT_PIPELINE, load_dataset(dataset), 0.01, 100.0)
+    _, info = simplify_with_data(simplified, rewrite.DEFAULT_PASSES, load_dataset(dataset), 0.01, 100.0)
     return info
 
 
@@ -107,7 +107,7 @@ def main():
             raw = tmp / "raw.blif"
             raw.write_text(to_blif(net))
             ours_path = tmp / "ours.netlist.json"
-            passes = ",".join((["decompose"] if net.has_luts else []) + rewrite.DEFAULT_PIPELINE)
+            passes = ",".join((["decompose"] if net.has_luts else []) + rewrite.DEFAULT_PASSES)
             _, ours_seconds = timed_run(hwgen_command() + ["simplify", path, "--passes", passes, "--out", str(ours_path)])
             ours = load(ours_path)
             (tmp / "ours.blif").write_text(to_blif(ours))

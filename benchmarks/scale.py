@@ -51,9 +51,9 @@ def worker(stage: str, gates: int):
     start = time.perf_counter()
     if stage == "simplify":
         from hwgen import rewrite
-        rewrite.run(net, rewrite.DEFAULT_PIPELINE)
+        rewrite.run(net, rewrite.DEFAULT_PASSES)
     elif stage == "evaluate":
-        from hwgen import evaluate
+        from hwgen.golden import evaluate
         evaluate.scores(net, np.random.default_rng(1).integers(0, 2, (10_000, INPUTS)).astype(bool))
     elif stage == "emit":
         from hwgen.emit.verilog import emit

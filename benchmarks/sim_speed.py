@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from hwgen.emit.verilog import emit  # noqa: E402
-from hwgen.sim import random_inputs, simulate  # noqa: E402
 from scale import dlgn_like  # noqa: E402
+
+from hwgen.emit.verilog import emit  # noqa: E402
+from hwgen.simulation import random_inputs, simulate  # noqa: E402
 
 
 def main():

@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hwgen.nn import GroupSum, LogicLayer  # noqa: E402
+from hwgen.learn.nn import GroupSum, LogicLayer  # noqa: E402
 
 IN_DIM, WIDTH, LAYERS, CLASSES = 400, 8000, 6, 10
 

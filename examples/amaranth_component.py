@@ -19,10 +19,10 @@ from amaranth.sim import Simulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hwgen import evaluate  # noqa: E402
 from hwgen.emit.amaranth_rtl import Classifier  # noqa: E402
+from hwgen.golden import evaluate  # noqa: E402
 from hwgen.netlist import load  # noqa: E402
-from hwgen.sim import port_and_input_bits, random_inputs  # noqa: E402
+from hwgen.simulation import port_and_input_bits, random_inputs  # noqa: E402
 
 
 class Histogram(wiring.Component):

@@ -8,18 +8,18 @@ import argparse
 import os
 import sys
 
-from .config import CHOICES, DEFAULTS
 from .data import NAMES as DATASETS
 from .errors import HwgenError
-
+from .flow.config import CHOICES, DEFAULTS
+from .targets import gates_per_level
 
 
 def cmd_train(args):
-    from . import config
+    from .flow import config
 
     cfg = config.load(args.config)
     if cfg["task"] == "ca":
-        from .ca.train import train_ca
+        from .learn.ca.train import train_ca
 
         if args.resume:
             raise HwgenError("a cellular automaton's training is short and has no --resume")
@@ -27,7 +27,7 @@ def cmd_train(args):
         print(f"{'solved' if m['solved'] else 'not solved'}: hardened score {m['hard_score']:.4f} "
               f"(try {m['try']}); checkpoint in {args.out}/checkpoint.pt")
         return
-    from .train import train
+    from .learn.train import train
 
     metrics = train(cfg, args.out, resume=args.resume, progress=not args.quiet)
     print(f"test accuracy: float {metrics['test_float']:.4f}, hardened {metrics['test_hardened']:.4f}; "
@@ -35,7 +35,7 @@ def cmd_train(args):
 
 
 def cmd_harden(args):
-    from .harden import harden_checkpoint, harden_difflogic_file, harden_dwn_file
+    from .learn.harden import harden_checkpoint, harden_difflogic_file, harden_dwn_file
 
     if args.from_dwn:
         if args.classes is None:
@@ -73,7 +73,7 @@ def cmd_simplify(args):
         return
     if not args.netlist or not args.out:
         raise HwgenError("simplify needs NETLIST and --out (or --list)")
-    names = [n.strip() for n in args.passes.split(",")] if args.passes else rewrite.DEFAULT_PIPELINE
+    names = [n.strip() for n in args.passes.split(",")] if args.passes else rewrite.DEFAULT_PASSES
     net = load(args.netlist)
     data = None
     if args.data:
@@ -136,13 +136,13 @@ def cmd_export(args):
 
     net = load(args.netlist)
     if args.format == "aiger":
-        from .aiger import to_aiger
         from .files import atomic_path
+        from .interop.aiger import to_aiger
 
         with atomic_path(args.out) as tmp:
             tmp.write_bytes(to_aiger(net))
     elif args.format == "blif":
-        from .blif import to_blif
+        from .interop.blif import to_blif
         write_text(args.out, to_blif(net))
     else:
         from .emit.direct import core_verilog
@@ -159,10 +159,10 @@ def cmd_import(args):
     if fmt is None:
         raise HwgenError(f"{args.file}: cannot tell the format from the name; give --format blif|aiger")
     if fmt == "blif":
-        from .blif import read_blif
+        from .interop.blif import read_blif
         net = read_blif(read_text(args.file, "BLIF"), args.classes, args.file, luts=args.luts)
     else:
-        from .aiger import read_aiger
+        from .interop.aiger import read_aiger
         net = read_aiger(read_bytes(args.file, "AIGER"), args.classes, args.file)
     net.save(args.out)
     print(f"{args.out}: {net.num_gates} gates, {net.num_inputs} inputs, {len(net.outputs)} outputs "
@@ -183,8 +183,8 @@ def cmd_explain(args):
     net = load(args.netlist)
     bits = None
     if args.data:
-        from . import evaluate
         from .data import user_data
+        from .golden import evaluate
 
         data = user_data(args.data, net)
         bits = evaluate.input_bits(net, data.test_x)
@@ -200,9 +200,9 @@ def cmd_explain(args):
 def cmd_sim(args):
     import numpy as np
 
-    from . import evaluate
+    from .golden import evaluate
     from .netlist import load
-    from .sim import inputs_for, simulate
+    from .simulation import inputs_for, simulate
 
     net = load(args.netlist)
     inputs, labels = inputs_for(net, args.vectors, args.dataset, args.seed)
@@ -219,7 +219,7 @@ def cmd_sim(args):
 
 
 def cmd_synth(args):
-    from .synth import synthesize
+    from .synthesis import synthesize
 
     r = synthesize(args.rtl_dir, args.target, args.freq, route=not args.no_route, seed=args.seed,
                    parts=not args.no_parts, xilinx=not args.no_xilinx, name=args.name, router=args.router)
@@ -229,15 +229,15 @@ def cmd_synth(args):
 
 
 def cmd_build(args):
-    from . import config
+    from .flow import config
 
     cfg = config.load(args.config)
     if cfg["task"] == "ca":
-        from .ca.build import build_ca, summary_ca
+        from .flow.ca_build import build_ca, summary_ca
 
         print(summary_ca(build_ca(cfg, args.out, progress=not args.quiet)))
     else:
-        from .build import build, summary
+        from .flow.build import build, summary
 
         print(summary(build(cfg, args.out, progress=not args.quiet, retrain=args.retrain)))
     print(f"report: {args.out}/report.json")
@@ -294,7 +294,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", default=DEFAULTS["emit"]["backend"], choices=CHOICES[("emit", "backend")],
                    help="Amaranth components, or the direct writer (auto: the direct writer, the faster)")
     s.add_argument("--pipeline", default=DEFAULTS["emit"]["pipeline"], metavar="K",
-                   help="K LUT levels per pipeline stage (a LUT level holds about two levels of two-input gates); "
+                   help=f"K LUT levels per pipeline stage ({gates_per_level()}); "
                         "0: no registers inside the core; auto: as many as meet --freq (default %(default)s)")
     s.add_argument("--freq", type=float, default=DEFAULTS["synth"]["freq_mhz"],
                    help="with --pipeline auto: the target clock in MHz (default %(default)s)")

@@ -16,7 +16,7 @@ def cache_dir() -> Path:
 
 
 def package_folder(name: str) -> Path:
-    """A folder of files shipped inside the package (hwgen.rtl_templates, hwgen.testbenches) as a real path:
+    """A folder of files shipped inside the package (hwgen.rtl_templates, hwgen.sim) as a real path:
     the same in a wheel install as in this repository, where they are the top-level folders."""
     return Path(str(importlib.resources.files(f"hwgen.{name}")))
 

@@ -1,1 +1,1 @@
-"""cocotb test benches, run by hwgen.sim (shipped as hwgen.testbenches)."""
+"""cocotb test benches, run by hwgen.simulation; shipped in the wheel as hwgen.sim."""

@@ -85,7 +85,7 @@ def to_layered_model(net: Netlist):
     read later), ending in GroupSum: runs any netlist, skip connections included, through the torch modules."""
     import torch
 
-    from hwgen.nn import GroupSum, LogicLayer
+    from hwgen.learn.nn import GroupSum, LogicLayer
 
     levels = net.levels()
     depth = max(1, int(levels.max(initial=0)))

@@ -1,7 +1,6 @@
 """The bad-input corpus (tests/bad_inputs/) and generated bad inputs: each gives one line naming the
 problem, exit code 2, no traceback, and no output file."""
 
-import json
 import shutil
 import subprocess
 import sys
@@ -13,8 +12,8 @@ import yaml
 
 from hwgen import cli
 from hwgen.emit.verilog import emit
+from hwgen.learn.nn import build_model
 from hwgen.netlist import load
-from hwgen.nn import build_model
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())

@@ -4,16 +4,15 @@ agree; the Game of Life reference is right."""
 import numpy as np
 import pytest
 import torch
-
-from hwgen import evaluate
-from hwgen.ca import grid
-from hwgen.ca.harden import harden_rule
-from hwgen.ca.model import Rule, neighbourhoods, step
-from hwgen.ca.rtl import simulate_ca
-from hwgen.ca.train import life_table
-from hwgen.netlist import Netlist
-
 from test_cli import ROOT, hwgen
+
+from hwgen.ca import grid
+from hwgen.ca.rtl import simulate_ca
+from hwgen.golden import evaluate
+from hwgen.learn.ca.harden import harden_rule
+from hwgen.learn.ca.model import Rule, neighbourhoods, step
+from hwgen.learn.ca.train import life_table
+from hwgen.netlist import Netlist
 
 
 @pytest.mark.parametrize("seed, state_bits, kernels", [(0, 1, 2), (1, 2, 3), (2, 1, 8)])

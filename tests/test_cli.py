@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import check_report_page, random_lut_netlist, random_netlist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,14 +42,14 @@ def test_simplify_verify_on_the_command_line(tmp_path):
 def test_export_blif_reads_back_in_abc(tmp_path):
     """The exported BLIF is what ABC reads: cec of the export against the simplified netlist's proves equal."""
     from hwgen import rewrite
-    from hwgen.blif import to_blif
-    from hwgen.verify import find_abc
+    from hwgen.interop.abc import find_abc
+    from hwgen.interop.blif import to_blif
 
     net = random_netlist(8, num_inputs=12, num_gates=300)
     net.save(tmp_path / "n.json")
     result = hwgen("export", tmp_path / "n.json", "--format", "blif", "--out", tmp_path / "n.blif")
     assert result.returncode == 0, result.stderr
-    simplified, _ = rewrite.run(net, rewrite.DEFAULT_PIPELINE)
+    simplified, _ = rewrite.run(net, rewrite.DEFAULT_PASSES)
     (tmp_path / "s.blif").write_text(to_blif(simplified))
     cec = subprocess.run([find_abc(), "-c", f"cec {tmp_path / 'n.blif'} {tmp_path / 's.blif'}"],
                          capture_output=True, text=True)
@@ -159,9 +158,9 @@ def test_auto_pipeline_emits_again_while_the_routed_clock_falls_short(tmp_path, 
     """With a delay model far too hopeful for iCE40 (0.05 ns a LUT level), `emit.pipeline: auto` first puts
     the whole design in one stage for 150 MHz, which an iCE40 UP5K really routes far below; the build emits
     again with a level less per stage each time, three times in all, and leaves the last attempt's RTL."""
-    from hwgen import build
-    from hwgen.config import DEFAULTS
     from hwgen.emit import pipeline
+    from hwgen.flow import build
+    from hwgen.flow.config import DEFAULTS
 
     monkeypatch.setitem(pipeline.NS_PER_LEVEL, "ice40", 0.05)
     net = random_netlist(4, num_inputs=16, num_gates=300, num_classes=3, per_class=6, window=20)
@@ -179,7 +178,7 @@ def test_auto_pipeline_emits_again_while_the_routed_clock_falls_short(tmp_path, 
 
 
 def test_the_race_keeps_what_succeeds_within_twice_the_first(tmp_path):
-    from hwgen.synth import _race
+    from hwgen.synthesis import _race
 
     def runs(*timings):
         return [(["sh", "-c", f"sleep {delay}; exit {code}"], tmp_path, tmp_path / f"{k}.log")
@@ -255,7 +254,6 @@ def test_a_failing_c_compiler_is_named_with_its_message(tmp_path):
 def test_sim_and_simplify_take_the_users_own_data(tmp_path):
     """`hwgen sim --vectors FILE.npy` streams the user's inputs; `simplify --data FILE.npz` folds with them."""
     import numpy as np
-
     from helpers import with_encoder
 
     net = with_encoder(random_netlist(12, num_inputs=16, num_gates=300, num_classes=2, per_class=4), 2, 12)

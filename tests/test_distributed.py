@@ -5,12 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 
-from hwgen.train import load_checkpoint
-
-import pytest
+from hwgen.learn.train import load_checkpoint
 
 CONFIG = {"dataset": "digits", "seed": 1, "encoding": {"bits": 2}, "model": {"layers": [300, 300, 100]},
           "train": {"steps": 150, "batch_size": 64, "eval_every": 150, "checkpoint_every": 50, "threads": 2}}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from hwgen.config import DEFAULTS
+from hwgen.flow.config import DEFAULTS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

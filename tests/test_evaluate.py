@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from hwgen import evaluate, rewrite
-from hwgen.errors import HwgenError
-from hwgen.netlist import Netlist
-
 from helpers import random_bits, random_lut_netlist, random_netlist, reference_scores
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hwgen import rewrite
+from hwgen.errors import HwgenError
+from hwgen.golden import evaluate
+from hwgen.netlist import Netlist
 
 
 @settings(max_examples=30, deadline=None)
@@ -56,7 +57,7 @@ def test_compiled_kernel_matches_numpy_on_lut_nodes_of_every_size(seed, n, input
 
 def test_scores_are_the_same_at_any_thread_count(monkeypatch):
     """Many small blocks, shared among threads in whatever order they come: the same scores."""
-    from hwgen import kernel
+    from hwgen.golden import kernel
 
     monkeypatch.setattr(kernel, "MAX_BLOCK_WORDS", 1)
     net = random_lut_netlist(5, num_inputs=30, num_gates=400, num_classes=4, per_class=50)
@@ -69,7 +70,7 @@ def test_scores_are_the_same_at_any_thread_count(monkeypatch):
 
 def test_kernel_blocks_cover_every_sample(monkeypatch):
     """Blocks smaller than the sample count: every block boundary is exercised."""
-    from hwgen import kernel
+    from hwgen.golden import kernel
 
     monkeypatch.setattr(kernel, "BLOCK_BYTES", 8 * 64)
     net = random_netlist(4, num_inputs=20, num_gates=40, num_classes=3, per_class=4)

@@ -7,13 +7,12 @@ import shutil
 
 import numpy as np
 import pytest
-
-from hwgen import evaluate
-from hwgen.explain import explain, format_summary, image_shape_of
-from hwgen.netlist import Netlist
-
 from helpers import check_report_page, random_netlist
 from test_cli import ROOT, hwgen
+
+from hwgen.explain import explain, format_summary, image_shape_of
+from hwgen.golden import evaluate
+from hwgen.netlist import Netlist
 
 
 def all_inputs(n):
@@ -96,7 +95,7 @@ def test_checkerboard_ca_build_and_its_report_page(tmp_path):
 
 def _named_scope():
     """The named functions as numpy functions, for evaluating named expressions."""
-    from hwgen import functions
+    from hwgen.explain import functions
 
     def lookup(table):
         return lambda *args: ((table >> sum(np.asarray(x, dtype=np.int64) << j for j, x in enumerate(args))) & 1) == 1
@@ -212,7 +211,7 @@ def _netlist_of_table(f, n):
 def test_planted_adder_majority_and_mux_are_named():
     """A full adder, a majority and a multiplexer hidden among random gates, each over leaves that are
     XORs of inputs: explain names them, finds the full adder's shared leaves, and counts them."""
-    from hwgen import functions
+    from hwgen.explain import functions
 
     rng = np.random.default_rng(0)
     n, gates = 12, []
@@ -259,9 +258,9 @@ def test_reused_blocks_are_found_up_to_renaming():
 
 
 def test_evidence_maps_match_a_brute_force_evaluation(tmp_path):
-    from hwgen.evidence import evidence
-
     from helpers import random_bits, reference_scores
+
+    from hwgen.explain.evidence import evidence
 
     net = random_netlist(7, num_inputs=16, num_gates=120, num_classes=3, per_class=4)
     bits = random_bits(16, 50, 7)

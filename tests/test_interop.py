@@ -5,15 +5,15 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from hwgen import evaluate, ops, rewrite
-from hwgen.aiger import read_aiger, to_aiger
-from hwgen.blif import COVERS, read_blif, to_blif
-from hwgen.netlist import Netlist, load
-from hwgen.verify import find_abc, prove_equivalent
-
 from helpers import random_bits, random_netlist
 from test_cli import hwgen
+
+from hwgen import ops, rewrite
+from hwgen.golden import evaluate
+from hwgen.interop.abc import find_abc, prove_equivalent
+from hwgen.interop.aiger import read_aiger, to_aiger
+from hwgen.interop.blif import COVERS, read_blif, to_blif
+from hwgen.netlist import Netlist, load
 
 
 def abc(*commands):

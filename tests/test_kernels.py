@@ -2,6 +2,7 @@
 built for the plainest x86-64 or with AVX2 and FMA, they give bit-identical results."""
 
 import ctypes
+import platform
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwgen import kernel
-from hwgen.nn import logic
+from hwgen import native
+from hwgen.learn.nn import logic
 
 SOURCE = Path(logic.__file__).with_name("gates_kernel.c")
 VARIANTS = {"baseline x86-64": ["-DVECTOR=", "-march=x86-64"], "AVX2 and FMA": ["-DVECTOR=", "-mavx2", "-mfma"],
@@ -19,7 +20,7 @@ VARIANTS = {"baseline x86-64": ["-DVECTOR=", "-march=x86-64"], "AVX2 and FMA": [
 
 def _build(tmp_path, name, extra, source=SOURCE):
     lib = tmp_path / f"{source.stem}-{name.replace(' ', '_')}.so"
-    subprocess.run([shutil.which("cc") or "gcc", *kernel.FLOAT_FLAGS, *extra, "-shared", "-fPIC", "-o", str(lib),
+    subprocess.run([shutil.which("cc") or "gcc", *native.FLOAT_FLAGS, *extra, "-shared", "-fPIC", "-o", str(lib),
                     str(source)], check=True, capture_output=True)
     return ctypes.CDLL(str(lib))
 
@@ -39,7 +40,7 @@ def _backward(lib, seed):
     return dc, da, db
 
 
-@pytest.mark.skipif(not kernel.platform.machine() in ("x86_64", "AMD64"), reason="x86-64 builds")
+@pytest.mark.skipif(not platform.machine() in ("x86_64", "AMD64"), reason="x86-64 builds")
 def test_gate_gradients_are_the_same_on_every_x86_64(tmp_path):
     results = {name: _backward(_build(tmp_path, name, extra), 3) for name, extra in VARIANTS.items()}
     reference = results.pop("baseline x86-64")
@@ -71,7 +72,7 @@ def _lut_gradients(lib, seed):
     return y, gt, slot, gw
 
 
-@pytest.mark.skipif(not kernel.platform.machine() in ("x86_64", "AMD64"), reason="x86-64 builds")
+@pytest.mark.skipif(not platform.machine() in ("x86_64", "AMD64"), reason="x86-64 builds")
 def test_lut_gradients_are_the_same_on_every_x86_64(tmp_path):
     source = Path(logic.__file__).with_name("lut_kernel.c")
     results = {name: _lut_gradients(_build(tmp_path, name, extra, source), 4) for name, extra in VARIANTS.items()}

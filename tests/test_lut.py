@@ -6,17 +6,18 @@ import json
 import numpy as np
 import pytest
 import torch
-
-from hwgen import config, evaluate, netlist, rewrite
-from hwgen.blif import read_blif, to_blif
-from hwgen.errors import HwgenError
-from hwgen.harden import harden_checkpoint
-from hwgen.nn import LUTLayer
-from hwgen.nn import lut as lut_module
-from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
-from hwgen.verify import prove_equivalent
-
 from helpers import random_bits, random_lut_netlist, reference_scores
+
+from hwgen import netlist, rewrite
+from hwgen.errors import HwgenError
+from hwgen.flow import config
+from hwgen.golden import evaluate
+from hwgen.interop.abc import prove_equivalent
+from hwgen.interop.blif import read_blif, to_blif
+from hwgen.learn.harden import harden_checkpoint
+from hwgen.learn.nn import LUTLayer
+from hwgen.learn.nn import lut as lut_module
+from hwgen.learn.train import encoded_dataset, load_checkpoint, model_from_checkpoint, train
 
 
 @pytest.mark.parametrize("k, learned", [(2, False), (4, True), (6, False), (6, True)])
@@ -72,7 +73,7 @@ def test_a_trained_lut_model_hardens_to_exactly_its_function(tmp_path):
     with torch.no_grad():
         scores = model(torch.from_numpy(bits).float()) * cfg["model"]["tau"]
     assert np.array_equal(scores.round().long().numpy(), evaluate.scores(net, bits))
-    simplified, _ = rewrite.run(net, rewrite.DEFAULT_PIPELINE)
+    simplified, _ = rewrite.run(net, rewrite.DEFAULT_PASSES)
     assert simplified.num_gates <= net.num_gates and prove_equivalent(net, simplified)
 
 
@@ -149,7 +150,7 @@ def test_a_torch_dwn_state_dict_hardens_to_its_function(tmp_path):
 def test_local_window_per_layer():
     """A list gives each layer its own patch: the int form's wiring is the list's with that window repeated,
     a window of 1 makes a first-layer node read only its own pixel, and a bad list is a config error."""
-    from hwgen.nn.logic import build_model
+    from hwgen.learn.nn.logic import build_model
 
     def wirings(**model):
         cfg = config.from_dict({"dataset": "digits", "model": {"node": "lut", "k": 4, "layers": [60, 40, 20],

@@ -2,12 +2,11 @@ import json
 
 import numpy as np
 import pytest
+from helpers import random_netlist
 
 from hwgen import netlist, ops
 from hwgen.errors import HwgenError
 from hwgen.netlist import Netlist
-
-from helpers import random_netlist
 
 
 def test_op_order_matches_the_contract():

@@ -6,16 +6,24 @@ import os
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings, strategies as st
+from helpers import (
+    random_bits,
+    random_lut_netlist,
+    random_netlist,
+    reference_scores,
+    to_layered_model,
+    with_encoder,
+    wrapper_verilog,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from hwgen import encoding, evaluate, rewrite
+from hwgen import encoding, rewrite
 from hwgen.emit.verilog import emit
 from hwgen.files import ensure_dir
-from hwgen.sim import run_cocotb
-from hwgen.verify import prove_equivalent
-
-from helpers import (random_bits, random_lut_netlist, random_netlist, reference_scores, to_layered_model, with_encoder,
-                     wrapper_verilog)
+from hwgen.golden import evaluate
+from hwgen.interop.abc import prove_equivalent
+from hwgen.simulation import run_cocotb
 
 LONG = os.environ.get("HWGEN_LONG_PROPERTIES") == "1"
 EXAMPLES = 400 if LONG else 25

@@ -8,7 +8,7 @@ import time
 import torch
 import yaml
 
-from hwgen.train import load_checkpoint
+from hwgen.learn.train import load_checkpoint
 
 CONFIG = {"dataset": "digits", "seed": 3, "encoding": {"bits": 2}, "model": {"layers": [400, 400, 200]},
           "train": {"steps": 800, "batch_size": 64, "eval_every": 400, "checkpoint_every": 50, "threads": 1,

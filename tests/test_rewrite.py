@@ -1,15 +1,16 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from helpers import random_bits, random_netlist
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hwgen import evaluate, rewrite
+from hwgen import rewrite
 from hwgen.errors import HwgenError
+from hwgen.golden import evaluate
+from hwgen.interop.abc import prove_equivalent
 from hwgen.netlist import Netlist
 from hwgen.rewrite import exact4
 from hwgen.rewrite.data_aware import accuracy_guard, fold_dont_cares
-from hwgen.verify import prove_equivalent
-
-from helpers import random_bits, random_netlist
 
 PIPELINES = [["fold"], ["strash"], ["dce"], ["cut"], ["fold", "strash", "dce"], ["dce", "strash", "fold", "dce"],
              ["fold", "strash", "dce", "cut"], ["cut", "fold", "cut"]]
@@ -31,7 +32,7 @@ def test_passes_keep_every_output_bit(seed, inputs, gates, classes, pipeline):
 @pytest.mark.parametrize("seed", range(8))
 def test_abc_proves_every_pipeline_result(seed):
     net = random_netlist(seed, num_inputs=24, num_gates=2000, num_classes=4, per_class=10, window=300)
-    out, _ = rewrite.run(net, rewrite.DEFAULT_PIPELINE)
+    out, _ = rewrite.run(net, rewrite.DEFAULT_PASSES)
     assert out.num_gates < net.num_gates
     assert prove_equivalent(net, out)
 
@@ -125,7 +126,7 @@ def test_data_aware_folds_what_the_data_never_changes():
     bits[:, 1] = False
     folded, stats = fold_dont_cares(net, bits, 0.0)
     assert stats["near_constant"] == 1 and folded.ops[0] == 0
-    out, _ = rewrite.run(folded, rewrite.DEFAULT_PIPELINE)
+    out, _ = rewrite.run(folded, rewrite.DEFAULT_PASSES)
     assert out.num_gates == 2  # the XOR, and the constant output
     assert np.array_equal(evaluate.output_bits(out, bits), evaluate.output_bits(net, bits))
 

@@ -1,17 +1,18 @@
 from pathlib import Path
 
+import difflogic_standin
 import numpy as np
 import pytest
 import torch
-
-from hwgen import config, evaluate, rewrite
-from hwgen.emit.verilog import emit
-from hwgen.harden import harden_checkpoint, harden_model
-from hwgen.nn import GroupSum, LearnedWiringLayer, LogicLayer, straight_through
-from hwgen.train import encoded_dataset, load_checkpoint, model_from_checkpoint, random_shift, train
-
-import difflogic_standin
 from helpers import random_bits
+
+from hwgen import rewrite
+from hwgen.emit.verilog import emit
+from hwgen.flow import config
+from hwgen.golden import evaluate
+from hwgen.learn.harden import harden_checkpoint, harden_model
+from hwgen.learn.nn import GroupSum, LearnedWiringLayer, LogicLayer, straight_through
+from hwgen.learn.train import encoded_dataset, load_checkpoint, model_from_checkpoint, random_shift, train
 
 
 def small_config(**train):
@@ -48,8 +49,8 @@ def test_checkpoint_holds_the_wiring(trained):
 
 
 def test_build_goes_on_from_a_checkpoint_of_the_same_training_only(trained):
-    from hwgen.build import goes_on_from
     from hwgen.errors import HwgenError
+    from hwgen.flow.build import goes_on_from
 
     cfg, out, _ = trained
     checkpoint = out / "checkpoint.pt"
@@ -77,7 +78,7 @@ def test_same_config_and_seed_give_identical_files(tmp_path):
         train(cfg, out, progress=False)
         hardened = harden_checkpoint(out / "checkpoint.pt")
         hardened.save(out / "hardened.netlist.json")
-        simplified, _ = rewrite.run(hardened, rewrite.DEFAULT_PIPELINE)
+        simplified, _ = rewrite.run(hardened, rewrite.DEFAULT_PASSES)
         simplified.save(out / "simplified.netlist.json")
         emit(simplified, out / "rtl", "dlgn", backend="amaranth")
         emit(simplified, out / "rtl_direct", "dlgn", backend="direct")
@@ -130,7 +131,7 @@ def learned_wiring_layer(in_dim, out_dim, candidates, seed):
 def test_cpu_kernel_and_torch_ops_give_the_same_gradients(monkeypatch, grad_factor, candidates):
     """The C kernel (CPU) and the torch ops (what CUDA runs) compute the same outputs and gradients, with
     fixed and with learned wiring."""
-    from hwgen.nn import logic
+    from hwgen.learn.nn import logic
 
     if candidates == 1:
         layers = [LogicLayer(6, 40, generator=torch.Generator().manual_seed(2), grad_factor=grad_factor),
@@ -346,7 +347,7 @@ def test_a_threshold_major_binarisation_becomes_the_encoder(tmp_path):
 def test_layers_refuse_other_float_types_instead_of_misreading_them(make, dtype):
     """The CPU kernels read float32: a .double() or .half() model gets a clear error, not wrong numbers
     (1.875 where a gate gives 0 or 1) or reads past a buffer."""
-    from hwgen.nn import LUTLayer
+    from hwgen.learn.nn import LUTLayer
 
     layer = {"gates": lambda: LogicLayer(8, 6), "learned wiring": lambda: learned_wiring_layer(8, 6, 3, 0),
              "lut": lambda: LUTLayer(8, 6, k=3)}[make]().to(dtype)
@@ -356,7 +357,7 @@ def test_layers_refuse_other_float_types_instead_of_misreading_them(make, dtype)
 
 
 def test_the_distillation_loss_is_the_kl_at_a_temperature_mixed_with_the_labels():
-    from hwgen import distill
+    from hwgen.learn import distill
 
     gen = torch.Generator().manual_seed(0)
     student, teacher = torch.randn(8, 5, generator=gen), torch.randn(8, 5, generator=gen)

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from .. import evaluate
+from ..golden import evaluate
 from ..netlist import Netlist
-from .model import OFFSETS
+from . import OFFSETS
 
 
 def neighbourhood_bits(state: np.ndarray) -> np.ndarray:
-    """(H, W, S) bools -> (H * W, 9 S) rule inputs on a torus (the order of model.OFFSETS)."""
+    """(H, W, S) bools -> (H * W, 9 S) rule inputs on a torus (the order of OFFSETS)."""
     h, w, s = state.shape
     parts = [np.roll(state, (-dy, -dx), (0, 1)) for dy, dx in OFFSETS]
     return np.concatenate(parts, axis=-1).reshape(h * w, 9 * s)

@@ -7,7 +7,8 @@ from ..emit import RTL_FORMAT, fill_template
 from ..emit.direct import core_verilog
 from ..files import ensure_dir, write_json, write_text
 from ..netlist import Netlist
-from .model import OFFSETS
+from . import OFFSETS
+
 
 def ca_verilog(rule: Netlist, name: str, grid: int) -> str:
     hood = "\n".join(f"        assign hood[{k}*S +: S] = cells[((((y + ({dy}) + H) % H) * W) + "
@@ -32,7 +33,7 @@ def simulate_ca(rtl_dir, rule: Netlist, initial, steps: int, simulator: str = "i
     import numpy as np
 
     from ..emit import find_rtl
-    from ..sim import run_cocotb
+    from ..simulation import run_cocotb
     from . import grid
 
     rtl_dir = Path(rtl_dir).resolve()

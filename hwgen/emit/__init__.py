@@ -8,7 +8,6 @@ from ..errors import HwgenError
 from ..files import package_folder
 
 RTL_FORMAT = "hwgen-rtl"  # marks NAME.json, the description of emitted RTL
-DEFAULT_PIPELINE = "auto"  # LUT levels per pipeline stage, or auto: as many as meet the target clock
 
 
 def fill_template(file_name: str, values: dict) -> str:

@@ -25,6 +25,7 @@ from .. import ops
 from ..netlist import Netlist
 from .pipeline import CorePlan, compare_chain, fifo_depth_bits, plan_core
 
+
 def _gate(op: int, a, b):
     """op over Amaranth values a and b, as ops.FORMS writes it."""
     form = ops.FORMS[op]

@@ -21,7 +21,9 @@ import numpy as np
 
 from .. import ops, tables
 from ..errors import HwgenError
+from ..flow.config import DEFAULTS
 from ..netlist import LUT, Netlist
+from ..targets import DELAYS, LUT_DELAY, family_of, levels_for
 
 # Expressions (tuples, first item the kind); operands are signal names.
 #   ("gate", op, a, b)     1-bit gate, op as in the netlist contract; None for an operand op ignores
@@ -40,25 +42,7 @@ READS_A = np.array(ops.DEPENDS_ON_A)
 READS_B = np.array(ops.DEPENDS_ON_B)
 
 PARTS = ("encoder", "gates", "popcount", "argmax")
-# Delay of each kind of logic, in LUT4 levels. A LUT4 holds a tree of three two-input gates (four
-# leaves), but where gates share inputs synthesis maps about four gate levels into three LUT levels; a
-# carry chain (add, gt) is one LUT and a fast chain.
-DELAYS = {"gate": 0.75, "lut": 1.0, "add": 1.0, "gt": 1.0, "mux": 1.0, "slice": 0.0, "cat": 0.0, "const": 0.0}
 XOR3, MAJ3, XOR2, AND2 = 0x96, 0xE8, 0x6, 0x8  # a full adder's sum and carry, a half adder's
-# A LUT node of k inputs: one LUT4 up to 4; a LUT5 is two and a multiplexer, a LUT6 four and two more.
-LUT_DELAY = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 2.0, 6: 3.0}
-# Nanoseconds a LUT level and its routing take, and the clock's fixed share (clock-to-out, setup, skew).
-# On LFE5U-25F (speed 6) routed MNIST models gave 1.9 to 2.6 ns per LUT level on their
-# slowest path, most of it routing: two levels meet 150 MHz, three gave 100-105 MHz.
-NS_PER_LEVEL = {"ecp5": 2.2, "ice40": 3.0}
-NS_FIXED = {"ecp5": 1.0, "ice40": 2.0}
-
-
-def levels_for(freq_mhz: float, family: str = "ecp5") -> int:
-    """LUT levels per pipeline stage that meet a clock of freq_mhz (at least one)."""
-    if freq_mhz <= 0:
-        raise HwgenError(f"the clock must be positive, got {freq_mhz} MHz")
-    return max(1, math.floor((1000.0 / freq_mhz - NS_FIXED[family]) / NS_PER_LEVEL[family]))
 
 
 def compare_chain(t: int, width: int) -> list:
@@ -179,36 +163,7 @@ class _Graph:
         return name
 
 
-POPCOUNT = "compressor"
-
-
 def _popcount(g: _Graph, rows: list) -> list:
-    return (_popcount_compressor if POPCOUNT == "compressor" else _popcount_adders)(g, rows)
-
-
-def _popcount_adders(g: _Graph, rows: list) -> list:
-    """Each class's row of (signal, how many outputs it counts) -> its score signal: ones counted in
-    threes (one small adder each), then a tree of two-input adders, each a carry chain."""
-    level = 0
-    while any(len(row) > 1 for row in rows):
-        group = 3 if level == 0 else 2
-        for k, row in enumerate(rows):
-            nxt = []
-            for j in range(0, len(row), group):
-                items = row[j:j + group]
-                count = sum(counted for _, counted in items)
-                if len(items) == 1:
-                    nxt.append(items[0])
-                    continue
-                name = g.add(f"score{k}_s{level}_{j // group}", count.bit_length(),
-                             ("add", *(signal for signal, _ in items)), "popcount")
-                nxt.append((name, count))
-            rows[k] = nxt
-        level += 1
-    return [row[0][0] for row in rows]
-
-
-def _popcount_compressor(g: _Graph, rows: list) -> list:
     """Each class's outputs -> its score: a tree of full adders (a LUT each for sum and carry, one LUT
     level per round) takes every column of equal-weight bits down to two, then one carry-chain adder."""
     scores = []
@@ -285,7 +240,8 @@ def _schedule(graph: _Graph, levels: float) -> dict:
     return stage
 
 
-def plan_core(net: Netlist, pipeline="auto", freq_mhz: float = 150.0, family: str = "ecp5") -> CorePlan:
+def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
+              family: str = family_of(DEFAULTS["synth"]["target"])) -> CorePlan:
     """Every register and operation of NAME_core for `net`: stages of `pipeline` LUT levels (0: the logic
     in one stage between the input and output registers; "auto": as many as meet freq_mhz)."""
     if pipeline == "auto":

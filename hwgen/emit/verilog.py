@@ -9,12 +9,14 @@ from pathlib import Path
 
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json, write_text
+from ..flow.config import CHOICES, DEFAULTS
 from ..netlist import Netlist
-from . import DEFAULT_PIPELINE, RTL_FORMAT, fill_template
+from ..targets import family_of
+from . import RTL_FORMAT, fill_template
 from .direct import pipelined_core_verilog
 from .pipeline import CorePlan, fifo_depth_bits, plan_core
 
-BACKENDS = ("auto", "amaranth", "direct")
+BACKENDS = CHOICES[("emit", "backend")]
 AMARANTH_MAX_WIDTH = 65_535  # bits in one Amaranth signal
 
 
@@ -49,12 +51,11 @@ def top_verilog(plan: CorePlan, name: str) -> str:
         "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width, "DEPTH_BITS": fifo_depth_bits(plan.latency)})
 
 
-def emit(net: Netlist, out_dir, name: str = "dlgn", backend: str = "auto", pipeline=DEFAULT_PIPELINE,
-         freq_mhz: float = 150.0, target: str = "ecp5-25k") -> dict:
+def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: str = DEFAULTS["emit"]["backend"],
+         pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
+         target: str = DEFAULTS["synth"]["target"]) -> dict:
     """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` LUT levels per stage (0: none), or "auto": as many
     as meet freq_mhz on the target's FPGA family."""
-    from ..synth import family_of
-
     backend = core_backend(net, backend)
     plan = plan_core(net, pipeline, freq_mhz, family_of(target))
     if backend == "amaranth":

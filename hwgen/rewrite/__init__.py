@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from ..errors import HwgenError
+from ..flow.config import DEFAULTS
 from ..netlist import Netlist
 from .cut_rewrite import cut
 from .dce import dce
@@ -23,7 +24,7 @@ PASSES = {
     "cut": (cut, "cut rewriting: a cone over up to 4 leaves becomes the smallest circuit for its function"),
     "decompose": (decompose, "LUT nodes into two-input gates (Shannon expansion), for tools that take gates only"),
 }
-DEFAULT_PIPELINE = ["fold", "strash", "dce", "cut"]
+DEFAULT_PASSES = DEFAULTS["simplify"]["passes"]  # the exact passes a build runs, in order
 
 
 def check_names(names):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..builder import FALSE, Builder, add_node
 from ..errors import HwgenError
-from ..kernel import load_library
+from ..native import load_library
 from ..netlist import Netlist
 from . import exact4
-from .builder import FALSE, Builder, add_node
 from .dce import dce
 
 SOURCE = Path(__file__).with_name("cut_kernel.c")

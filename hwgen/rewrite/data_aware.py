@@ -9,8 +9,9 @@ it when it loses more than they allow (`accuracy_guard`).
 
 import numpy as np
 
-from .. import evaluate, tables
+from .. import tables
 from ..errors import HwgenError
+from ..golden import evaluate
 from ..netlist import LUT, Netlist
 
 CHUNK_WORDS = 256  # samples are processed 64 * CHUNK_WORDS at a time

@@ -4,8 +4,8 @@ repeat are built once (structural hashing), and the cut pass then finds smaller 
 exporters and passes that take two-input gates only (AIGER, explain's expressions)."""
 
 from .. import ops, tables
+from ..builder import Builder, add_node
 from ..netlist import Netlist
-from .builder import Builder, add_node
 
 
 def lut_gates(builder: Builder, table: int, lits: list) -> int:

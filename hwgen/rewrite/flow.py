@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import HwgenError
+from ..flow.config import DEFAULTS
 from ..netlist import Netlist
 
 
@@ -19,8 +20,9 @@ class Simplified:
     seconds: dict = field(default_factory=dict)
 
 
-def simplify(net: Netlist, passes, verify: bool = True, data=None, rare_fraction: float = 0.01,
-             max_accuracy_drop: float = 0.2) -> Simplified:
+def simplify(net: Netlist, passes=DEFAULTS["simplify"]["passes"], verify: bool = DEFAULTS["simplify"]["verify"],
+             data=None, rare_fraction: float = DEFAULTS["simplify"]["rare_fraction"],
+             max_accuracy_drop: float = DEFAULTS["simplify"]["max_accuracy_drop"]) -> Simplified:
     """data: an object with train_x, test_x and test_y (raw features, or input bits without an encoder)."""
     from . import run
 
@@ -29,7 +31,7 @@ def simplify(net: Netlist, passes, verify: bool = True, data=None, rare_fraction
     seconds = {"simplify": round(time.perf_counter() - start, 2)}
     equivalence = "not checked"
     if verify:
-        from ..verify import prove_equivalent
+        from ..interop.abc import prove_equivalent
 
         start = time.perf_counter()
         if not prove_equivalent(net, exact):

@@ -1,7 +1,7 @@
 """Constant propagation, trivial gates (FALSE, TRUE, A, B, NOT A, NOT B) and inverter absorption."""
 
+from ..builder import rebuild
 from ..netlist import Netlist
-from .builder import rebuild
 
 
 def fold(net: Netlist) -> Netlist:

@@ -3,8 +3,8 @@
 Folding comes with it: x op x, x op NOT x and constants reduce before a gate is hashed.
 """
 
+from ..builder import rebuild
 from ..netlist import Netlist
-from .builder import rebuild
 
 
 def strash(net: Netlist) -> Netlist:

@@ -3,7 +3,7 @@ state), one output per class so that the evaluator's class scores are the new st
 
 import numpy as np
 
-from ..netlist import Netlist
+from ...netlist import Netlist
 from .model import Rule
 
 

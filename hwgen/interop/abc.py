@@ -5,9 +5,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..errors import HwgenError
+from ..netlist import Netlist
 from .blif import to_blif
-from .errors import HwgenError
-from .netlist import Netlist
 
 ABC_NAMES = ("berkeley-abc", "yosys-abc", "abc")
 

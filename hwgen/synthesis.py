@@ -13,43 +13,16 @@ from pathlib import Path
 from .emit import fill_template, find_rtl
 from .errors import HwgenError
 from .files import ensure_dir, write_json
+from .flow.config import DEFAULTS
+from .targets import AUTO_ROUTERS, BITSTREAM, CELLS, LOGIC_CELLS, RAM_CELLS, ROUTERS, TARGETS, XILINX_CELLS, family_of
 
-TOP = "hwgen_synth_top"
+SYNTH = DEFAULTS["synth"]
+TOP = "hwgen_synth_top"  # the harness module of rtl_templates/synth_top.v
 HARNESS_REGISTERS = ("shift", "in_valid_r", "out_ready_r")  # the harness's own flip-flops, in synth_top.v
 
-# The clock goes on a pin with a dedicated path to the global clock network (the board's oscillator pin on
-# iCEBreaker, the HX8K breakout, icesugar-pro and ULX3S); left to nextpnr, it can land on a pin with none.
-# harness_pins: the input pins the harness's shift registers may take, within the package's I/O.
-TARGETS = {
-    "ice40-up5k": {"family": "ice40", "args": ["--up5k", "--package", "sg48"], "device": "iCE40UP5K-SG48",
-                   "clock_pin": "35", "harness_pins": 16},
-    "ice40-hx8k": {"family": "ice40", "args": ["--hx8k", "--package", "ct256"], "device": "iCE40HX8K-CT256",
-                   "clock_pin": "J3", "harness_pins": 128},
-    "ecp5-25k": {"family": "ecp5", "args": ["--25k", "--package", "CABGA256", "--speed", "6"],
-                 "device": "LFE5U-25F-6BG256C (speed grade 6)", "clock_pin": "P6", "harness_pins": 128},
-    "ecp5-85k": {"family": "ecp5", "args": ["--85k", "--package", "CABGA381", "--speed", "6"],
-                 "device": "LFE5U-85F-6BG381C (speed grade 6)", "clock_pin": "G2", "harness_pins": 128},
-}
-def family_of(target: str) -> str:
-    if target not in TARGETS:
-        raise HwgenError(f"unknown synthesis target \"{target}\" (known: {', '.join(TARGETS)})")
-    return TARGETS[target]["family"]
-
-
-CELLS = {  # cell types counted as LUTs, flip-flops and carry cells, per family
-    "ice40": {"luts": ("SB_LUT4",), "ffs": ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFR", "SB_DFFS", "SB_DFFESR",
-                                           "SB_DFFER", "SB_DFFES", "SB_DFFSS", "SB_DFFESS"),
-              "carry": ("SB_CARRY",), "bram": ("SB_RAM40_4K",)},
-    "ecp5": {"luts": ("LUT4",), "ffs": ("TRELLIS_FF",), "carry": ("CCU2C",), "bram": ("DP16KD",)},
-}
-RAM_CELLS = {"ice40": (), "ecp5": ("TRELLIS_DPR16X4",)}  # LUTs used as RAM (the output FIFO)
-# nextpnr's count of the LUT positions a design takes: LUTs, the two of each carry cell, and LUT RAM.
-LOGIC_CELLS = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
-
-
-# The synth scripts' own map_luts step, with classic ABC's LUT mapper in place of ABC9. The netlist is
-# already optimised two-input logic: on a 9.3k-gate MNIST model this gave 13.0k LUT4 in 20 s, against
-# 13.2k in 4.5 minutes for ABC9 (ECP5, -nowidelut; wide-LUT muxes cost LUTs here rather than saving them).
+# The synth scripts' own map_luts step, with classic ABC's LUT mapper in place of ABC9: the netlist is
+# already optimised two-input logic, and ABC9 took far longer for no fewer LUTs (ECP5, -nowidelut: wide-LUT
+# muxes cost LUTs here rather than saving them).
 MAP_LUTS = {
     "ecp5": "techmap -map +/lattice/latches_map.v; abc -lut 4; clean",
     "ice40": "techmap -map +/ice40/latches_map.v; abc -lut 4; ice40_wrapcarry -unwrap; "
@@ -57,17 +30,6 @@ MAP_LUTS = {
 }
 
 
-# nextpnr's routers, for `router: auto`. On ECP5 neither wins everywhere: router2 routes the 4-layer gate
-# model of 7k gates in under a minute where router1 was thousands of wires from legal after 10 minutes,
-# and router1 routes a 1,060-node LUT4 model (learned wiring) in 3 minutes where router2's overuse grew
-# for 15. So both run at once: when one has routed, the other gets as long again, and the faster result
-# wins. On iCE40 router1 gave the better Fmax (smoke
-# design: 55 against 45 MHz).
-AUTO_ROUTERS = {"ecp5": ("router1", "router2"), "ice40": ("router1",)}
-ROUTERS = ("auto", "router1", "router2")
-# nextpnr's placed-and-routed configuration, the packer that turns it into a bitstream, the file suffix.
-BITSTREAM = {"ice40": (("--asc", "design.asc"), "icepack", "bin"),
-             "ecp5": (("--textcfg", "design.config"), "ecppack", "bit")}
 UTILISATION = re.compile(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%")  # nextpnr's "Device utilisation" lines
 
 
@@ -193,13 +155,6 @@ def _placed_fmax(log: Path):
     return float(found[-1]) if found else None
 
 
-# Cell types of yosys synth_xilinx (7 series), mapping only: the LUT6-based count that published Xilinx
-# designs give. Shift registers stay flip-flops (-nosrl) so that LUTs count logic only.
-XILINX_CELLS = {"luts": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"), "carry": ("CARRY4",),
-                "ffs": ("FDRE", "FDSE", "FDCE", "FDPE"), "lutram": ("RAM32M", "RAM64M", "RAM32X1D", "RAM64X1D"),
-                "muxes": ("MUXF7", "MUXF8")}
-
-
 def _stat_cells(stat_file: Path) -> dict:
     """yosys `stat -json`: module name -> {cell type: count} (submodule instances left out)."""
     modules = json.loads(stat_file.read_text())["modules"]
@@ -249,9 +204,9 @@ def _xilinx_luts(yosys: str, work: Path, name: str, timeout) -> dict:
     return {**_counts(cells, XILINX_CELLS), "by_size": {t: cells[t] for t in XILINX_CELLS["luts"] if cells[t]}}
 
 
-def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeout: int = 1800,
-               seed: int = 1, route: bool = True, parts: bool = True, xilinx: bool = True,
-               name: str | None = None, router: str = "auto") -> dict:
+def synthesize(rtl_dir, target: str = SYNTH["target"], freq_mhz: float = SYNTH["freq_mhz"], timeout: int = 1800,
+               seed: int = SYNTH["seed"], route: bool = SYNTH["route"], parts: bool = SYNTH["parts"],
+               xilinx: bool = SYNTH["xilinx"], name: str | None = None, router: str = SYNTH["router"]) -> dict:
     """yosys, then nextpnr. With route=False nextpnr places only, and Fmax is its post-placement timing
     estimate (on the smoke design within 1% of the routed figure): the random wiring of a 10k-LUT DLGN
     congests the router for far longer than a demo or a CI run allows. `router`: nextpnr's router, or auto
@@ -344,8 +299,8 @@ def synthesize(rtl_dir, target: str = "ecp5-25k", freq_mhz: float = 100.0, timeo
     return add_counts(rtl_dir, summary, parts, xilinx, name, timeout)
 
 
-def add_counts(rtl_dir, summary: dict, parts: bool = True, xilinx: bool = True, name: str | None = None,
-               timeout: int = 1800) -> dict:
+def add_counts(rtl_dir, summary: dict, parts: bool = SYNTH["parts"], xilinx: bool = SYNTH["xilinx"],
+               name: str | None = None, timeout: int = 1800) -> dict:
     """The counts beside a synthesis run's (its summary): LUTs of each part, and the Xilinx LUT6 count;
     written into RTLDIR/synth-TARGET.json too. The two yosys runs are independent, so they run at once."""
     rtl_dir, target = Path(rtl_dir), summary["target"]

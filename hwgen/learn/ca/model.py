@@ -11,11 +11,9 @@ Life's) trains from a residual initialisation.
 import torch
 from torch import nn
 
+from ...ca import CENTRE, OFFSETS
 from ..nn import LogicLayer
 from ..nn.logic import initial_gate_weights
-
-OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-CENTRE = 4
 
 
 def neighbourhoods(state: torch.Tensor) -> torch.Tensor:

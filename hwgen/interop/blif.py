@@ -9,10 +9,10 @@ order) into two-input gates, or keeps covers of 3 to 6 inputs as LUT nodes.
 
 import itertools
 
-from . import ops, tables
-from .errors import HwgenError
-from .netlist import LUT, MAX_LUT_INPUTS, Netlist
-from .rewrite.builder import FALSE, TRUE, Builder, in_dependency_order
+from .. import ops, tables
+from ..builder import FALSE, TRUE, Builder, in_dependency_order
+from ..errors import HwgenError
+from ..netlist import LUT, MAX_LUT_INPUTS, Netlist
 
 # Larger cubes first, so that the first smallest cover found is made of prime implicants (OR = 1- + -1).
 _CUBES = sorted((x + y for x in "01-" for y in "01-"), key=lambda cube: -cube.count("-"))

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import distill, encoding
-from .data import load as load_dataset
-from .errors import HwgenError
-from .files import atomic_path, ensure_dir
+from .. import encoding
+from ..data import load as load_dataset
+from ..errors import HwgenError
+from ..files import atomic_path, ensure_dir
+from . import distill
 from .nn import build_model, straight_through
 
 CHECKPOINT = "checkpoint.pt"

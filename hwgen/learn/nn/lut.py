@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import HwgenError, warn_once
+from ...errors import HwgenError, warn_once
 
 MAX_K = 6
 
@@ -154,7 +154,7 @@ def _finite_differences(tables: torch.Tensor, alpha: float, beta: float) -> torc
 
 def _lut_library():
     """lut_kernel.c, or None where it cannot be built (training then runs on torch's ops, and says so)."""
-    from ..kernel import FLOAT_FLAGS, load_library
+    from ...native import FLOAT_FLAGS, load_library
 
     p, i64, i32, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
     try:

@@ -6,9 +6,9 @@ f(a, b) = c0 ^ c1&a ^ c2&b ^ c3&a&b, so one code path serves all 16 ops.
 
 import numpy as np
 
-from . import encoding, ops
-from .errors import HwgenError
-from .netlist import LUT, Netlist
+from .. import encoding, ops
+from ..errors import HwgenError
+from ..netlist import LUT, Netlist
 
 ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # Over GF(2) the multilinear coefficients become the ANF ones: (4, 16) word masks, all zeros or all ones.

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import evaluate
 from .emit import find_rtl
 from .emit.pipeline import feature_bits
 from .errors import HwgenError
 from .files import ensure_dir, package_folder
+from .flow.config import CHOICES, DEFAULTS
+from .golden import evaluate
 from .netlist import Netlist
 
 TEST_MODULE = "dlgn_tb"
@@ -92,15 +93,15 @@ def port_and_input_bits(net: Netlist, inputs) -> tuple[np.ndarray, np.ndarray]:
 def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulator: str, vectors: dict,
                settings: dict | None = None, parameters: dict | None = None, strict: bool = True,
                quiet: bool = True) -> dict:
-    """Run the cocotb bench `test_module` (of hwgen.testbenches) on `sources`; return the JSON it wrote.
+    """Run the cocotb bench `test_module` (of hwgen.sim, the top-level sim/ folder) on `sources`; return the JSON it wrote.
 
     The compiled design is kept in RTLDIR/sim_<simulator>/<hash of sources, parameters and flags> and
     reused by later runs of the same design; each run has a folder of its own for its inputs (`vectors`,
     arrays the bench reads from HWGEN_SIM_VECTORS), results and log, so that runs can go on side by side.
     The run's folder is removed when it succeeds. strict: Verilator's warnings stop the build (the direct
     writer's Verilog is lint-clean; Amaranth's carries its style's warnings)."""
-    if simulator not in ("icarus", "verilator"):
-        raise HwgenError(f"unknown simulator \"{simulator}\" (icarus or verilator)")
+    if simulator not in CHOICES[("sim", "simulator")]:
+        raise HwgenError(f"unknown simulator \"{simulator}\" ({' or '.join(CHOICES[('sim', 'simulator')])})")
     from cocotb_tools.runner import get_runner
 
     sources = [Path(p).resolve() for p in sources]
@@ -113,7 +114,7 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
     np.savez(run_dir / "vectors.npz", **vectors)
     results_file, log = run_dir / "results.json", run_dir / "sim.log"
     env = {"HWGEN_SIM_VECTORS": run_dir / "vectors.npz", "HWGEN_SIM_RESULTS": results_file, **(settings or {})}
-    benches = str(package_folder("testbenches"))
+    benches = str(package_folder("sim"))
     if benches not in sys.path:
         sys.path.insert(0, benches)  # the runner hands sys.path to the simulator's Python
     start, build_seconds = time.perf_counter(), None
@@ -142,8 +143,8 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
     return results
 
 
-def simulate(rtl_dir, net: Netlist, inputs: np.ndarray, simulator: str = "verilator", gap: float = 0.1,
-             stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None) -> dict:
+def simulate(rtl_dir, net: Netlist, inputs: np.ndarray, simulator: str = DEFAULTS["sim"]["simulator"],
+             gap: float = 0.1, stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None) -> dict:
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
     classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes."""
     rtl_dir = Path(rtl_dir).resolve()

@@ -1,96 +1,28 @@
-"""The package's C code (eval_kernel.c, rewrite/cut_kernel.c, nn/gates_kernel.c, nn/lut_kernel.c): each
-built once per machine with the system C compiler, cached by the hash of its source and flags, and loaded
-with ctypes once per process. Nothing is generated per netlist, so a netlist of any size is ready to run at
-once."""
+"""The golden model's C kernel (eval_kernel.c): a netlist planned for bit-parallel evaluation and run on
+blocks of 64 samples a word. Built through hwgen.native; nothing is generated per netlist, so a netlist of
+any size is ready to run at once."""
 
 import ctypes
-import hashlib
-import os
-import platform
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from . import ops
-from .errors import HwgenError
-from .files import atomic_path, cache_dir, ensure_dir
-from .netlist import LUT, Netlist
+from .. import ops
+from ..errors import HwgenError
+from ..native import load_library
+from ..netlist import LUT, Netlist
 
 SOURCE = Path(__file__).with_name("eval_kernel.c")
-# Integer code is bit-exact whatever instructions the compiler picks, so it may use all of this processor's.
-INTEGER_FLAGS = ("-O3", "-march=native", "-fopenmp")
-# Float code (training) must give the same numbers on any x86-64: no fused multiply-adds, no processor-
-# specific builds (the sources pick their vector code at run time and sum in a fixed order).
-FLOAT_FLAGS = ("-O3", "-ffp-contract=off", "-fopenmp")
-# Live node values per block of samples. Measured on the 48k-gate benchmark (2-core EPYC, 512 KiB L2,
-# 32 MiB L3): 4 MiB blocks of 64 words ran 2.5x faster than 256 KiB ones, the per-gate dispatch then being
-# paid once per 4,096 samples, and scaled 1.89x on 2 threads; 8 MiB was no faster.
+# Live node values per block of samples: large blocks pay the per-gate dispatch once per many samples
+# (benchmarks/eval_speed.py measures the effect of the size).
 BLOCK_BYTES = 4 << 20
 MAX_BLOCK_WORDS = 64  # 4,096 samples
-_libraries = {}  # source -> the loaded library, or the HwgenError that building it gave
-
-
-def _cpu_features() -> bytes:
-    try:
-        with open("/proc/cpuinfo", "rb") as f:
-            return next((line for line in f if line.startswith((b"flags", b"Features"))), b"")
-    except OSError:
-        return platform.machine().encode()
 
 
 def _gate_cases() -> str:
     """The C evaluation kernel's switch over the 16 ops, spelled from ops.FORMS."""
     return "\n            ".join(
         f"case {op}: GATE({ops.spell(op, 'a', 'b', '0', '~(uint64_t)0')});" for op in range(16))
-
-
-GENERATED = {"GATE_CASES": _gate_cases}  # placeholders in the C sources, and what fills them
-
-
-def _build(source: Path, flags: tuple) -> Path:
-    compiler = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
-    if compiler is None:
-        raise HwgenError(f"{source.name} needs a C compiler ($CC, cc or gcc) on PATH")
-    flags = [*flags, "-shared", "-fPIC"]
-    text = source.read_text()
-    for placeholder, fill in GENERATED.items():
-        if placeholder in text:
-            text = text.replace(placeholder, fill())
-    # -march=native: the build is only valid on this kind of processor, so its features are in the key.
-    cpu = _cpu_features() if "-march=native" in flags else b""
-    key = hashlib.sha256(text.encode() + " ".join(flags).encode() + cpu).hexdigest()[:16]
-    lib_path = cache_dir() / "kernels" / f"{source.stem}-{key}.so"
-    if not lib_path.exists():
-        generated = ensure_dir(lib_path.parent) / f"{source.stem}-{key}.c"
-        generated.write_text(text)
-        with atomic_path(lib_path) as tmp:
-            result = subprocess.run([compiler, *flags, "-o", str(tmp), str(generated)], capture_output=True, text=True)
-            if result.returncode != 0:
-                errors = [line for line in result.stderr.splitlines() if "error" in line] or result.stderr.splitlines()
-                raise HwgenError(f"{Path(compiler).name} could not build {source.name}: "
-                                 f"{errors[0].strip() if errors else 'exit code ' + str(result.returncode)}")
-    return lib_path
-
-
-def load_library(source: Path, signatures: dict, flags: tuple = INTEGER_FLAGS) -> ctypes.CDLL:
-    """The library of a C source of this package, with `signatures` ({function: (argtypes, restype)}) set;
-    built on first use. Raises HwgenError saying why it cannot be built (once built or failed, the same
-    answer for the rest of the process)."""
-    if source not in _libraries:
-        try:
-            lib = ctypes.CDLL(str(_build(source, flags)))
-            for name, (argtypes, restype) in signatures.items():
-                function = getattr(lib, name)
-                function.argtypes, function.restype = argtypes, restype
-            _libraries[source] = lib
-        except (HwgenError, OSError) as e:
-            _libraries[source] = e if isinstance(e, HwgenError) else HwgenError(f"cannot load {source.name}: {e}")
-    found = _libraries[source]
-    if isinstance(found, HwgenError):
-        raise found
-    return found
 
 
 class Program:
@@ -144,7 +76,7 @@ class Kernel:
             "hwgen_scores": ([u8, i32, i32, i32, i64, i32, u64, i64, i32, i64, i64, u8, i64, i64, i64, ctypes.c_int, i64p],
                              ctypes.c_int),
             "hwgen_plan": ([i64, i64, i64, i64p, u8, i64, i64p, i32, i32, ctypes.POINTER(ctypes.c_int64)],
-                           ctypes.c_int64)})
+                           ctypes.c_int64)}, fills={"GATE_CASES": _gate_cases()})
         self.score, self.plan = lib.hwgen_scores, lib.hwgen_plan
 
     def scores(self, net: Netlist, bits: np.ndarray, threads: int = 0) -> np.ndarray:

@@ -4,17 +4,15 @@ against the task (the checkerboard, or Conway's rules)."""
 
 import numpy as np
 
-from .. import evaluate, rewrite
-from ..build import timed
-from ..errors import HwgenError
+from ..ca import OFFSETS, grid
+from ..ca.prune import prune
+from ..ca.rtl import emit_ca, simulate_ca
 from ..explain import explain, output_line
 from ..files import ensure_dir, write_json
-from . import grid
-from .harden import harden_rule
-from .model import OFFSETS
-from .prune import prune
-from .rtl import emit_ca, simulate_ca
-from .train import CHECKPOINT, life_table, load_ca_checkpoint, rule_from_checkpoint, train_ca
+from ..golden import evaluate
+from ..learn.ca.harden import harden_rule
+from ..learn.ca.train import CHECKPOINT, life_table, load_ca_checkpoint, rule_from_checkpoint, train_ca
+from .build import timed
 
 NEIGHBOURS = ["nw", "n", "ne", "w", "c", "e", "sw", "s", "se"]
 assert len(NEIGHBOURS) == len(OFFSETS)
@@ -125,7 +123,7 @@ def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
 
 
 def write_ca_html(out, report: dict, history: list, pictures: dict):
-    from ..report_html import explain_section, grid_pictures, table, training_curves, write_report_html
+    from .report_html import explain_section, grid_pictures, table, training_curves, write_report_html
 
     ca, g = report["ca"], report["gates"]
     checks = [[f"{ca['grid']}x{ca['grid']}, {ca['steps']} steps (pattern_ok)", ca["pattern_ok"]],

@@ -15,8 +15,8 @@ import time
 import torch
 from tqdm import tqdm
 
-from ..errors import HwgenError
-from ..files import ensure_dir
+from ...errors import HwgenError
+from ...files import ensure_dir
 from ..train import load_checkpoint, save_checkpoint
 from .model import Rule, checkerboard, seed_state, step
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .. import ops
-from ..errors import HwgenError, warn_once
+from ... import ops
+from ...errors import HwgenError, warn_once
 
 # (16, 4): row op holds (c0, c1, c2, c3) of that op's multilinear form.
 OP_BASIS = torch.tensor([ops.multilinear(op) for op in range(16)], dtype=torch.float32)
@@ -275,7 +275,7 @@ class _MixedInputs(torch.autograd.Function):
 
 def _gates_library():
     """gates_kernel.c, or None where it cannot be built (training then runs on torch's ops, and says so)."""
-    from ..kernel import FLOAT_FLAGS, load_library
+    from ...native import FLOAT_FLAGS, load_library
 
     p, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     try:

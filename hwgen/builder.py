@@ -8,9 +8,9 @@ does the same for a k-input LUT node: inverted inputs go into its table, constan
 inputs leave it, and one with two inputs or fewer becomes a gate.
 """
 
-from .. import ops, tables
-from ..errors import HwgenError
-from ..netlist import LUT, MAX_LUT_INPUTS, Netlist
+from . import ops, tables
+from .errors import HwgenError
+from .netlist import LUT, Netlist
 
 FALSE, TRUE = -2, -1
 

@@ -17,11 +17,13 @@ from collections import Counter
 
 import numpy as np
 
-from . import evaluate, evidence, functions, ops, rewrite, symmetry
-from .errors import HwgenError
-from .files import atomic_path, ensure_dir, write_json, write_text
-from .netlist import LUT, Netlist
-from .rewrite.dce import dce, reached_nodes
+from .. import ops, rewrite
+from ..errors import HwgenError
+from ..files import atomic_path, ensure_dir, write_json, write_text
+from ..golden import evaluate
+from ..netlist import LUT, Netlist
+from ..rewrite.dce import dce, reached_nodes
+from . import evidence, functions, symmetry
 
 MAX_GATES = 64
 MAX_TRUTH_TABLE_INPUTS = 6
@@ -112,7 +114,7 @@ def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
 def panels_png(maps: np.ndarray, path, class_names=None, diverging: bool = False, label: str = ""):
     """One panel per class; diverging: blue for, red against, on one scale symmetric about 0 (its end at the
     99.5th percentile of the magnitudes, beyond which colours saturate)."""
-    from .report_html import pyplot
+    from ..flow.report_html import pyplot
 
     plt = pyplot()
     cols = min(5, len(maps))
@@ -368,7 +370,7 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
                 panels_png(evidence.per_pixel(maps, shape), out / "evidence.png", class_names, diverging=True,
                            label="mean score change when the pixel is on")
                 info["evidence"]["picture"] = "evidence.png"
-    small, _ = rewrite.run(cone(flat, chosen), rewrite.DEFAULT_PIPELINE)
+    small, _ = rewrite.run(cone(flat, chosen), rewrite.DEFAULT_PASSES)
     names_out = output_names or [f"out{j}" for j in chosen]
     info["cone_gates"] = small.num_gates
     if small.num_gates > MAX_GATES:

@@ -8,8 +8,8 @@ pixel's thermometer bits, the map says how much each pixel's brightness moves ea
 
 import numpy as np
 
-from . import evaluate
-from .netlist import Netlist
+from ..golden import evaluate
+from ..netlist import Netlist
 
 FLIPS_PER_CALL = 16  # inputs flipped per evaluator call: one call of 16 x N samples
 

@@ -13,9 +13,9 @@ import itertools
 
 import numpy as np
 
-from . import evaluate
-from .netlist import Netlist
-from .rewrite.dce import dce
+from ..golden import evaluate
+from ..netlist import Netlist
+from ..rewrite.dce import dce
 
 MAX_SUPPORT = 20
 MAX_OTHERS = 8  # ones_when lists 2**others assignments

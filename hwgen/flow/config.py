@@ -6,9 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from .emit import DEFAULT_PIPELINE
-from .errors import HwgenError
-from .files import read_text
+from ..errors import HwgenError
+from ..files import read_text
+from ..netlist import MAX_LUT_INPUTS
+from ..targets import ROUTERS, TARGETS
 
 # Every key a config may hold, with its default. A config only states what differs.
 DEFAULTS = {
@@ -26,7 +27,7 @@ DEFAULTS = {
         "local_layers": "first",  # first: only the first layer is local; all: every layer (short wires)
         "candidates": 1,         # >1: each gate input learns which of this many nodes it reads
         "node": "gate",          # gate: two-input gates; lut: k-input lookup tables (DWN's training)
-        "k": 6,                  # node: lut: inputs per node (1..6)
+        "k": MAX_LUT_INPUTS,     # node: lut: inputs per node (1..MAX_LUT_INPUTS)
         "learned_mapping": "first",  # node: lut: layers whose inputs are learned (first, all, none)
     },
     "train": {
@@ -57,7 +58,7 @@ DEFAULTS = {
     },
     # pipeline: LUT levels per stage (0: none between the input and output registers), or auto: as many
     # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct
-    "emit": {"name": "dlgn", "backend": "auto", "pipeline": DEFAULT_PIPELINE},
+    "emit": {"name": "dlgn", "backend": "auto", "pipeline": "auto"},
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     # route false: place only. router: nextpnr's, or auto (ECP5: router1 and router2 at once; when one has
     # routed the other gets as long again, and the faster result wins). parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
@@ -91,8 +92,8 @@ CHOICES = {
     ("train", "lr_schedule"): ("constant", "cosine"),
     ("sim", "simulator"): ("icarus", "verilator"),
     ("emit", "backend"): ("auto", "amaranth", "direct"),
-    ("synth", "target"): ("ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"),
-    ("synth", "router"): ("auto", "router1", "router2"),
+    ("synth", "target"): tuple(TARGETS),
+    ("synth", "router"): ROUTERS,
 }
 
 
@@ -159,8 +160,8 @@ def _check(cfg, source):
             raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")
     if cfg["model"]["candidates"] < 1:
         raise HwgenError(f"{source}: \"model.candidates\" must be at least 1")
-    if not 1 <= cfg["model"]["k"] <= 6:
-        raise HwgenError(f"{source}: \"model.k\" must be in 1..6 (inputs of a LUT node)")
+    if not 1 <= cfg["model"]["k"] <= MAX_LUT_INPUTS:
+        raise HwgenError(f"{source}: \"model.k\" must be in 1..{MAX_LUT_INPUTS} (inputs of a LUT node)")
     if cfg["train"]["shift"] < 0:
         raise HwgenError(f"{source}: \"train.shift\" must be 0 (no augmentation) or more pixels")
     if cfg["train"]["hard_steps"] < 0:
@@ -188,7 +189,7 @@ def _check(cfg, source):
                              f"({len(layers)}), the layers wired at random (0) last")
     if not 1 <= cfg["encoding"]["bits"] <= 255:
         raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
-    from .data import NAMES, NUM_CLASSES
+    from ..data import NAMES, NUM_CLASSES
     if cfg["dataset"] not in NAMES:
         raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)}, got {cfg['dataset']!r}")
     classes = NUM_CLASSES[cfg["dataset"]]

@@ -5,11 +5,11 @@ An AIG has only AND gates and inverted edges, so an export spells each gate in A
 outputs keep their order. An import becomes a netlist v1 whose gates absorb the inverters.
 """
 
-from . import ops
+from .. import ops
+from ..builder import FALSE, Builder, in_dependency_order
+from ..errors import HwgenError
+from ..netlist import Netlist
 from .blif import finish_import
-from .errors import HwgenError
-from .netlist import Netlist
-from .rewrite.builder import FALSE, Builder, in_dependency_order
 
 
 class _AigWriter:
@@ -56,7 +56,7 @@ def _number(value: int) -> bytes:
 
 def to_aiger(net: Netlist) -> bytes:
     """Binary AIGER; LUT nodes go in as the two-input gates they decompose into."""
-    from .rewrite.decompose import decompose
+    from ..rewrite.decompose import decompose
 
     net = decompose(net)
     writer = _AigWriter(net.num_inputs)

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from .errors import HwgenError
-from .netlist import Netlist
+from ..errors import HwgenError
+from ..netlist import Netlist
 
 
 def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> Netlist:

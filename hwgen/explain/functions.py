@@ -12,8 +12,8 @@ import itertools
 
 import numpy as np
 
-from . import ops
-from .netlist import Netlist
+from .. import ops
+from ..netlist import Netlist
 
 K = 4
 CUTS_PER_NODE = 12

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import evaluate, rewrite
-from .errors import HwgenError
-from .files import ensure_dir, write_json
-from .netlist import load as load_netlist
+from .. import rewrite
+from ..errors import HwgenError
+from ..files import ensure_dir, write_json
+from ..golden import evaluate
 
 
 @contextlib.contextmanager
@@ -46,7 +46,7 @@ def goes_on_from(cfg: dict, checkpoint: Path, retrain: bool) -> bool:
     silently: the build stops and says what differs, unless `retrain`."""
     if not checkpoint.exists() or retrain:
         return False
-    from .train import load_checkpoint
+    from ..learn.train import load_checkpoint
 
     differ = training_differences(cfg, load_checkpoint(checkpoint).get("config", {}))
     if any(tuple(d.split(".")) not in LENGTHENS for d in differ):
@@ -56,13 +56,13 @@ def goes_on_from(cfg: dict, checkpoint: Path, retrain: bool) -> bool:
 
 
 def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = False) -> dict:
-    from .data import load as load_dataset
-    from .explain import explain
-    from .harden import harden_checkpoint
-    from .sim import random_inputs, simulate
-    from .synth import add_counts
-    from .train import CHECKPOINT, load_checkpoint, train
-    from .rewrite.flow import simplify
+    from ..data import load as load_dataset
+    from ..explain import explain
+    from ..learn.harden import harden_checkpoint
+    from ..learn.train import CHECKPOINT, load_checkpoint, train
+    from ..rewrite.flow import simplify
+    from ..simulation import random_inputs, simulate
+    from ..synthesis import add_counts
 
     out = ensure_dir(out_dir)
     seconds = {}
@@ -150,8 +150,8 @@ def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print):
     emit again with a LUT level less per stage (at most twice): the stages' size comes from a delay model,
     and the routing of a given netlist can be slower than the model assumes. Returns the RTL's description, the last
     synthesis summary, and (levels, Fmax) of each attempt."""
-    from .emit.verilog import emit
-    from .synth import synthesize
+    from ..emit.verilog import emit
+    from ..synthesis import synthesize
 
     e, s = cfg["emit"], cfg["synth"]
     levels, attempts = e["pipeline"], []

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from .files import write_text
+from ..files import write_text
 
 STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }

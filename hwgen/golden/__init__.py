@@ -1,0 +1,1 @@
+"""The golden model: the evaluator every other stage is checked against, and its C kernel."""

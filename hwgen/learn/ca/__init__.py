@@ -1,0 +1,1 @@
+"""A logic-gate cellular automaton's rule as torch modules: training and hardening it."""
