@@ -93,7 +93,7 @@ class Builder:
             return _single_input((ops.apply(op, 0, 0), ops.apply(op, 1, 1)), la)
         inverted = ops.apply(op, 0, 0)
         if inverted:
-            op = 15 - op
+            op = ops.complement(op)
         if not self.hashing:
             return 2 * self._add(op, na, nb) + inverted
         if na > nb:
@@ -112,7 +112,7 @@ class Builder:
                 table, inputs = self.luts[k]
                 self.luts[k] = (tables.complement(table, len(inputs)), inputs)
             else:
-                self.ops[k] = 15 - self.ops[k]
+                self.ops[k] = ops.complement(self.ops[k])
         for r in range(len(self.ops)):
             if r in self.luts:
                 table, inputs = self.luts[r]
@@ -152,7 +152,7 @@ class Builder:
                     extra[lit] = self._add_lut(tables.complement(table, len(nodes)), nodes)
                 elif lit >> 1 >= self.num_inputs:
                     k = (lit >> 1) - self.num_inputs
-                    extra[lit] = self._add(15 - self.ops[k], self.a[k], self.b[k])
+                    extra[lit] = self._add(ops.complement(self.ops[k]), self.a[k], self.b[k])
                 else:
                     extra[lit] = self._add(ops.NOT_A, lit >> 1, lit >> 1)
             outputs.append(extra[lit])

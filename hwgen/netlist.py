@@ -1,7 +1,7 @@
 """The netlist: hwgen's central data structure, and its JSON form (docs/netlist-format.md).
 
 Node ids 0..num_inputs-1 are input bits; gate i is node num_inputs+i and reads only smaller ids. A gate is
-one of the 16 two-input ops, or (netlist v2) a k-input lookup table (op LUT, 1 <= k <= 6): its inputs
+one of the 16 two-input ops, or (netlist v2) a k-input lookup table (op LUT, 1 <= k <= MAX_LUT_INPUTS): its inputs
 i0..ik-1 are row i of `lut_inputs` and its value is bit sum_j i_j * 2**j of `lut_tables[i]`. A file with
 no LUT node is written as version 1.
 """
@@ -93,6 +93,28 @@ class Netlist:
             result[g] = [j < len(fanin) and tables.depends_on(table, len(fanin), j) for j in range(MAX_LUT_INPUTS)]
         return result
 
+    def reached(self, roots, functional: bool = False) -> np.ndarray:
+        """Bool mask over nodes: the roots and every node they read, directly or not; with `functional`,
+        only through the inputs each gate's function depends on (reads()), else every input it lists."""
+        n = self.num_inputs
+        live = np.isin(np.arange(self.num_nodes), roots).tolist()
+        fanins = self.fanins()
+        if functional:
+            fanins = np.where(self.reads(), fanins, -1)
+        fanin_list = fanins.tolist()
+        for g in range(self.num_gates - 1, -1, -1):
+            if live[n + g]:
+                for x in fanin_list[g]:
+                    if x >= 0:
+                        live[x] = True
+        return np.array(live, dtype=bool)
+
+    def fanout_counts(self) -> np.ndarray:
+        """(N,) int32: how many gate inputs and outputs read each node."""
+        fanins = self.fanins()
+        return np.bincount(np.concatenate([fanins[fanins >= 0].ravel(), self.outputs]),
+                           minlength=self.num_nodes).astype(np.int32)
+
     def node(self, g: int):
         """Gate g as (op, a, b), or ("lut", table, [inputs])."""
         if self.has_luts and self.ops[g] == LUT:
@@ -155,7 +177,8 @@ class Netlist:
             raise HwgenError(f"{where}: ops, a and b must have one entry per gate")
         bad = np.flatnonzero(self.ops > LUT)
         if len(bad):
-            raise HwgenError(f"{where}: gate {int(bad[0])} has op {int(self.ops[bad[0]])}, outside 0..15")
+            raise HwgenError(f"{where}: gate {int(bad[0])} has op {int(self.ops[bad[0]])}, neither a two-input op "
+                             f"(0..15) nor a LUT node ({LUT})")
         if self.has_luts:
             self._validate_luts(where, node)
         elif (self.ops == LUT).any():

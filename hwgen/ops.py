@@ -9,7 +9,13 @@ NAMES = [
     "NOR", "XNOR", "NOT_B", "A_OR_NOT_B", "NOT_A", "NOT_A_OR_B", "NAND", "TRUE",
 ]
 
-FALSE, AND, A, B, XOR, OR, NOT_A, TRUE = 0, 1, 3, 5, 6, 7, 12, 15
+(FALSE, AND, A_AND_NOT_B, A, NOT_A_AND_B, B, XOR, OR,
+ NOR, XNOR, NOT_B, A_OR_NOT_B, NOT_A, NOT_A_OR_B, NAND, TRUE) = range(16)
+
+
+def complement(op: int) -> int:
+    """The op whose output is op's inverted: its truth table's bits flipped (AND <-> NAND, A <-> NOT_A)."""
+    return TRUE - op
 
 
 def apply(op: int, a: int, b: int) -> int:

@@ -185,8 +185,9 @@ def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:
     kinds = {**CELLS[family], "ram": RAM_CELLS[family]}
     parts = {}
     for module, cells in _stat_cells(work / "parts.json").items():
-        part = module[len(name) + 6:] if module.startswith(f"{name}_core_") else \
-            "harness" if module == TOP else "flow control"
+        # The direct writer names the core's parts NAME_core_PART, Amaranth NAME_core.PART (its submodules).
+        core_part = module.startswith((f"{name}_core_", f"{name}_core."))
+        part = module[len(name) + 6:] if core_part else "harness" if module == TOP else "flow control"
         counts = _counts(Counter(cells), kinds)
         previous = parts.get(part, dict.fromkeys(counts, 0))
         parts[part] = {k: previous[k] + v for k, v in counts.items()}

@@ -1,6 +1,7 @@
 """hwgen as a user installs it: a wheel, installed outside the checkout, runs emit -> sim -> simplify --verify."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_installed_elsewhere_emits_simulates_and_proves(tmp_path):
-    wheels, target, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
+    wheels, target, work, source = tmp_path / "wheels", tmp_path / "site", tmp_path / "work", tmp_path / "source"
     work.mkdir()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(wheels)],
+    # Built from a copy of the sources, so that the build leaves nothing in the checkout.
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
+                                                                 ".pytest_cache", ".hypothesis", "sim_build"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(source), "-w", str(wheels)],
                    check=True, capture_output=True)
     wheel, = wheels.glob("hwgen-*.whl")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

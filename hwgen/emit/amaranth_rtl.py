@@ -87,10 +87,15 @@ class PipelinedCore(wiring.Component):
                 return Const(args[0], 1 << len(args[1])).bit_select(Cat(*(signals[x] for x in args[1])), 1)
             raise ValueError(f"unknown expression {kind}")
 
+        # One submodule per part of the plan (input, encoder, gates, popcount, argmax), as the direct
+        # writer's NAME_core_PART modules, so that synthesis counts each part apart for both backends.
+        parts = {part: Module() for part in dict.fromkeys(p.part_of[t] for t, _ in p.comb + p.sync)}
         for target, expr in p.comb:
-            m.d.comb += signals[target].eq(build(expr, p.widths[target]))
+            parts[p.part_of[target]].d.comb += signals[target].eq(build(expr, p.widths[target]))
         for target, source in p.sync:
-            m.d.sync += signals[target].eq(signals[source])
+            parts[p.part_of[target]].d.sync += signals[target].eq(signals[source])
+        for part, module in parts.items():
+            m.submodules[part] = module
         valid = Signal(p.latency, name="valid")  # valid[k]: the sample that entered k + 1 clocks ago is real
         m.d.sync += valid.eq(Cat(self.in_valid, valid[:-1]) if p.latency > 1 else self.in_valid)
         m.d.comb += [self.out_valid.eq(valid[-1]), self.out_class.eq(signals[p.out_class]),

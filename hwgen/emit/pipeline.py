@@ -251,7 +251,7 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
     n, c = net.num_inputs, net.num_classes
     w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
     fanins, reads = net.fanins(), net.reads()
-    live = _live_gates(net, fanins, reads)
+    live = net.reached(net.outputs, functional=True)[net.num_inputs:]  # only they are built
     read = np.zeros(net.num_nodes, dtype=bool)
     read[net.outputs] = True
     read[fanins[live[:, None] & reads]] = True
@@ -323,20 +323,6 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
                   "registers": sum(plan.widths[name] for name, _ in plan.sync) + plan.latency,
                   "skip_registers": skip_registers}
     return plan
-
-
-def _live_gates(net: Netlist, fanins: np.ndarray, reads: np.ndarray) -> np.ndarray:
-    """Which gates an output depends on: only they are built (the rewriting passes leave nothing else;
-    an input netlist may), so the Verilog has no unused signal."""
-    n = net.num_inputs
-    live_list = np.isin(np.arange(net.num_nodes), net.outputs).tolist()
-    fanin_list, read_list = fanins.tolist(), reads.tolist()
-    for g in range(net.num_gates - 1, -1, -1):
-        if live_list[n + g]:
-            for x, r in zip(fanin_list[g], read_list[g]):
-                if r:
-                    live_list[x] = True
-    return np.array(live_list[n:], dtype=bool)
 
 
 def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int, out_class: str,

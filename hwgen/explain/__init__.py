@@ -5,7 +5,7 @@
 - for a small circuit (or one output's cone): boolean expressions after the exact rewriting passes,
   with every gate that feeds more than one place named once (t1, t2, ...); a graphviz drawing
   (circuit.dot, and circuit.svg where `dot` is installed); a DigitalJS circuit for interactive viewing;
-  and the truth table when the cone reads at most 6 inputs.
+  and the truth table when the cone reads at most MAX_TRUTH_TABLE_INPUTS inputs.
 """
 
 import dataclasses
@@ -22,7 +22,7 @@ from ..errors import HwgenError
 from ..files import atomic_path, ensure_dir, write_json, write_text
 from ..golden import evaluate
 from ..netlist import LUT, Netlist
-from ..rewrite.dce import dce, reached_nodes
+from ..rewrite.dce import dce
 from . import evidence, functions, symmetry
 
 MAX_GATES = 64
@@ -54,7 +54,7 @@ def op_names(net: Netlist) -> list:
 
 def _cone_gates(net: Netlist, outputs) -> np.ndarray:
     """Bool mask over nodes: those the given output positions reach."""
-    return reached_nodes(net, net.outputs[list(outputs)])
+    return net.reached(net.outputs[list(outputs)])
 
 
 def summary(net: Netlist) -> dict:
@@ -174,7 +174,7 @@ def expressions(net: Netlist, input_names, output_names) -> list:
             e = _Expr("const", text=str(int(op == ops.TRUE)))
         elif op in (ops.A, ops.NOT_A):
             e = exprs[a] if op == ops.A else exprs[a].negated()
-        elif op in (ops.B, 10):
+        elif op in (ops.B, ops.NOT_B):
             e = exprs[b] if op == ops.B else exprs[b].negated()
         else:
             conn, na, nb, nout = FORMS[op]
@@ -251,9 +251,9 @@ def to_digitaljs(net: Netlist, input_names, output_names) -> dict:
         node, device = net.num_inputs + g, f"g{g}"
         if op in (ops.FALSE, ops.TRUE):
             devices[device] = {"type": "Constant", "constant": str(int(op == ops.TRUE))}
-        elif op in (ops.A, ops.NOT_A, ops.B, 10):
+        elif op in (ops.A, ops.NOT_A, ops.B, ops.NOT_B):
             source = port_of[a if op in (ops.A, ops.NOT_A) else b]
-            devices[device] = {"type": "Not" if op in (ops.NOT_A, 10) else "Repeater", "bits": 1}
+            devices[device] = {"type": "Not" if op in (ops.NOT_A, ops.NOT_B) else "Repeater", "bits": 1}
             connect(source, device, "in")
         else:
             conn, na, nb, nout = FORMS[op]
@@ -310,7 +310,7 @@ def output_records(net: Netlist, flat: Netlist, named: dict, input_names) -> lis
     supports = _support(net)
     for j in range(len(net.outputs)):
         record = {"output": j, "class": j // net.outputs_per_class}
-        live = reached_nodes(flat, flat.outputs[[j]])
+        live = flat.reached(flat.outputs[[j]])
         record["gates"] = int(live[flat.num_inputs:].sum())
         record.update(symmetry.analyse(net, j, supports[j], input_names))
         counts = Counter(named[v][0] for v in np.flatnonzero(live).tolist() if v in named)

@@ -235,8 +235,7 @@ def blocks(net: Netlist, node_cuts=None, min_instances: int = 2) -> list:
     """Sub-circuits of 3 or 4 leaves that only their root leaves (fanout-free), grouped by function up to a
     renaming of the inputs; those with at least min_instances, most frequent first."""
     node_cuts = node_cuts if node_cuts is not None else cuts(net)
-    fanins = net.fanins()
-    fanout = np.bincount(np.concatenate([fanins[fanins >= 0].ravel(), net.outputs]), minlength=net.num_nodes)
+    fanout = net.fanout_counts()
     groups = {}
     for node in range(net.num_inputs, net.num_nodes):
         for leaves, table in sorted(node_cuts[node][1:], key=lambda c: -len(c[0])):

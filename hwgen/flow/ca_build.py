@@ -10,8 +10,6 @@ from ..ca.rtl import emit_ca, simulate_ca
 from ..explain import explain, output_line
 from ..files import ensure_dir, write_json
 from ..golden import evaluate
-from ..learn.ca.harden import harden_rule
-from ..learn.ca.train import CHECKPOINT, life_table, load_ca_checkpoint, rule_from_checkpoint, train_ca
 from .build import timed
 
 NEIGHBOURS = ["nw", "n", "ne", "w", "c", "e", "sw", "s", "se"]
@@ -49,6 +47,9 @@ def _check_rtl(rtl, rule, start, steps, simulator, want_final, pictures):
 
 
 def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
+    from ..learn.ca.harden import harden_rule
+    from ..learn.ca.train import CHECKPOINT, life_table, load_ca_checkpoint, rule_from_checkpoint, train_ca
+
     from ..rewrite.flow import simplify
 
     out = ensure_dir(out_dir)

@@ -35,9 +35,9 @@ class _AigWriter:
             return x ^ ops.apply(op, 0, 0)  # A or NOT A
         if not ops.DEPENDS_ON_A[op]:
             return y ^ ops.apply(op, 0, 0)  # B or NOT B
-        if op in (ops.XOR, 9):  # x XOR y = NOT(NOT(x AND NOT y) AND NOT(NOT x AND y))
+        if op in (ops.XOR, ops.XNOR):  # x XOR y = NOT(NOT(x AND NOT y) AND NOT(NOT x AND y))
             xor = self.AND(self.AND(x, y ^ 1) ^ 1, self.AND(x ^ 1, y) ^ 1) ^ 1
-            return xor ^ (op == 9)
+            return xor ^ (op == ops.XNOR)
         if len(ones) == 1:  # a minterm: AND of the inputs at the polarity it needs
             (a, b), = ones
             return self.AND(x ^ (1 - a), y ^ (1 - b))

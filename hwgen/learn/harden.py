@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from ..errors import HwgenError
-from ..netlist import Netlist
+from ..netlist import MAX_LUT_INPUTS, Netlist
 
 
 def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> Netlist:
@@ -145,8 +145,8 @@ def harden_dwn_file(path, num_classes: int, num_inputs: int | None = None) -> Ne
         luts = layer["luts"].detach().float()
         out, size = luts.shape
         n = size.bit_length() - 1
-        if size != 1 << n or not 1 <= n <= 6:
-            raise HwgenError(f"{path}: layer {i}'s luts have {size} entries: not 2**n for n in 1..6")
+        if size != 1 << n or not 1 <= n <= MAX_LUT_INPUTS:
+            raise HwgenError(f"{path}: layer {i}'s luts have {size} entries: not 2**n for n in 1..{MAX_LUT_INPUTS}")
         if not torch.isfinite(luts).all():
             raise HwgenError(f"{path}: layer {i}'s luts are not finite (NaN or inf)")
         if "mapping.weights" in layer:

@@ -31,11 +31,6 @@ def _kernel():
          ctypes.c_int64, ptr(np.int32), ptr(np.int32), ptr(np.uint16)], ctypes.c_int)})
 
 
-def fanout_counts(net: Netlist) -> np.ndarray:
-    fanins = net.fanins()
-    return np.bincount(np.concatenate([fanins[fanins >= 0], net.outputs]), minlength=net.num_nodes).astype(np.int32)
-
-
 def _dying_gates(net: Netlist, root: int, leaves: set, refs: list) -> list:
     """The gates that lose their last reader when `root` is replaced (refs updated for good)."""
     dead, stack = [], [root]
@@ -54,7 +49,7 @@ def _dying_gates(net: Netlist, root: int, leaves: set, refs: list) -> list:
 def choose_rewrites(net: Netlist, table) -> dict:
     """{gate node: (leaves, truth table)}: the gates to rebuild from their cut, chosen from the outputs down."""
     n_gates = net.num_gates
-    refs = fanout_counts(net)
+    refs = net.fanout_counts()
     gain = np.zeros(n_gates, dtype=np.int32)
     leaves = np.zeros(4 * n_gates, dtype=np.int32)
     tts = np.zeros(n_gates, dtype=np.uint16)

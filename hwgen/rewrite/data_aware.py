@@ -9,10 +9,10 @@ it when it loses more than they allow (`accuracy_guard`).
 
 import numpy as np
 
-from .. import tables
+from .. import ops, tables
 from ..errors import HwgenError
 from ..golden import evaluate
-from ..netlist import LUT, Netlist
+from ..netlist import LUT, MAX_LUT_INPUTS, Netlist
 
 CHUNK_WORDS = 256  # samples are processed 64 * CHUNK_WORDS at a time
 
@@ -66,16 +66,17 @@ def fold_dont_cares(net: Netlist, bits: np.ndarray, rare_fraction: float) -> tup
     majority = ones[gates] * 2 > n
     rare = np.minimum(ones[gates], n - ones[gates]) <= rare_fraction * n
     fold = rare | ~observed[gates]
-    ops = net.ops.copy()
-    lut = ops == LUT
-    ops[fold & ~lut] = np.where(majority[fold & ~lut], 15, 0)  # TRUE or FALSE
+    folded_ops = net.ops.copy()
+    lut = folded_ops == LUT
+    folded_ops[fold & ~lut] = np.where(majority[fold & ~lut], ops.TRUE, ops.FALSE)
     lut_tables = None
     if net.has_luts:  # a LUT node becomes constant through its table: all ones or all zeros
         lut_tables = net.lut_tables.copy()
         lut_tables[fold & lut] = np.where(majority[fold & lut], ~np.uint64(0), np.uint64(0))
         arity = (net.lut_inputs >= 0).sum(axis=1)
-        lut_tables &= np.where(arity >= 6, ~np.uint64(0), (np.uint64(1) << (np.uint64(1) << arity.astype(np.uint64))) - np.uint64(1))
-    folded = net.with_gates(ops, net.a, net.b, net.outputs, net.lut_inputs, lut_tables)
+        full = (np.uint64(1) << (np.uint64(1) << np.minimum(arity, 5).astype(np.uint64))) - np.uint64(1)
+        lut_tables &= np.where(arity == MAX_LUT_INPUTS, ~np.uint64(0), full)  # 2**64 bits: the whole word
+    folded = net.with_gates(folded_ops, net.a, net.b, net.outputs, net.lut_inputs, lut_tables)
     return folded, {"rare_fraction": rare_fraction, "near_constant": int(rare.sum()),
                     "unobserved": int((~observed[gates] & ~rare).sum())}
 

@@ -1,4 +1,4 @@
-"""LUTLayer: nodes that are learned k-input lookup tables (1 <= k <= 6), trained as in DWN (Bacellar et
+"""LUTLayer: nodes that are learned k-input lookup tables (1 <= k <= MAX_LUT_INPUTS), trained as in DWN (Bacellar et
 al., "Differentiable Weightless Neural Networks", ICML 2024).
 
 The forward pass is the hardened network itself: a node reads its k input bits as an address and outputs
@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from ...errors import HwgenError, warn_once
+from ...netlist import MAX_LUT_INPUTS
 
-MAX_K = 6
+MAX_K = MAX_LUT_INPUTS  # lut_kernel.c's MAX_K is the same
 
 
 def efd_weights(k: int) -> tuple[float, float]:

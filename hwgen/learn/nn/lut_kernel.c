@@ -13,7 +13,7 @@
 #elif !defined(VECTOR)
 #define VECTOR
 #endif
-#define MAX_K 6
+#define MAX_K 6  /* must equal hwgen.netlist.MAX_LUT_INPUTS (tests/test_layout.py checks) */
 #define LANES 8
 
 VECTOR void hwgen_lut_forward(const float *x, int64_t batch, const int64_t *idx, int64_t k, const float *tables,
