@@ -79,10 +79,10 @@ def hwgen_command():
 
 def data_aware_row(simplified, dataset):
     from hwgen.data import load as load_dataset
-    from hwgen.rewrite.data_aware import simplify_with_data
+    from hwgen.rewrite.flow import simplify
 
-    _, info = simplify_with_data(simplified, rewrite.DEFAULT_PASSES, load_dataset(dataset), 0.01, 100.0)
-    return info
+    return simplify(simplified, rewrite.DEFAULT_PASSES, verify=False, data=load_dataset(dataset),
+                    rare_fraction=0.01, max_accuracy_drop=100.0).data_aware
 
 
 def main():

@@ -68,12 +68,14 @@ def cmd_simplify(args):
     from .rewrite.flow import simplify
 
     if args.list:
-        for name, (_, doc) in rewrite.PASSES.items():
-            print(f"{name:8s} {doc}")
+        for name, p in rewrite.PASSES.items():
+            params = ", ".join(f"{k}={v}" for k, v in rewrite.default_params(name).items())
+            print(f"{name:10s} {'exact' if p.exact else 'lossy'}  {p.doc}" + (f" [{params}]" if params else ""))
         return
     if not args.netlist or not args.out:
         raise HwgenError("simplify needs NETLIST and --out (or --list)")
     names = [n.strip() for n in args.passes.split(",")] if args.passes else rewrite.DEFAULT_PASSES
+    rewrite.check_names(names, exact_only=True)
     net = load(args.netlist)
     data = None
     if args.data:
@@ -82,8 +84,9 @@ def cmd_simplify(args):
         data = user_data(args.data, net)
     result = simplify(net, names, args.verify, data, args.rare_fraction, args.max_drop)
     for s in result.passes:
+        own = "".join(f", {k} {v}" for k, v in s["stats"].items())
         print(f"{s['pass']:8s} gates {s['gates_in']} -> {s['gates_out']}, levels {s['levels_in']} -> "
-              f"{s['levels_out']}, {s['seconds']:.3f} s")
+              f"{s['levels_out']}, {s['seconds']:.3f} s{own}")
     if args.verify:
         print("equivalence: proven (ABC cec)")
     if result.data_aware:

@@ -70,8 +70,8 @@ def test_torch_modules_and_evaluator_agree(net, seed):
 
 @settings(max_examples=EXAMPLES // 2, deadline=None, derandomize=not LONG,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(net=netlists(), pipeline=st.permutations(list(rewrite.PASSES)))
-def test_every_pass_is_proven_equivalent(net, pipeline):
+@given(net=netlists(), pipeline=st.permutations([name for name, p in rewrite.PASSES.items() if p.exact]))
+def test_every_exact_pass_is_proven_equivalent(net, pipeline):
     current = net
     for name in pipeline:
         simplified, _ = rewrite.run(current, [name])

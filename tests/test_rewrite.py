@@ -141,3 +141,29 @@ def test_data_aware_folds_a_rare_value_and_the_guard_measures_it():
     assert accuracy_guard(0.95, 0.949, 0.2) == pytest.approx(0.1)
     with pytest.raises(HwgenError, match="loses 1.00 points"):
         accuracy_guard(0.95, 0.94, 0.2)
+
+
+def test_pass_parameters_change_what_cut_does_and_stay_exact():
+    """The cut pass's parameters reach its kernel: cuts of 2 leaves, or one cut kept per gate, find fewer
+    rewrites than the defaults; every setting is proven equivalent; the statistics say so."""
+    net = rewrite.run(random_netlist(3, num_inputs=24, num_gates=1500, num_classes=3, per_class=8, window=200),
+                      ["fold", "strash", "dce"])[0]
+    found = {}
+    for size, per_node in ((4, 8), (2, 8), (4, 1)):
+        out, stats = rewrite.run(net, ["cut"], {"cut": {"cut_size": size, "cuts_per_node": per_node}})
+        assert stats[0]["params"] == {"cut_size": size, "cuts_per_node": per_node}
+        assert prove_equivalent(net, out)
+        found[size, per_node] = stats[0]["stats"]["rewrites"]
+    assert found[2, 8] < found[4, 8] and found[4, 1] < found[4, 8], found
+    default, _ = rewrite.run(net, ["cut"])
+    assert default.num_gates == rewrite.run(net, ["cut"], {"cut": {"cut_size": 4, "cuts_per_node": 8}})[0].num_gates
+
+
+def test_the_registry_says_which_passes_are_exact_and_the_lossy_one_needs_data():
+    assert [name for name, p in rewrite.PASSES.items() if not p.exact] == ["data_aware"]
+    assert rewrite.default_params("cut") == {"cut_size": 4, "cuts_per_node": 8}
+    assert set(rewrite.default_params("data_aware")) == {"rare_fraction", "max_accuracy_drop"}
+    with pytest.raises(HwgenError, match="not exact"):
+        rewrite.run(random_netlist(1), ["fold", "data_aware"])
+    with pytest.raises(HwgenError, match="cut_size"):
+        rewrite.run(random_netlist(1), ["cut"], {"cut": {"cut_size": 5, "cuts_per_node": 8}})

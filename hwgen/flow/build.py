@@ -55,6 +55,13 @@ def goes_on_from(cfg: dict, checkpoint: Path, retrain: bool) -> bool:
     return True
 
 
+def pass_params(simplify_section: dict) -> dict:
+    """The passes' parameters a config's simplify section sets: {pass: {key: value}} (simplify.cut, ...)."""
+    from ..rewrite import PASSES
+
+    return {name: simplify_section[name] for name in PASSES if isinstance(simplify_section.get(name), dict)}
+
+
 def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = False) -> dict:
     from ..data import load as load_dataset
     from ..explain import explain
@@ -79,7 +86,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
 
     simp = cfg["simplify"]
     result = simplify(hardened, simp["passes"], simp["verify"], data if simp["data_aware"] else None,
-                      simp["rare_fraction"], simp["max_accuracy_drop"])
+                      simp["rare_fraction"], simp["max_accuracy_drop"], pass_params(simp))
     seconds.update(result.seconds)
     result.exact.save(out / "simplified.netlist.json")
     log(f"simplified: {result.exact.num_gates} gates, depth {result.exact.depth()}; equivalence {result.equivalence}")
@@ -179,12 +186,13 @@ def write_build_html(out: Path, report: dict, hardened, history: list):
     stages.append([f"RTL ({sim['simulator']}, {acc['rtl_test_vectors']:,} test vectors)", acc["rtl"]])
     levels = {"hardened": rewrite.gates_per_level(hardened)}
     levels.update({f"after {p['pass']}": p["gates_per_level"] for p in report["passes"]})
-    passes = [["hardened", "", hardened.num_gates, hardened.depth(), ""]] + \
-        [[f"after {p['pass']}", p["gates_in"], p["gates_out"], p["levels_out"], p["seconds"]] for p in report["passes"]]
+    passes = [["hardened", "", hardened.num_gates, hardened.depth(), "", ""]] + \
+        [[f"after {p['pass']}", p["gates_in"], p["gates_out"], p["levels_out"], p["seconds"],
+          ", ".join(f"{k} {v}" for k, v in {**p["params"], **p["stats"]}.items())] for p in report["passes"]]
     sections = [
         ("Accuracy on the test set", table(["stage", "accuracy"], stages)),
         ("Training", training_curves(history)),
-        ("Rewriting", table(["stage", "gates in", "gates out", "levels", "seconds"], passes)
+        ("Rewriting", table(["stage", "gates in", "gates out", "levels", "seconds", "parameters, statistics"], passes)
          + f"<p>Equivalence of the exact result: {report['equivalence']}.</p>" + levels_chart(levels)),
         ("Simulation", table(["simulator", "vectors", "mismatches", "vectors/s"],
                              [[sim["simulator"], sim["vectors"], sim["mismatches"], sim["vectors_per_second"]]])),

@@ -10,7 +10,7 @@ from ..ca.rtl import emit_ca, simulate_ca
 from ..explain import explain, output_line
 from ..files import ensure_dir, write_json
 from ..golden import evaluate
-from .build import timed
+from .build import pass_params, timed
 
 NEIGHBOURS = ["nw", "n", "ne", "w", "c", "e", "sw", "s", "se"]
 assert len(NEIGHBOURS) == len(OFFSETS)
@@ -49,7 +49,6 @@ def _check_rtl(rtl, rule, start, steps, simulator, want_final, pictures):
 def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
     from ..learn.ca.harden import harden_rule
     from ..learn.ca.train import CHECKPOINT, life_table, load_ca_checkpoint, rule_from_checkpoint, train_ca
-
     from ..rewrite.flow import simplify
 
     out = ensure_dir(out_dir)
@@ -62,7 +61,7 @@ def build_ca(cfg: dict, out_dir, progress: bool = True, log=print) -> dict:
         hardened = harden_rule(rule_from_checkpoint(load_ca_checkpoint(out / "train" / CHECKPOINT)))
         hardened.save(out / "hardened.netlist.json")
     passes = cfg["simplify"]["passes"]
-    result = simplify(hardened, passes, cfg["simplify"]["verify"])
+    result = simplify(hardened, passes, cfg["simplify"]["verify"], params=pass_params(cfg["simplify"]))
     seconds.update(result.seconds)
     exact, equivalence = result.exact, result.equivalence
     rule, checkerboard = exact, ca["pattern"] == "checkerboard"

@@ -1,4 +1,4 @@
-/* Cut enumeration for cut rewriting. For every gate: up to P cuts of at most 4 leaves (the gate itself, then
+/* Cut enumeration for cut rewriting. For every gate: up to P cuts of at most K <= 4 leaves (the gate itself, then
  * merges of its inputs' cuts, smallest first) with their truth tables, and the best rewrite among them:
  * the gates of the cut's maximum fanout-free cone (those that die with the gate) minus the gates of the
  * smallest circuit for the cut's function (from the exact table). */
@@ -23,15 +23,16 @@ static uint32_t expand(uint32_t tt, const Cut *sub, const Cut *full) {
     return r;
 }
 
-/* Sorted union of two cuts' leaves; 0 when it has more than 4. */
-static int merge(const Cut *x, const Cut *y, Cut *out) {
+/* Sorted union of two cuts' leaves; 0 when it has more than K (at most 4: Cut holds 4, and the exact table
+ * of cut_rewrite.py covers 4-input functions). */
+static int merge(const Cut *x, const Cut *y, Cut *out, int K) {
     int i = 0, j = 0, n = 0;
     while (i < x->n || j < y->n) {
         int32_t v;
         if (j >= y->n || (i < x->n && x->leaf[i] < y->leaf[j])) v = x->leaf[i++];
         else if (i >= x->n || y->leaf[j] < x->leaf[i]) v = y->leaf[j++];
         else { v = x->leaf[i++]; j++; }
-        if (n == 4) return 0;
+        if (n == K) return 0;
         out->leaf[n++] = v;
     }
     out->n = n;
@@ -79,7 +80,7 @@ static void candidate_sort(Cut *cands, int n) {  /* fewer leaves first, stable *
 
 /* refs: fanout count of every node (outputs included); left as it was. gain/leaves/tt: per gate. */
 int hwgen_cut_gains(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b, int64_t n_inputs,
-                    int64_t n_gates, int32_t *refs, const uint8_t *cost, int64_t P,
+                    int64_t n_gates, int32_t *refs, const uint8_t *cost, int64_t P, int64_t K,
                     int32_t *gain, int32_t *leaves, uint16_t *tt) {
     int64_t n_nodes = n_inputs + n_gates;
     Cut *cuts = malloc(sizeof(Cut) * n_nodes * P);
@@ -106,7 +107,7 @@ int hwgen_cut_gains(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b
         for (int i = 0; i < n_cuts[in_a[g]]; i++) {
             for (int j = 0; j < n_cuts[in_b[g]]; j++) {
                 Cut m;
-                if (!merge(&ca[i], &cb[j], &m)) continue;
+                if (!merge(&ca[i], &cb[j], &m, (int)K)) continue;
                 int dup = 0;
                 for (int k = 0; k < n && !dup; k++) {
                     dup = cands[k].n == m.n;

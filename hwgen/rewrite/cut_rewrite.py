@@ -1,4 +1,4 @@
-"""Cut rewriting: replace a gate's cone over a small cut (up to 4 leaves) by the smallest circuit of
+"""Cut rewriting: replace a gate's cone over a small cut (up to cut_size <= 4 leaves) by the smallest circuit of
 two-input gates for the same function, where that saves gates (as ABC `rewrite` and mockturtle
 `cut_rewriting` do, over all 16 two-input functions rather than AND/XOR).
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import ops
 from ..builder import FALSE, Builder, add_node
 from ..errors import HwgenError
 from ..native import load_library
@@ -21,14 +22,14 @@ from . import exact4
 from .dce import dce
 
 SOURCE = Path(__file__).with_name("cut_kernel.c")
-CUTS_PER_NODE = 8
+MAX_CUT_SIZE = 4  # cut_kernel.c's Cut holds 4 leaves, and the exact table covers 4-input functions
 
 
 def _kernel():
     ptr = lambda t: np.ctypeslib.ndpointer(t, flags="C_CONTIGUOUS")  # noqa: E731
     return load_library(SOURCE, {"hwgen_cut_gains": (
         [ptr(np.uint8), ptr(np.int32), ptr(np.int32), ctypes.c_int64, ctypes.c_int64, ptr(np.int32), ptr(np.uint8),
-         ctypes.c_int64, ptr(np.int32), ptr(np.int32), ptr(np.uint16)], ctypes.c_int)})
+         ctypes.c_int64, ctypes.c_int64, ptr(np.int32), ptr(np.int32), ptr(np.uint16)], ctypes.c_int)})
 
 
 def _dying_gates(net: Netlist, root: int, leaves: set, refs: list) -> list:
@@ -46,7 +47,7 @@ def _dying_gates(net: Netlist, root: int, leaves: set, refs: list) -> list:
     return dead
 
 
-def choose_rewrites(net: Netlist, table) -> dict:
+def choose_rewrites(net: Netlist, table, cut_size: int, cuts_per_node: int) -> dict:
     """{gate node: (leaves, truth table)}: the gates to rebuild from their cut, chosen from the outputs down."""
     n_gates = net.num_gates
     refs = net.fanout_counts()
@@ -56,7 +57,7 @@ def choose_rewrites(net: Netlist, table) -> dict:
     status = _kernel().hwgen_cut_gains(
         np.ascontiguousarray(net.ops, dtype=np.uint8), np.ascontiguousarray(net.a, dtype=np.int32),
         np.ascontiguousarray(net.b, dtype=np.int32), net.num_inputs, n_gates, refs, table.cost,
-        CUTS_PER_NODE, gain, leaves, tts)
+        cuts_per_node, cut_size, gain, leaves, tts)
     if status != 0:
         raise HwgenError("the cut pass ran out of memory")
     refs, gone, chosen = refs.tolist(), set(), {}
@@ -75,17 +76,22 @@ def _build_circuit(builder: Builder, table, tt: int, leaf_lits: list) -> int:
     signals = leaf_lits + [FALSE] * (4 - len(leaf_lits))
     for kind, i, j in gates:
         if kind == exact4.XOR_KIND:
-            signals.append(builder.gate(6, signals[i], signals[j]))
+            signals.append(builder.gate(ops.XOR, signals[i], signals[j]))
         else:
-            signals.append(builder.gate(1, signals[i] ^ (kind & 1), signals[j] ^ (kind >> 1 & 1)))
+            signals.append(builder.gate(ops.AND, signals[i] ^ (kind & 1), signals[j] ^ (kind >> 1 & 1)))
     return (FALSE if out < 0 else signals[out]) ^ inverted
 
 
-def cut(net: Netlist) -> Netlist:
+def cut(net: Netlist, cut_size: int = MAX_CUT_SIZE, cuts_per_node: int = 8) -> tuple[Netlist, dict]:
+    """The pass (rewrite.PASSES["cut"]): up to cuts_per_node cuts of at most cut_size leaves per gate.
+    Statistics: the rewrites chosen, and whether the result was kept (it is only when smaller)."""
+    if not 2 <= cut_size <= MAX_CUT_SIZE or cuts_per_node < 1:
+        raise HwgenError(f"cut: cut_size must be in 2..{MAX_CUT_SIZE} and cuts_per_node at least 1, got "
+                         f"{cut_size} and {cuts_per_node}")
     table = exact4.table()
-    chosen = choose_rewrites(net, table)
+    chosen = choose_rewrites(net, table, cut_size, cuts_per_node)
     if not chosen:
-        return net
+        return net, {"rewrites": 0, "kept": False}
     builder = Builder(net.num_inputs, hashing=True)
     lits = [2 * i for i in range(net.num_inputs)]
     for k in range(net.num_gates):
@@ -96,4 +102,5 @@ def cut(net: Netlist) -> Netlist:
         else:
             lits.append(add_node(builder, net, k, lits))
     result = dce(builder.finish([lits[o] for o in net.outputs.tolist()], net.num_classes, net.encoder))
-    return result if result.num_gates < net.num_gates else net
+    kept = result.num_gates < net.num_gates
+    return (result if kept else net), {"rewrites": len(chosen), "kept": kept}

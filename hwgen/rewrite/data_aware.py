@@ -3,8 +3,8 @@
 A gate whose value is the same on all but a `rare_fraction` of the training samples becomes that
 constant, and so does a gate whose value never reaches an output on any of them (observability is
 propagated backwards one path at a time, so reconvergent paths make it an estimate). The exact passes
-then clean up. The result is not equivalent to its input: callers measure its test accuracy and refuse
-it when it loses more than they allow (`accuracy_guard`).
+then clean up. The result is not equivalent to its input: the pass measures its test accuracy and refuses
+it when it loses more than allowed (`accuracy_guard`).
 """
 
 import numpy as np
@@ -90,16 +90,13 @@ def accuracy_guard(exact_accuracy: float, lossy_accuracy: float, max_drop_points
     return round(drop, 4)
 
 
-def simplify_with_data(exact: Netlist, passes, data, rare_fraction: float, max_drop_points: float):
-    """Fold don't-cares seen on `data`'s training inputs, clean up with `passes`, and check the test
-    accuracy against the exact netlist's; (netlist, figures) or an error from the guard."""
-    from . import run
-
-    folded, stats = fold_dont_cares(exact, evaluate.input_bits(exact, data.train_x), rare_fraction)
-    lossy, _ = run(folded, passes)
-    test_bits = evaluate.input_bits(exact, data.test_x)
-    before, after = (evaluate.accuracy(n, test_bits, data.test_y) for n in (exact, lossy))
-    drop = accuracy_guard(before, after, max_drop_points)
-    return lossy, {**stats, "gates_exact": exact.num_gates, "gates": lossy.num_gates,
-                   "test_accuracy_exact": before, "test_accuracy": after, "drop_points": drop,
-                   "max_accuracy_drop": max_drop_points}
+def data_aware(net: Netlist, data, rare_fraction: float, max_accuracy_drop: float) -> tuple[Netlist, dict]:
+    """The pass (rewrite.PASSES["data_aware"]): fold the don't-cares seen on `data`'s training inputs, and
+    refuse the result when it loses more than max_accuracy_drop points of test accuracy. The exact passes
+    that clean up after it keep its accuracy."""
+    folded, stats = fold_dont_cares(net, evaluate.input_bits(net, data.train_x), rare_fraction)
+    test_bits = evaluate.input_bits(net, data.test_x)
+    before, after = (evaluate.accuracy(n, test_bits, data.test_y) for n in (net, folded))
+    drop = accuracy_guard(before, after, max_accuracy_drop)
+    return folded, {**stats, "gates_exact": net.num_gates, "test_accuracy_exact": before, "test_accuracy": after,
+                    "drop_points": drop, "max_accuracy_drop": max_accuracy_drop}

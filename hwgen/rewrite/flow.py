@@ -1,6 +1,6 @@
 """The one simplify flow, for `hwgen simplify`, `hwgen build` and the cellular-automaton build: the exact
-passes; the proof (ABC cec) that their result is equivalent, when asked for; then, given data, data-aware
-folding (lossy, guarded by test accuracy)."""
+passes; the proof (ABC cec) that their result is equivalent, when asked for; then, given data, the lossy
+data-aware pass (guarded by test accuracy) and the exact passes again."""
 
 import time
 from dataclasses import dataclass, field
@@ -22,12 +22,16 @@ class Simplified:
 
 def simplify(net: Netlist, passes=DEFAULTS["simplify"]["passes"], verify: bool = DEFAULTS["simplify"]["verify"],
              data=None, rare_fraction: float = DEFAULTS["simplify"]["rare_fraction"],
-             max_accuracy_drop: float = DEFAULTS["simplify"]["max_accuracy_drop"]) -> Simplified:
-    """data: an object with train_x, test_x and test_y (raw features, or input bits without an encoder)."""
+             max_accuracy_drop: float = DEFAULTS["simplify"]["max_accuracy_drop"],
+             params: dict | None = None) -> Simplified:
+    """The exact `passes`; with `verify`, ABC's proof that their result is equivalent to `net`; then, given
+    `data` (an object with train_x, test_x and test_y: raw features, or input bits without an encoder), the
+    lossy data-aware pass and the exact passes again after it. params: {pass: {key: value}} over the
+    defaults."""
     from . import run
 
     start = time.perf_counter()
-    exact, stats = run(net, passes)
+    exact, stats = run(net, passes, params)
     seconds = {"simplify": round(time.perf_counter() - start, 2)}
     equivalence = "not checked"
     if verify:
@@ -39,9 +43,14 @@ def simplify(net: Netlist, passes=DEFAULTS["simplify"]["passes"], verify: bool =
         equivalence, seconds["verify"] = "proven", round(time.perf_counter() - start, 2)
     result = Simplified(exact, exact, stats, equivalence, seconds=seconds)
     if data is not None:
-        from .data_aware import simplify_with_data
-
         start = time.perf_counter()
-        result.final, result.data_aware = simplify_with_data(exact, passes, data, rare_fraction, max_accuracy_drop)
+        lossy = {"rare_fraction": rare_fraction, "max_accuracy_drop": max_accuracy_drop}
+        result.final, lossy_stats = run(exact, ["data_aware", *passes], {**(params or {}), "data_aware": lossy}, data)
+        folded = lossy_stats[0]["stats"]
+        result.data_aware = {"rare_fraction": rare_fraction, "near_constant": folded["near_constant"],
+                             "unobserved": folded["unobserved"], "gates_exact": exact.num_gates,
+                             "gates": result.final.num_gates, "test_accuracy_exact": folded["test_accuracy_exact"],
+                             "test_accuracy": folded["test_accuracy"], "drop_points": folded["drop_points"],
+                             "max_accuracy_drop": max_accuracy_drop}
         seconds["data_aware"] = round(time.perf_counter() - start, 2)
     return result
