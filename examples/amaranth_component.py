@@ -2,10 +2,11 @@
 
     .venv/bin/python examples/amaranth_component.py NET.netlist.json [--vectors 200] [--pipeline 2]
 
-`hwgen.emit.amaranth_rtl.Classifier(net, pipeline)` is a `wiring.Component` (its signature is in that
-module's docstring): connect its stream ports like any other. Here a design puts it behind a
-`Histogram` that counts the predicted classes; Amaranth's own simulator streams random inputs through
-it, and every class that comes out is checked against hwgen's evaluator.
+`hwgen.emit.amaranth_rtl.Classifier(net, pipeline)` is a `wiring.Component` with two `lib.stream` ports,
+`i` (the inputs) and `o` (each result: `payload.label` and `payload.scores`): connect them like any other
+stream. Here a design feeds it from its own stream port and connects its results to a `Histogram` that
+counts the predicted classes, with `wiring.connect`; Amaranth's own simulator streams random inputs
+through it, and every class that comes out is checked against hwgen's evaluator.
 """
 
 import argparse
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from amaranth.hdl import Array, Module, Signal
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
@@ -26,32 +27,44 @@ from hwgen.simulation import port_and_input_bits, random_inputs  # noqa: E402
 
 
 class Histogram(wiring.Component):
-    """Takes every result the classifier offers and counts how often each class was predicted."""
+    """Takes every result offered on its stream port and counts how often each class was predicted."""
 
-    def __init__(self, classifier: Classifier, num_classes: int):
-        self.classifier, self.num_classes = classifier, num_classes
-        port = classifier.plan.input_port
-        super().__init__({"in_valid": In(1), "in_ready": Out(1), port: In(classifier.plan.input_width),
-                          "seen": Out(16), "last_class": Out(classifier.plan.class_width)})
+    def __init__(self, result: stream.Signature, num_classes: int):
+        self.num_classes = num_classes
+        label = result.members["payload"].shape["label"].shape
+        super().__init__({"i": In(result), "seen": Out(16), "last_class": Out(label)})
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.classifier = c = self.classifier
-        port = c.plan.input_port
         counts = Array(Signal(16, name=f"count{k}") for k in range(self.num_classes))
-        m.d.comb += [c.in_valid.eq(self.in_valid), self.in_ready.eq(c.in_ready),
-                     getattr(c, port).eq(getattr(self, port)), c.out_ready.eq(1)]
-        with m.If(c.out_valid):
-            m.d.sync += [counts[c.out_class].eq(counts[c.out_class] + 1), self.seen.eq(self.seen + 1),
-                         self.last_class.eq(c.out_class)]
+        m.d.comb += self.i.ready.eq(1)
+        with m.If(self.i.valid):
+            label = self.i.payload.label
+            m.d.sync += [counts[label].eq(counts[label] + 1), self.seen.eq(self.seen + 1), self.last_class.eq(label)]
+        return m
+
+
+class Design(wiring.Component):
+    """A stream of samples in, through the classifier, into the histogram."""
+
+    def __init__(self, classifier: Classifier, num_classes: int):
+        self.classifier, self.histogram = classifier, Histogram(classifier.o.signature, num_classes)
+        super().__init__({"samples": In(stream.Signature(classifier.plan.input_width)), "seen": Out(16),
+                          "last_class": Out(classifier.plan.class_width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.classifier, m.submodules.histogram = self.classifier, self.histogram
+        wiring.connect(m, wiring.flipped(self.samples), self.classifier.i)
+        wiring.connect(m, self.classifier.o, self.histogram.i)
+        m.d.comb += [self.seen.eq(self.histogram.seen), self.last_class.eq(self.histogram.last_class)]
         return m
 
 
 def run(net_path, vectors: int, pipeline: int) -> int:
     """Simulate; return how many predicted classes differ from the evaluator's."""
     net = load(net_path)
-    design = Histogram(Classifier(net, pipeline), net.num_classes)
-    port = design.classifier.plan.input_port
+    design = Design(Classifier(net, pipeline), net.num_classes)
     inputs = random_inputs(net, vectors, seed=1)
     port_bits, input_bits = port_and_input_bits(net, inputs)
     words = [int("".join("1" if bit else "0" for bit in row[::-1]), 2) for row in port_bits]
@@ -61,11 +74,11 @@ def run(net_path, vectors: int, pipeline: int) -> int:
     async def bench(ctx):
         sent = 0
         while len(got) < vectors:
-            ctx.set(design.in_valid, sent < vectors)
+            ctx.set(design.samples.valid, sent < vectors)
             if sent < vectors:
-                ctx.set(getattr(design, port), words[sent])
+                ctx.set(design.samples.payload, words[sent])
             seen_before = ctx.get(design.seen)
-            if sent < vectors and ctx.get(design.in_ready):
+            if sent < vectors and ctx.get(design.samples.ready):
                 sent += 1
             await ctx.tick()
             if ctx.get(design.seen) != seen_before:

