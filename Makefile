@@ -6,13 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := iverilog berkeley-abc build-essential python3-venv graphviz chromium dataset-fashion-mnist
 
-.PHONY: demo test test-long system-deps venv clean
+.PHONY: demo test test-fast test-long system-deps venv clean
 
 demo: system-deps venv
 	$(VENV)/bin/hwgen build configs/mnist-small.yaml --out build/mnist-small
 
 test: system-deps venv
 	$(PY) -m pytest -q -ra
+
+# The suite without the tests marked slow (complete builds, routed designs, bigger simulations).
+test-fast: system-deps venv
+	$(PY) -m pytest -q -ra -m "not slow"
 
 # Many more generated netlists through the property tests (random seeds, minutes).
 test-long: system-deps venv
@@ -29,9 +33,11 @@ system-deps:
 
 venv: $(VENV)/.installed
 
-# torch is pinned to 2.13.0 (a CPU wheel); an unpinned torch pulls several GB of CUDA libraries.
+# torch 2.13.0 as a CPU wheel first: the package accepts any torch it runs on, and an unpinned torch from
+# PyPI pulls several GB of CUDA libraries.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 

@@ -15,6 +15,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hwgen.targets import TARGETS  # noqa: E402
+
 RESULTS = ROOT / "docs" / "results"
 DESIGNS = ["mnist-small", "mnist-lut", "mnist", "digits-lut", "smoke"]  # the order of the designs table
 FILES = [ROOT / "README.md", ROOT / "docs" / "results.md"]
@@ -41,7 +45,7 @@ def designs_table() -> str:
         acc = r["accuracy"]
         same = "" if acc["rtl"] == acc["hardened"] else f" (RTL {_pct(acc['rtl'])})"
         lines.append(f"| `{d['config']}` | {r['dataset']} | **{_pct(acc['hardened'])}**{same} | {_int(r['gates']['emitted'])} "
-                     f"| {s['device'].split(' ')[0].split('-')[0]} | **{_int(s['logic_cells'])}** | "
+                     f"| {TARGETS[s['target']]['part']} | **{_int(s['logic_cells'])}** | "
                      f"{_int((s.get('xilinx') or {}).get('luts'))} | {_int(s['ffs'] - s['harness_ffs'])} | "
                      f"{s['fmax_mhz']:.1f} MHz | {r['latency_cycles']} cycles | {d['processor']} |")
     return "\n".join(lines)
@@ -57,7 +61,7 @@ def published_table() -> str:
         xilinx = (s.get("xilinx") or {}).get("luts")
         lines.append(f"| **hwgen `{d['config']}`** | {_pct(r['accuracy']['hardened'])} | {_int(s['logic_cells'])} LUT4 "
                      f"on ECP5 / {_int(xilinx)} LUT (yosys `synth_xilinx`) | {s['fmax_mhz']:.0f} MHz | "
-                     f"{s['device'].split('-')[0]} (routed) |")
+                     f"{TARGETS[s['target']]['part']} (routed) |")
     for p in load("published")["rows"]:
         lines.append(f"| {p['name']} | {p['accuracy']}% | {_int(p['luts'])} {p['kind']} | {p['fmax']} | {p['part']} |")
     return "\n".join(lines)
@@ -73,7 +77,23 @@ def pareto_table() -> str:
     return "\n".join(lines)
 
 
-TABLES = {"designs": designs_table, "published": published_table, "pareto": pareto_table}
+def demo_report() -> str:
+    """The default run's report.json, the per-pass statistics, part counts and seconds left out."""
+    d = load("mnist-small")
+    r = d["report"]
+    keep = {k: r[k] for k in ("dataset", "accuracy", "gates", "depth", "equivalence", "sim", "latency_cycles")}
+    keep["sim"] = {k: r["sim"][k] for k in ("simulator", "vectors", "mismatches", "cycles")}
+    keep["synth"] = {k: r["synth"][k] for k in ("target", "device", "logic_cells", "luts", "carry", "ram", "ffs",
+                                                "harness_ffs", "fmax_mhz", "freq_mhz", "routed", "router", "seed")}
+    keep["synth"]["xilinx_luts"] = r["synth"]["xilinx"]["luts"]
+    keep["pipeline"] = {k: r["pipeline"][k] for k in ("levels", "stages")}
+    lines = ["```json", "{"]
+    for k, (key, value) in enumerate(keep.items()):
+        lines.append(f"  {json.dumps(key)}: {json.dumps(value)}" + ("," if k < len(keep) - 1 else ""))
+    return "\n".join(lines + ["}", "```", f"{d['processor']}; {d['note']}."])
+
+
+TABLES = {"designs": designs_table, "published": published_table, "pareto": pareto_table, "demo": demo_report}
 
 
 def render(text: str) -> str:

@@ -11,13 +11,13 @@ from .errors import HwgenError
 # harness's shift registers may take, within the package's I/O.
 TARGETS = {
     "ice40-up5k": {"family": "ice40", "args": ["--up5k", "--package", "sg48"], "device": "iCE40UP5K-SG48",
-                   "clock_pin": "35", "harness_pins": 16},
+                   "part": "iCE40UP5K",                   "clock_pin": "35", "harness_pins": 16},
     "ice40-hx8k": {"family": "ice40", "args": ["--hx8k", "--package", "ct256"], "device": "iCE40HX8K-CT256",
-                   "clock_pin": "J3", "harness_pins": 128},
+                   "part": "iCE40HX8K",                   "clock_pin": "J3", "harness_pins": 128},
     "ecp5-25k": {"family": "ecp5", "args": ["--25k", "--package", "CABGA256", "--speed", "6"],
-                 "device": "LFE5U-25F-6BG256C (speed grade 6)", "clock_pin": "P6", "harness_pins": 128},
+                 "device": "LFE5U-25F-6BG256C (speed grade 6)", "part": "LFE5U-25F", "clock_pin": "P6", "harness_pins": 128},
     "ecp5-85k": {"family": "ecp5", "args": ["--85k", "--package", "CABGA381", "--speed", "6"],
-                 "device": "LFE5U-85F-6BG381C (speed grade 6)", "clock_pin": "G2", "harness_pins": 128},
+                 "device": "LFE5U-85F-6BG381C (speed grade 6)", "part": "LFE5U-85F", "clock_pin": "G2", "harness_pins": 128},
 }
 FAMILIES = ("ecp5", "ice40")
 

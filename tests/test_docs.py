@@ -1,29 +1,32 @@
-"""What the README states as fact about the code."""
+"""What the README and docs/ state as fact about the code and the measurements."""
 
 import re
+import sys
 from pathlib import Path
 
 import yaml
 
 from hwgen.flow.config import DEFAULTS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+CONFIGS_PAGE = ROOT / "docs" / "configs.md"
 
 
-def test_readme_defaults_block_is_the_defaults():
-    """The yaml block under "## Configs" shows the defaults of hwgen/config.py, key for key."""
-    text = README.read_text()
-    block = re.search(r"## Configs\n.*?```yaml\n(.*?)```", text, re.S).group(1)
+def test_configs_page_defaults_block_is_the_defaults():
+    """The first yaml block of docs/configs.md shows the defaults of hwgen/flow/config.py, key for key."""
+    text = CONFIGS_PAGE.read_text()
+    block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
     shown = yaml.safe_load(block)
-    assert shown, "the README's defaults block is empty"
+    assert shown, "the defaults block is empty"
 
     def walk(given, default, where):
         for key, value in given.items():
-            assert key in default, f"README shows {where}{key}, which is not a config key"
+            assert key in default, f"docs/configs.md shows {where}{key}, which is not a config key"
             if isinstance(value, dict):
                 walk(value, default[key], f"{where}{key}.")
             else:
-                assert value == default[key], f"README: {where}{key} = {value!r}, the default is {default[key]!r}"
+                assert value == default[key], f"docs/configs.md: {where}{key} = {value!r}, the default is {default[key]!r}"
 
     walk(shown, DEFAULTS, "")
     assert set(shown) == set(DEFAULTS) - {"ca"}, "the block leaves out a section (ca is described below it)"
@@ -32,7 +35,6 @@ def test_readme_defaults_block_is_the_defaults():
 def test_pareto_points_named_after_configs_are_those_configs():
     """A sweep point whose comment names a config (`# configs/X.yaml`) builds exactly that config, so the
     README's Pareto rows and its Configs figures are of one model."""
-    import sys
     root = README.parent
     sys.path.insert(0, str(root / "benchmarks"))
     from pareto import merged
@@ -44,3 +46,25 @@ def test_pareto_points_named_after_configs_are_those_configs():
     for point, config in named:
         assert merged(base, sweep["points"][point] or {}) == yaml.safe_load((root / config).read_text()), \
             f"sweep point {point} is not {config}"
+
+
+def test_results_tables_are_their_reports():
+    """Every results table in README.md and docs/results.md is what benchmarks/tables.py writes from the
+    reports in docs/results/: a figure changed by hand, or a report changed without its table, fails."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import tables
+
+    assert not tables.stale_files(), "run python benchmarks/tables.py"
+    for path in tables.FILES:
+        marked = re.findall(r"<!-- results:([\w-]+) -->", path.read_text())
+        assert marked and all(name in tables.TABLES for name in marked), path
+    # and the check can fail: a figure edited by hand is seen
+    text = (ROOT / "docs" / "results.md").read_text()
+    edited = text.replace("| **98.00%** |", "| **98.10%** |", 1)
+    assert edited != text and tables.render(edited) != edited
+
+
+def test_docs_links_name_files_that_exist():
+    for page in [README, *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
