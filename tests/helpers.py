@@ -166,3 +166,30 @@ def check_report_page(page, tmp_path):
     assert console == []
     image = matplotlib.image.imread(shot)
     assert image.shape[0] > 1000 and image.std() > 0.05  # a rendered page, not a blank one
+
+
+def reference_cuts(net: Netlist, per_node: int = 12, k: int = 4) -> list:
+    """Every node's cuts, enumerated in Python straight from their definition (the C engine's reference):
+    the node itself, then the distinct sorted unions of one cut of each input of at most k leaves, fewer
+    leaves first and then by the leaves, per_node - 1 of them; tables 16-bit over 4 variables."""
+    var0 = sum(1 << a for a in range(16) if a & 1)
+
+    def table_over(table, leaves, into):
+        position = [into.index(leaf) for leaf in leaves]
+        return sum(((table >> sum(((a >> position[j]) & 1) << j for j in range(len(leaves)))) & 1) << a
+                   for a in range(16))
+
+    def gate(op, ta, tb):
+        return sum(ops.apply(op, (ta >> a) & 1, (tb >> a) & 1) << a for a in range(16))
+
+    result = [[((i,), var0)] for i in range(net.num_inputs)]
+    for g, (op, a, b) in enumerate(zip(net.ops.tolist(), net.a.tolist(), net.b.tolist())):
+        found = {}
+        for la, ta in result[a]:
+            for lb, tb in result[b]:
+                leaves = tuple(sorted(set(la) | set(lb)))
+                if len(leaves) <= k and leaves not in found:
+                    found[leaves] = gate(op, table_over(ta, la, leaves), table_over(tb, lb, leaves))
+        kept = sorted(found.items(), key=lambda item: (len(item[0]), item[0]))[:per_node - 1]
+        result.append([((net.num_inputs + g,), var0)] + kept)
+    return result

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 from helpers import random_bits, random_netlist, with_encoder
 
-from hwgen.emit.pipeline import compare_delay, operands, plan_core
+from hwgen.emit.expressions import Ge
+from hwgen.emit.pipeline import compare_delay, plan_core
 from hwgen.emit.verilog import emit
 from hwgen.errors import HwgenError
 from hwgen.netlist import Netlist
@@ -48,9 +49,9 @@ def test_emit_is_deterministic(design, tmp_path):
 
 
 def _delay(expr, widths):
-    if expr[0] == "ge":
-        return compare_delay(expr[2], widths[expr[1]])
-    return DELAYS[expr[0]]  # the delay model emit schedules by
+    if isinstance(expr, Ge):
+        return compare_delay(expr.threshold, widths[expr.src])
+    return DELAYS[expr.kind]  # the delay model emit schedules by
 
 
 @pytest.mark.parametrize("levels", [0, 1, 2, 3, 5])
@@ -64,7 +65,7 @@ def test_every_stage_holds_at_most_its_levels_and_reads_registers_across_stages(
         if target not in stage:
             continue  # an input slice or a constant
         start = 0.0
-        for operand in operands(expr):
+        for operand in expr.operands():
             base, _, k = operand.partition("_d")
             if k:
                 assert stage[base] + int(k) == stage[target], (target, operand)

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import check_report_page, random_netlist
+from helpers import check_report_page, random_netlist, reference_cuts
 from test_cli import ROOT, hwgen
 
 from hwgen.explain import explain, format_summary, image_shape_of
@@ -286,3 +286,13 @@ def test_explain_takes_data_on_the_command_line(tmp_path):
     assert np.load(tmp_path / "x" / "evidence.npy").shape == (3, 9) and "evidence.png" in result.stdout
     written = json.loads((tmp_path / "x" / "explain.json").read_text())
     assert len(written["outputs"]) == 9 and "blocks" in written and "by_name" in written["functions"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_cut_engine_gives_every_cut_the_definition_does(seed):
+    """explain's cuts come from the cut pass's C engine; a Python enumeration straight from the definition
+    gives the same cuts, in the same order, with the same tables."""
+    from hwgen.explain import functions
+
+    net = random_netlist(seed, num_inputs=10, num_gates=150, num_classes=2, per_class=4, window=30)
+    assert functions.cuts(net) == reference_cuts(net, functions.CUTS_PER_NODE, functions.K)

@@ -23,6 +23,7 @@ from amaranth.lib.wiring import In, Out
 
 from .. import ops
 from ..netlist import Netlist
+from . import expressions as plan_expr
 from .pipeline import CorePlan, compare_chain, fifo_depth_bits, plan_core
 
 
@@ -61,31 +62,31 @@ class PipelinedCore(wiring.Component):
             signals[target] = Signal(width, name=target, reset_less=target in registered)
 
         def build(expr, width):
-            kind, args = expr[0], expr[1:]
-            if kind == "gate":
-                return _gate(args[0], signals.get(args[1]), signals.get(args[2]))
-            if kind == "const":
-                return Const(args[0], width)
-            if kind == "ge":
-                x = signals[args[0]]
-                chain = compare_chain(args[1], len(x))
-                value = x[chain[0][0]]
-                for bit, op in chain[1:]:
-                    value = (x[bit] & value) if op == "&" else (x[bit] | value)
-                return value
-            if kind == "add":
-                return sum((signals[name] for name in args[1:]), signals[args[0]])
-            if kind == "gt":
-                return signals[args[0]] > signals[args[1]]
-            if kind == "mux":
-                return Mux(signals[args[0]], signals[args[1]], signals[args[2]])
-            if kind == "slice":
-                return signals[args[0]][args[1]:args[1] + width]
-            if kind == "cat":
-                return Cat(*(signals[name] for name in args[0]))
-            if kind == "lut":
-                return Const(args[0], 1 << len(args[1])).bit_select(Cat(*(signals[x] for x in args[1])), 1)
-            raise ValueError(f"unknown expression {kind}")
+            match expr:
+                case plan_expr.Gate(op, a, b):
+                    return _gate(op, signals.get(a), signals.get(b))
+                case plan_expr.Const(value):
+                    return Const(value, width)
+                case plan_expr.Ge(src, threshold):
+                    x = signals[src]
+                    chain = compare_chain(threshold, len(x))
+                    value = x[chain[0][0]]
+                    for bit, op in chain[1:]:
+                        value = (x[bit] & value) if op == "&" else (x[bit] | value)
+                    return value
+                case plan_expr.Add(terms):
+                    return sum((signals[name] for name in terms[1:]), signals[terms[0]])
+                case plan_expr.Gt(a, b):
+                    return signals[a] > signals[b]
+                case plan_expr.Mux(sel, a, b):
+                    return Mux(signals[sel], signals[a], signals[b])
+                case plan_expr.Slice(src, lo):
+                    return signals[src][lo:lo + width]
+                case plan_expr.Cat(parts):
+                    return Cat(*(signals[name] for name in parts))
+                case plan_expr.Lut(table, inputs):
+                    return Const(table, 1 << len(inputs)).bit_select(Cat(*(signals[x] for x in inputs)), 1)
+            raise ValueError(f"unknown expression {expr!r}")
 
         # One submodule per part of the plan (input, encoder, gates, popcount, argmax), as the direct
         # writer's NAME_core_PART modules, so that synthesis counts each part apart for both backends.

@@ -6,7 +6,8 @@ two backends produce the same function (a test simulates both).
 
 from .. import ops
 from ..netlist import Netlist
-from .pipeline import AND2, MAJ3, PARTS, XOR2, XOR3, compare_chain, operands
+from .expressions import Add, Cat, Const, Gate, Ge, Gt, Lut, Mux, Slice
+from .pipeline import AND2, MAJ3, PARTS, XOR2, XOR3, compare_chain
 
 _EXPR = [ops.spell(op, "{a}", "{b}", "1'b0", "1'b1") for op in range(16)]
 
@@ -34,30 +35,30 @@ def core_verilog(net: Netlist, name: str) -> str:
 
 
 def _expression(expr, width: int, widths: dict) -> str:
-    kind = expr[0]
-    if kind == "gate":
-        return _EXPR[expr[1]].format(a=expr[2], b=expr[3])
-    if kind == "const":
-        return f"{width}'d{expr[1]}"
-    if kind == "ge":
-        chain = compare_chain(expr[2], widths[expr[1]])
-        text = f"{expr[1]}[{chain[0][0]}]"
-        for bit, op in chain[1:]:
-            text = f"{expr[1]}[{bit}] {op} ({text})"
-        return text
-    if kind == "add":
-        return " + ".join(_widen(x, widths[x], width) for x in expr[1:])
-    if kind == "gt":
-        return f"{expr[1]} > {expr[2]}"
-    if kind == "mux":
-        return f"{expr[1]} ? {expr[2]} : {expr[3]}"
-    if kind == "slice":
-        return f"{expr[1]}[{expr[2]}]" if width == 1 else f"{expr[1]}[{expr[2]} +: {width}]"
-    if kind == "cat":
-        return "{" + ", ".join(reversed(expr[1])) + "}"
-    if kind == "lut":
-        return _lut_expression(expr[1], expr[2])
-    raise ValueError(f"unknown expression {kind}")
+    match expr:
+        case Gate(op, a, b):
+            return _EXPR[op].format(a=a, b=b)
+        case Const(value):
+            return f"{width}'d{value}"
+        case Ge(src, threshold):
+            chain = compare_chain(threshold, widths[src])
+            text = f"{src}[{chain[0][0]}]"
+            for bit, op in chain[1:]:
+                text = f"{src}[{bit}] {op} ({text})"
+            return text
+        case Add(terms):
+            return " + ".join(_widen(x, widths[x], width) for x in terms)
+        case Gt(a, b):
+            return f"{a} > {b}"
+        case Mux(sel, a, b):
+            return f"{sel} ? {a} : {b}"
+        case Slice(src, lo):
+            return f"{src}[{lo}]" if width == 1 else f"{src}[{lo} +: {width}]"
+        case Cat(parts):
+            return "{" + ", ".join(reversed(parts)) + "}"
+        case Lut(table, inputs):
+            return _lut_expression(table, inputs)
+    raise ValueError(f"unknown expression {expr!r}")
 
 
 _NAMED_TABLES = {(XOR3, 3): "{0} ^ {1} ^ {2}", (MAJ3, 3): "({0} & {1}) | ({0} & {2}) | ({1} & {2})",
@@ -96,7 +97,7 @@ def _parts(plan) -> list:
     reads, defines = {}, {}
     for part, blocks in parts.items():
         defines[part] = {t for _, comb, sync in blocks for t, _ in comb + sync}
-        read = [x for _, comb, sync in blocks for x in [r for _, e in comb for r in operands(e)] + [s for _, s in sync]]
+        read = [x for _, comb, sync in blocks for x in [r for _, e in comb for r in e.operands()] + [s for _, s in sync]]
         reads[part] = list(dict.fromkeys(x for x in read if x not in defines[part]))
     wanted = {x for part in parts for x in reads[part]} | {plan.out_class, plan.out_scores}
     return [(part, parts[part], reads[part], sorted(x for x in defines[part] if x in wanted))

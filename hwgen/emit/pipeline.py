@@ -24,18 +24,7 @@ from ..errors import HwgenError
 from ..flow.config import DEFAULTS
 from ..netlist import LUT, Netlist
 from ..targets import DELAYS, LUT_DELAY, family_of, levels_for
-
-# Expressions (tuples, first item the kind); operands are signal names.
-#   ("gate", op, a, b)     1-bit gate, op as in the netlist contract; None for an operand op ignores
-#   ("ge", src, t)         src >= t (unsigned constant)
-#   ("add", a, b, ...)     zero-extended sum, truncated to the destination's width
-#   ("gt", a, b)           a > b
-#   ("mux", sel, a, b)     sel ? a : b
-#   ("slice", src, lo)     src[lo +: width of the destination]
-#   ("cat", [names])       concatenation, first name in the lowest bits
-#   ("const", value)
-#   ("lut", table, [names]) a k-input lookup table: bit sum_j name_j * 2**j of table (a full adder's sum
-#                          is ("lut", 0x96, [a, b, c]), its carry ("lut", 0xE8, [a, b, c]))
+from .expressions import Add, Cat, Const, Gate, Ge, Gt, Lut, Mux, Slice
 
 # Whether op depends on a, and on b (the netlist contract's order).
 READS_A = np.array(ops.DEPENDS_ON_A)
@@ -136,20 +125,6 @@ def local_output_order(net: Netlist) -> list[np.ndarray]:
             for k in range(net.num_classes)]
 
 
-def operands(expr) -> list:
-    """The signal names an expression reads."""
-    kind = expr[0]
-    if kind == "gate":
-        return [x for x in expr[2:] if x is not None]
-    if kind in ("ge", "slice"):
-        return [expr[1]]
-    if kind in ("add", "gt", "mux"):
-        return list(expr[1:])
-    if kind in ("cat", "lut"):
-        return list(expr[-1])
-    return []  # const
-
-
 class _Graph:
     """The core's logic before pipelining: signals in dependency order, each with its part and delay."""
 
@@ -159,7 +134,7 @@ class _Graph:
 
     def add(self, name: str, width: int, expr, part: str, delay: float | None = None) -> str:
         self.widths[name] = width
-        self.nodes.append((name, width, expr, DELAYS[expr[0]] if delay is None else delay, part))
+        self.nodes.append((name, width, expr, DELAYS[expr.kind] if delay is None else delay, part))
         return name
 
 
@@ -177,30 +152,30 @@ def _popcount(g: _Graph, rows: list) -> list:
                 i = 0
                 while len(col) - i >= 3:
                     name = f"pc{k}_l{level}_c{j}_{i // 3}"
-                    nxt[j].append(g.add(name + "_s", 1, ("lut", XOR3, col[i:i + 3]), "popcount"))
+                    nxt[j].append(g.add(name + "_s", 1, Lut(XOR3, tuple(col[i:i + 3])), "popcount"))
                     if j + 1 < len(columns):
-                        nxt[j + 1].append(g.add(name + "_c", 1, ("lut", MAJ3, col[i:i + 3]), "popcount"))
+                        nxt[j + 1].append(g.add(name + "_c", 1, Lut(MAJ3, tuple(col[i:i + 3])), "popcount"))
                     i += 3
                 nxt[j] += col[i:]
             columns, level = nxt, level + 1
         rows_left = max(len(col) for col in columns)  # two, or one where no carry was left over
         if any(len(col) < rows_left for col in columns):
-            zero = g.add(f"pc{k}_zero", 1, ("const", 0), "popcount")
+            zero = g.add(f"pc{k}_zero", 1, Const(0), "popcount")
             columns = [col + [zero] * (rows_left - len(col)) for col in columns]
-        x = g.add(f"pc{k}_x", w, ("cat", [col[0] for col in columns]), "popcount")
+        x = g.add(f"pc{k}_x", w, Cat(tuple(col[0] for col in columns)), "popcount")
         if rows_left == 1:
             scores.append(x)
             continue
-        y = g.add(f"pc{k}_y", w, ("cat", [col[1] for col in columns]), "popcount")
-        scores.append(g.add(f"score{k}", w, ("add", x, y), "popcount"))
+        y = g.add(f"pc{k}_y", w, Cat(tuple(col[1] for col in columns)), "popcount")
+        scores.append(g.add(f"score{k}", w, Add((x, y)), "popcount"))
     return scores
 
 
 def _argmax(g: _Graph, scores: list, w: int, cw: int) -> tuple[str, str]:
     """(class, all scores): a tree of compare-and-select levels; the right side wins only when strictly
     greater, so ties go to the lowest class. The last level selects the class only: out_scores has them all."""
-    candidates = [(score, g.add(f"class{k}", cw, ("const", k), "argmax")) for k, score in enumerate(scores)]
-    all_scores = g.add("scores", len(scores) * w, ("cat", scores), "argmax")
+    candidates = [(score, g.add(f"class{k}", cw, Const(k), "argmax")) for k, score in enumerate(scores)]
+    all_scores = g.add("scores", len(scores) * w, Cat(tuple(scores)), "argmax")
     level = 0
     while len(candidates) > 1:
         last = len(candidates) == 2
@@ -212,9 +187,9 @@ def _argmax(g: _Graph, scores: list, w: int, cw: int) -> tuple[str, str]:
                 continue
             name = f"best_l{level}_{j // 2}"
             (ls, lc), (rs, rc) = pair
-            right = g.add(name + "_right", 1, ("gt", rs, ls), "argmax")
-            cls = g.add(name + "_class", cw, ("mux", right, rc, lc), "argmax")
-            score = None if last else g.add(name + "_score", w, ("mux", right, rs, ls), "argmax")
+            right = g.add(name + "_right", 1, Gt(rs, ls), "argmax")
+            cls = g.add(name + "_class", cw, Mux(right, rc, lc), "argmax")
+            score = None if last else g.add(name + "_score", w, Mux(right, rs, ls), "argmax")
             nxt.append((score, cls))
         candidates, level = nxt, level + 1
     return candidates[0][1], all_scores
@@ -225,9 +200,9 @@ def _schedule(graph: _Graph, levels: float) -> dict:
     moves to the next stage when it would not fit in the rest of this one (levels 0: one stage)."""
     stage, ready = {}, {}
     for name, _, expr, delay, _ in graph.nodes:
-        if expr[0] == "const":
+        if isinstance(expr, Const):
             continue
-        start = max((ready[x] for x in operands(expr) if x in ready), default=0.0)
+        start = max((ready[x] for x in expr.operands() if x in ready), default=0.0)
         if levels:
             s = math.floor(start / levels + 1e-9)
             if start - s * levels + min(delay, levels) > levels + 1e-9:
@@ -281,7 +256,7 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
         entry = [(f"f{f}", fb - lo, f * fb + lo) for f, lo in sorted(low.items())]
         for i, t in thresholds.items():
             f = i // per_feature
-            expr = ("const", 1) if t <= 0 else ("ge", f"f{f}", t >> low[f]) if t < 1 << fb else ("const", 0)
+            expr = Const(1) if t <= 0 else Ge(f"f{f}", t >> low[f]) if t < 1 << fb else Const(0)
             graph.add(node(i), 1, expr, "encoder", compare_delay(t, fb))
         plan.unused_input_bits = port_width - sum(width for _, width, _ in entry)
     else:
@@ -293,11 +268,11 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
         op = ops_[g]
         if op == LUT:
             table, fanin = tables.drop_unread(*net.node(g)[1:])  # read only what the function depends on
-            expr = ("lut", table, [node(x) for x in fanin]) if fanin else ("const", table & 1)
+            expr = Lut(table, tuple(node(x) for x in fanin)) if fanin else Const(table & 1)
             graph.add(node(n + g), 1, expr, "gates", LUT_DELAY[max(1, len(fanin))])
             continue
-        graph.add(node(n + g), 1, ("gate", op, node(a_in[g]) if READS_A[op] else None,
-                                   node(b_in[g]) if READS_B[op] else None), "gates")
+        graph.add(node(n + g), 1, Gate(op, node(a_in[g]) if READS_A[op] else None,
+                                       node(b_in[g]) if READS_B[op] else None), "gates")
 
     outputs = net.outputs.tolist()
     rows = [[(node(u), 1) for u in outputs[k * per_class:(k + 1) * per_class]] for k in range(c)]
@@ -315,7 +290,7 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
     plan.latency = last + 2  # the entry register, the stages 0..last, each ending in a register
     spans = {}
     for name, _, expr, _, part in graph.nodes:
-        if name in stage and expr[0] not in ("cat", "slice"):
+        if name in stage and not isinstance(expr, (Cat, Slice)):
             lo, hi = spans.get(part, (stage[name], stage[name]))
             spans[part] = (min(lo, stage[name]), max(hi, stage[name]))
     plan.stats = {"pipeline_levels": pipeline, "stages": last + 1,
@@ -340,20 +315,6 @@ def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int,
         need[x] = max(need.get(x, 0), k)
         return x if k == 0 else f"{x}_d{k}"
 
-    def rewrite(expr, s: int):
-        kind = expr[0]
-        if kind == "gate":
-            return ("gate", expr[1], *(None if x is None else read_at(x, s) for x in expr[2:]))
-        if kind == "ge":
-            return ("ge", read_at(expr[1], s), expr[2])
-        if kind in ("add", "gt", "mux"):
-            return (kind, *(read_at(x, s) for x in expr[1:]))
-        if kind == "cat":
-            return ("cat", [read_at(x, s) for x in expr[1]])
-        if kind == "lut":
-            return ("lut", expr[1], [read_at(x, s) for x in expr[2]])
-        return expr
-
     by_stage = {}
     constants = []
     for name, width, expr, _, part in graph.nodes:
@@ -361,7 +322,7 @@ def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int,
         if name not in stage:
             constants.append((name, expr))
         else:
-            by_stage.setdefault(stage[name], []).append((name, part, rewrite(expr, stage[name])))
+            by_stage.setdefault(stage[name], []).append((name, part, expr.renamed(lambda x, s=stage[name]: read_at(x, s))))
     plan.out_class, plan.out_scores = read_at(out_class, last + 1), read_at(out_scores, last + 1)
 
     def section(comment: str):
@@ -373,7 +334,7 @@ def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int,
     for name, width, lo in entry:
         plan.part_of[name] = plan.part_of[name + "_in"] = "input"
         widths[name] = widths[name + "_in"] = width
-        plan.comb.append((name + "_in", ("slice", plan.input_port, lo)))
+        plan.comb.append((name + "_in", Slice(plan.input_port, lo)))
         plan.sync.append((name, name + "_in"))
     if constants:
         section("constants")

@@ -14,9 +14,10 @@ import numpy as np
 
 from .. import ops
 from ..netlist import Netlist
+from ..rewrite.cut_rewrite import MAX_CUT_SIZE, enumerate_cuts
 
-K = 4
-CUTS_PER_NODE = 12
+K = MAX_CUT_SIZE  # tables here are over 4 variables, the cut engine's
+CUTS_PER_NODE = 12  # more than the cut pass keeps: naming looks for functions over every cut
 ALL = 0xFFFF
 VAR = [sum(1 << a for a in range(16) if (a >> j) & 1) for j in range(K)]  # the table of x_j
 TRANSFORMS = [(perm, flips) for perm in itertools.permutations(range(K)) for flips in range(16)]
@@ -141,20 +142,10 @@ def _moved(table: int, position: tuple) -> int:
 
 def cuts(net: Netlist) -> list:
     """Per node, its cuts as (leaves, table): leaves a sorted tuple of up to K node ids, the table over them.
-    Every node has the trivial cut (itself); a gate's cuts merge one cut of each input, smallest first."""
+    Every node has the trivial cut (itself); a gate's cuts merge one cut of each input, smallest first.
+    The cut pass's engine (rewrite/cut_kernel.c), keeping more cuts per node than the pass does."""
     net.require_gates("naming functions")
-    result = [[((i,), VAR[0])] for i in range(net.num_inputs)]
-    for g, (op, a, b) in enumerate(zip(net.ops.tolist(), net.a.tolist(), net.b.tolist())):
-        node = net.num_inputs + g
-        found = {}
-        for (la, ta), (lb, tb) in itertools.product(result[a], result[b]):
-            leaves = tuple(sorted(set(la) | set(lb)))
-            if len(leaves) > K or leaves in found:
-                continue
-            found[leaves] = _gate_table(op, _expand(ta, la, leaves), _expand(tb, lb, leaves))
-        kept = sorted(found.items(), key=lambda item: (len(item[0]), item[0]))[:CUTS_PER_NODE - 1]
-        result.append([((node,), VAR[0])] + kept)
-    return result
+    return enumerate_cuts(net, CUTS_PER_NODE, K)
 
 
 def _reduced(leaves: tuple, table: int) -> tuple:

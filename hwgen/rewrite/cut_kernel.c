@@ -1,4 +1,5 @@
-/* Cut enumeration for cut rewriting. For every gate: up to P cuts of at most K <= 4 leaves (the gate itself, then
+/* Cut enumeration, the one engine for cut rewriting (hwgen_cut_gains) and explain's named functions
+ * (hwgen_cuts). For cut rewriting, for every gate: up to P cuts of at most K <= 4 leaves (the gate itself, then
  * merges of its inputs' cuts, smallest first) with their truth tables, and the best rewrite among them:
  * the gates of the cut's maximum fanout-free cone (those that die with the gate) minus the gates of the
  * smallest circuit for the cut's function (from the exact table). */
@@ -69,13 +70,77 @@ static int deref(Cone *c, int32_t node, const Cut *cut) {
     return count;
 }
 
-static void candidate_sort(Cut *cands, int n) {  /* fewer leaves first, stable */
+static int leaves_before(const Cut *x, const Cut *y) {  /* fewer leaves first, then by the leaves */
+    if (x->n != y->n) return x->n < y->n;
+    for (int l = 0; l < x->n; l++) if (x->leaf[l] != y->leaf[l]) return x->leaf[l] < y->leaf[l];
+    return 0;
+}
+
+/* Stable insertion sort: fewer leaves first; with `by_leaves`, equal sizes ordered by their leaves. */
+static void candidate_sort(Cut *cands, int n, int by_leaves) {
     for (int i = 1; i < n; i++) {
         Cut x = cands[i];
         int j = i - 1;
-        while (j >= 0 && cands[j].n > x.n) { cands[j + 1] = cands[j]; j--; }
+        while (j >= 0 && (by_leaves ? leaves_before(&x, &cands[j]) : cands[j].n > x.n)) { cands[j + 1] = cands[j]; j--; }
         cands[j + 1] = x;
     }
+}
+
+/* The cuts of gate g (node n_inputs + g) from one stored cut of each input: the distinct sorted unions of
+ * at most K leaves, each with its truth table, in `cands` (room for P * P); returns how many, sorted. */
+static int gate_candidates(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b, int64_t g,
+                           const Cut *cuts, const int32_t *n_cuts, int64_t P, int K, int by_leaves, Cut *cands) {
+    const Cut *ca = &cuts[(int64_t)in_a[g] * P], *cb = &cuts[(int64_t)in_b[g] * P];
+    int n = 0;
+    for (int i = 0; i < n_cuts[in_a[g]]; i++) {
+        for (int j = 0; j < n_cuts[in_b[g]]; j++) {
+            Cut m;
+            if (!merge(&ca[i], &cb[j], &m, K)) continue;
+            int dup = 0;
+            for (int k = 0; k < n && !dup; k++) {
+                dup = cands[k].n == m.n;
+                for (int l = 0; l < m.n && dup; l++) dup = cands[k].leaf[l] == m.leaf[l];
+            }
+            if (dup) continue;
+            m.tt = apply_op(ops[g], expand(ca[i].tt, &ca[i], &m), expand(cb[j].tt, &cb[j], &m));
+            cands[n++] = m;
+        }
+    }
+    candidate_sort(cands, n, by_leaves);
+    return n;
+}
+
+static void own_cuts(Cut *cuts, int32_t *n_cuts, int64_t n_nodes, int64_t P) {  /* every node's own cut first */
+    for (int64_t v = 0; v < n_nodes; v++) {
+        Cut *self = &cuts[v * P];
+        self->leaf[0] = (int32_t)v; self->n = 1; self->tt = 0xAAAA;
+        n_cuts[v] = 1;
+    }
+}
+
+/* Every node's cuts, for explain's named functions (hwgen/explain/functions.py): its own, then up to P - 1
+ * of its gate's candidates, fewer leaves first and then by the leaves. leaves: n_nodes * P * 4 (-1 past a
+ * cut's last), tt: n_nodes * P, counts: n_nodes. */
+int hwgen_cuts(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b, int64_t n_inputs, int64_t n_gates,
+               int64_t P, int64_t K, int32_t *leaves, uint16_t *tt, int32_t *counts) {
+    int64_t n_nodes = n_inputs + n_gates;
+    Cut *cuts = malloc(sizeof(Cut) * n_nodes * P);
+    Cut *cands = malloc(sizeof(Cut) * P * P);
+    if (!cuts || !cands) { free(cuts); free(cands); return -1; }
+    own_cuts(cuts, counts, n_nodes, P);
+    for (int64_t g = 0; g < n_gates; g++) {
+        int64_t node = n_inputs + g;
+        if (ops[g] == 16) continue;
+        int n = gate_candidates(ops, in_a, in_b, g, cuts, counts, P, (int)K, 1, cands);
+        for (int k = 0; k < n && k < P - 1; k++) cuts[node * P + 1 + k] = cands[k];
+        counts[node] = 1 + (n < P - 1 ? n : (int)(P - 1));
+    }
+    for (int64_t c = 0; c < n_nodes * P; c++) {
+        for (int l = 0; l < 4; l++) leaves[4 * c + l] = l < cuts[c].n ? cuts[c].leaf[l] : -1;
+        tt[c] = (uint16_t)cuts[c].tt;
+    }
+    free(cuts); free(cands);
+    return 0;
 }
 
 /* refs: fanout count of every node (outputs included); left as it was. gain/leaves/tt: per gate. */
@@ -91,34 +156,14 @@ int hwgen_cut_gains(const uint8_t *ops, const int32_t *in_a, const int32_t *in_b
         free(cuts); free(n_cuts); free(cands); free(cone.touched);
         return -1;
     }
-    for (int64_t v = 0; v < n_nodes; v++) {  /* every node's own cut comes first */
-        Cut *self = &cuts[v * P];
-        self->leaf[0] = (int32_t)v; self->n = 1; self->tt = 0xAAAA;
-        n_cuts[v] = 1;
-    }
+    own_cuts(cuts, n_cuts, n_nodes, P);
     for (int64_t g = 0; g < n_gates; g++) {
         int64_t node = n_inputs + g;
         gain[g] = 0;
         leaves[4 * g] = leaves[4 * g + 1] = leaves[4 * g + 2] = leaves[4 * g + 3] = -1;
         tt[g] = 0;
         if (ops[g] == 16) continue;  /* a LUT node (netlist v2): only its own cut, a leaf of its readers' */
-        const Cut *ca = &cuts[(int64_t)in_a[g] * P], *cb = &cuts[(int64_t)in_b[g] * P];
-        int n = 0;
-        for (int i = 0; i < n_cuts[in_a[g]]; i++) {
-            for (int j = 0; j < n_cuts[in_b[g]]; j++) {
-                Cut m;
-                if (!merge(&ca[i], &cb[j], &m, (int)K)) continue;
-                int dup = 0;
-                for (int k = 0; k < n && !dup; k++) {
-                    dup = cands[k].n == m.n;
-                    for (int l = 0; l < m.n && dup; l++) dup = cands[k].leaf[l] == m.leaf[l];
-                }
-                if (dup) continue;
-                m.tt = apply_op(ops[g], expand(ca[i].tt, &ca[i], &m), expand(cb[j].tt, &cb[j], &m));
-                cands[n++] = m;
-            }
-        }
-        candidate_sort(cands, n);
+        int n = gate_candidates(ops, in_a, in_b, g, cuts, n_cuts, P, (int)K, 0, cands);
         for (int k = 0; k < n; k++) {  /* every candidate is scored; the smallest P - 1 are kept for fanouts */
             if (k < P - 1) cuts[node * P + 1 + k] = cands[k];
             int c = cost[cands[k].tt];

@@ -27,9 +27,33 @@ MAX_CUT_SIZE = 4  # cut_kernel.c's Cut holds 4 leaves, and the exact table cover
 
 def _kernel():
     ptr = lambda t: np.ctypeslib.ndpointer(t, flags="C_CONTIGUOUS")  # noqa: E731
-    return load_library(SOURCE, {"hwgen_cut_gains": (
-        [ptr(np.uint8), ptr(np.int32), ptr(np.int32), ctypes.c_int64, ctypes.c_int64, ptr(np.int32), ptr(np.uint8),
-         ctypes.c_int64, ctypes.c_int64, ptr(np.int32), ptr(np.int32), ptr(np.uint16)], ctypes.c_int)})
+    i64 = ctypes.c_int64
+    return load_library(SOURCE, {
+        "hwgen_cut_gains": ([ptr(np.uint8), ptr(np.int32), ptr(np.int32), i64, i64, ptr(np.int32), ptr(np.uint8),
+                             i64, i64, ptr(np.int32), ptr(np.int32), ptr(np.uint16)], ctypes.c_int),
+        "hwgen_cuts": ([ptr(np.uint8), ptr(np.int32), ptr(np.int32), i64, i64, i64, i64, ptr(np.int32),
+                        ptr(np.uint16), ptr(np.int32)], ctypes.c_int)})
+
+
+def _gate_arrays(net: Netlist) -> tuple:
+    return (np.ascontiguousarray(net.ops, dtype=np.uint8), np.ascontiguousarray(net.a, dtype=np.int32),
+            np.ascontiguousarray(net.b, dtype=np.int32))
+
+
+def enumerate_cuts(net: Netlist, cuts_per_node: int, cut_size: int = MAX_CUT_SIZE) -> list:
+    """Per node, its cuts as (leaves, table) from the C engine: the node itself, then up to cuts_per_node - 1
+    merges of its inputs' cuts (fewer leaves first, then by the leaves), leaves a sorted tuple of up to
+    cut_size node ids and the table a 16-bit truth table over 4 variables (variable j is leaves[j]). A LUT
+    node has only its own cut."""
+    nodes, p = net.num_nodes, cuts_per_node
+    leaves = np.zeros(nodes * p * 4, dtype=np.int32)
+    tables = np.zeros(nodes * p, dtype=np.uint16)
+    counts = np.zeros(nodes, dtype=np.int32)
+    if _kernel().hwgen_cuts(*_gate_arrays(net), net.num_inputs, net.num_gates, p, cut_size, leaves, tables, counts):
+        raise HwgenError("cut enumeration ran out of memory")
+    leaves, tables = leaves.reshape(nodes, p, 4).tolist(), tables.reshape(nodes, p).tolist()
+    return [[(tuple(v for v in leaves[node][k] if v >= 0), tables[node][k]) for k in range(count)]
+            for node, count in enumerate(counts.tolist())]
 
 
 def _dying_gates(net: Netlist, root: int, leaves: set, refs: list) -> list:
@@ -54,10 +78,8 @@ def choose_rewrites(net: Netlist, table, cut_size: int, cuts_per_node: int) -> d
     gain = np.zeros(n_gates, dtype=np.int32)
     leaves = np.zeros(4 * n_gates, dtype=np.int32)
     tts = np.zeros(n_gates, dtype=np.uint16)
-    status = _kernel().hwgen_cut_gains(
-        np.ascontiguousarray(net.ops, dtype=np.uint8), np.ascontiguousarray(net.a, dtype=np.int32),
-        np.ascontiguousarray(net.b, dtype=np.int32), net.num_inputs, n_gates, refs, table.cost,
-        cuts_per_node, cut_size, gain, leaves, tts)
+    status = _kernel().hwgen_cut_gains(*_gate_arrays(net), net.num_inputs, n_gates, refs, table.cost, cuts_per_node,
+                                       cut_size, gain, leaves, tts)
     if status != 0:
         raise HwgenError("the cut pass ran out of memory")
     refs, gone, chosen = refs.tolist(), set(), {}
