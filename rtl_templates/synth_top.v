@@ -2,7 +2,8 @@
 // design fits a package's I/O count. Each pin drives a chain of one bit of consecutive features, so a bit
 // the design never reads leaves a chain that synthesis removes, and no chain runs across the whole input.
 // Only the class leaves the chip; the scores are used by the argmax, so all of their logic stays. The
-// flip-flops of the harness are counted apart (harness_ffs).
+// flip-flops of the harness are counted apart (harness_ffs). hwgen/synthesis.py fills this template and
+// names its registers (HARNESS_REGISTERS) and its module (TOP): the two must agree (tests/test_layout.py).
 module hwgen_synth_top (
   input clk,
   input rst,

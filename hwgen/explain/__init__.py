@@ -1,7 +1,11 @@
-"""`hwgen explain`: what a netlist computes, in forms a person can read.
+"""`hwgen explain`: what a netlist computes, in forms a person can read (docs/explain-format.md).
 
 - a summary: gates by op, depth, the gates and inputs each class's outputs depend on;
-- for inputs that are image pixels, a heat map per class of how often the circuit reads each pixel;
+- per output, exactly: the inputs it is symmetric in and the counts of ones for which it is 1
+  (symmetry.py), and the named functions (adders, majorities, comparators, ...) found over its cuts and
+  the sub-circuits reused across it (functions.py);
+- for inputs that are image pixels, a heat map per class of how often the circuit reads each pixel, and,
+  given data, exact evidence maps: where in the image each class's outputs are switched (evidence.py);
 - for a small circuit (or one output's cone): boolean expressions after the exact rewriting passes,
   with every gate that feeds more than one place named once (t1, t2, ...); a graphviz drawing
   (circuit.dot, and circuit.svg where `dot` is installed); a DigitalJS circuit for interactive viewing;
