@@ -28,7 +28,10 @@ def assert_clean_error(result, *words):
 def test_simplify_list_shows_passes():
     result = hwgen("simplify", "--list")
     assert result.returncode == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["fold", "strash", "dce", "cut", "decompose"]
+    rows = [line.split()[:2] for line in result.stdout.splitlines()]
+    assert rows == [["fold", "exact"], ["strash", "exact"], ["dce", "exact"], ["cut", "exact"],
+                    ["decompose", "exact"], ["data_aware", "lossy"]]
+    assert "[cut_size=4, cuts_per_node=8]" in result.stdout
 
 
 def test_simplify_verify_on_the_command_line(tmp_path):
