@@ -50,7 +50,25 @@ def cmd_harden(args):
     else:
         net = harden_checkpoint(args.checkpoint)
     net.save(args.out)
-    print(f"{net.num_gates} gates, depth {net.depth()}, {len(net.outputs)} outputs -> {args.out}")
+    print(f"{describe_netlist(net)} -> {args.out}")
+
+
+def describe_netlist(net) -> str:
+    from .convnet import ConvNetlist
+
+    if isinstance(net, ConvNetlist):
+        kernels = " + ".join(f"{s.kernel.num_gates}" for s in net.stages)
+        return (f"{len(net.stages)} conv stage(s) ({kernels} kernel gates, {net.shapes()[-1]} feature map), "
+                f"a head of {net.head.num_gates} gates, {len(net.head.outputs)} outputs")
+    return f"{net.num_gates} gates, depth {net.depth()}, {len(net.outputs)} outputs"
+
+
+def cmd_flatten(args):
+    from .convnet import load_flat
+
+    net = load_flat(args.netlist)
+    net.save(args.out)
+    print(f"{args.out}: {describe_netlist(net)}")
 
 
 def thresholds_list(text):
@@ -64,7 +82,6 @@ def thresholds_list(text):
 
 def cmd_simplify(args):
     from . import rewrite
-    from .netlist import load
     from .rewrite.flow import simplify
 
     if args.list:
@@ -76,7 +93,21 @@ def cmd_simplify(args):
         raise HwgenError("simplify needs NETLIST and --out (or --list)")
     names = [n.strip() for n in args.passes.split(",")] if args.passes else rewrite.DEFAULT_PASSES
     rewrite.check_names(names, exact_only=True)
-    net = load(args.netlist)
+    from .convnet import ConvNetlist, load_any
+
+    net = load_any(args.netlist)
+    if isinstance(net, ConvNetlist):
+        if args.data:
+            raise HwgenError("data-aware folding works on one flat netlist: hwgen flatten first")
+        from .rewrite.flow import simplify_conv
+
+        net, stats = simplify_conv(net, names, args.verify)
+        for s in stats:
+            print(f"{s['stage']:8s} gates {s['passes'][0]['gates_in']} -> {s['passes'][-1]['gates_out']}")
+        if args.verify:
+            print("equivalence: proven (ABC cec), each kernel once and the head")
+        net.save(args.out)
+        return
     data = None
     if args.data:
         from .data import user_data
@@ -98,8 +129,8 @@ def cmd_simplify(args):
 
 
 def cmd_emit(args):
+    from .convnet import load_flat as load
     from .emit.verilog import emit
-    from .netlist import load
 
     if not args.name.isidentifier():
         raise HwgenError(f"--name must be a Verilog identifier, got {args.name!r}")
@@ -134,8 +165,8 @@ def pipeline_levels(text: str):
 
 
 def cmd_export(args):
+    from .convnet import load_flat as load
     from .files import write_text
-    from .netlist import load
 
     net = load(args.netlist)
     if args.format == "aiger":
@@ -173,8 +204,8 @@ def cmd_import(args):
 
 
 def cmd_explain(args):
+    from .convnet import load_flat as load
     from .explain import explain, format_summary
-    from .netlist import load
 
     shape = None
     if args.image:
@@ -203,8 +234,8 @@ def cmd_explain(args):
 def cmd_sim(args):
     import numpy as np
 
+    from .convnet import load_flat as load
     from .golden import evaluate
-    from .netlist import load
     from .simulation import inputs_for, simulate
 
     net = load(args.netlist)
@@ -274,6 +305,12 @@ def parser() -> argparse.ArgumentParser:
                         "x > T2, ...] of integer features; the netlist then takes the raw features (an encoder)")
     s.add_argument("--out", required=True, help="NET.netlist.json")
     s.set_defaults(func=cmd_harden)
+
+    s = sub.add_parser("flatten", help="a conv netlist (v3) unrolled into one plain netlist (v1/v2), for the tools "
+                                       "that want one circuit")
+    s.add_argument("netlist")
+    s.add_argument("--out", required=True, help="FLAT.netlist.json")
+    s.set_defaults(func=cmd_flatten)
 
     s = sub.add_parser("simplify", help="boolean rewriting passes")
     s.add_argument("netlist", nargs="?")

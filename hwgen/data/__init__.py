@@ -42,6 +42,7 @@ def load(name: str) -> Dataset:
 
 
 NAMES = ("mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")
+IMAGE_SHAPES = {"mnist": (28, 28), "fashion-mnist": (28, 28), "digits": (8, 8)}  # the data sets of images
 NUM_CLASSES = {"mnist": 10, "fashion-mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2, "adult": 2}
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import rewrite
+from ..convnet import as_flat
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json
 from ..golden import evaluate
+from .config import DEFAULTS
 
 
 @contextlib.contextmanager
@@ -33,6 +35,8 @@ def training_differences(cfg: dict, saved: dict) -> list:
     for section in TRAINING_KEYS:
         mine, theirs = cfg[section], saved.get(section)
         if isinstance(mine, dict) and isinstance(theirs, dict):
+            # a key the checkpoint lacks was added since, and its default keeps what it trained
+            theirs = {**DEFAULTS[section], **theirs}
             differ += [f"{section}.{k}" for k in sorted(set(mine) | set(theirs))
                        if (section, k) not in NOT_WEIGHTS and mine.get(k) != theirs.get(k)]
         elif mine != theirs:
@@ -77,8 +81,9 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     with timed(seconds, "train"):
         metrics = train(cfg, out / "train", resume=goes_on_from(cfg, checkpoint, retrain), progress=progress)
     with timed(seconds, "harden"):
-        hardened = harden_checkpoint(checkpoint)
-        hardened.save(out / "hardened.netlist.json")
+        trained = harden_checkpoint(checkpoint)
+        trained.save(out / "hardened.netlist.json")
+        hardened = as_flat(trained)  # a conv netlist's stages unrolled: the circuit the rest of the flow builds
     data = load_dataset(cfg["dataset"])
     test_bits = evaluate.encode_features(hardened, data.test_x)
     acc_hardened = evaluate.accuracy(hardened, test_bits, data.test_y)

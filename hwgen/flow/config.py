@@ -29,6 +29,8 @@ DEFAULTS = {
         "node": "gate",          # gate: two-input gates; lut: k-input lookup tables (DWN's training)
         "k": MAX_LUT_INPUTS,     # node: lut: inputs per node (1..MAX_LUT_INPUTS)
         "learned_mapping": "first",  # node: lut: layers whose inputs are learned (first, all, none)
+        "conv": [],              # images: logic-tree conv layers before the dense ones, each a mapping of
+                                 # CONV_DEFAULTS' keys (docs/configs.md)
     },
     "train": {
         "steps": 2000,
@@ -81,6 +83,10 @@ DEFAULTS = {
     },
 }
 
+# One conv layer of `model.conv`: output channels, each a tree of `depth` levels of gates over 2**depth taps
+# of its window x window window; stride and zero padding of the window; OR pooling over pool x pool blocks.
+CONV_DEFAULTS = {"channels": 16, "window": 3, "depth": 3, "stride": 1, "padding": 1, "pool": 2}
+
 CHOICES = {
     ("task",): ("classify", "ca"),
     ("ca", "pattern"): ("checkerboard", "game-of-life"),
@@ -100,6 +106,7 @@ CHOICES = {
 
 AUTO_OR_COUNT = {"emit.pipeline"}  # "auto", or a whole number
 COUNT_OR_LIST = {"model.local_window"}  # a whole number, or a list of them (checked in _check)
+LIST_OF_MAPPINGS = {"model.conv": CONV_DEFAULTS}  # a list of mappings, each over these defaults
 
 
 def _type_name(v):
@@ -128,6 +135,11 @@ def _merge(default, given, where, source):
             continue
         if path in COUNT_OR_LIST and isinstance(value, list):
             merged[key] = value
+            continue
+        if path in LIST_OF_MAPPINGS:
+            if not isinstance(value, list):
+                raise HwgenError(f"{source}: \"{path}\" must be a list of mappings")
+            merged[key] = [_merge(LIST_OF_MAPPINGS[path], item, f"{path}[{k}]", source) for k, item in enumerate(value)]
             continue
         ok = (isinstance(value, type(want)) and not (isinstance(value, bool) and not isinstance(want, bool))) or \
              (isinstance(want, float) and isinstance(value, int) and not isinstance(value, bool))
@@ -200,9 +212,24 @@ def _check(cfg, source):
     if cfg["dataset"] not in NAMES:
         raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)}, got {cfg['dataset']!r}")
     classes = NUM_CLASSES[cfg["dataset"]]
+    _check_conv(cfg, source)
     if layers[-1] % classes:
         raise HwgenError(f"{source}: \"model.layers\": the last layer ({layers[-1]}) must be a multiple of the "
                          f"{classes} classes")
+
+
+def _check_conv(cfg, source):
+    for k, conv in enumerate(cfg["model"]["conv"]):
+        at = f"{source}: \"model.conv[{k}]\""
+        if min(conv["channels"], conv["window"], conv["depth"], conv["stride"], conv["pool"]) < 1 or conv["padding"] < 0:
+            raise HwgenError(f"{at}: channels, window, depth, stride and pool must be at least 1, padding at least 0")
+        if conv["padding"] >= conv["window"] or conv["depth"] > 6:
+            raise HwgenError(f"{at}: padding must be smaller than the window, and depth at most 6")
+    if cfg["model"]["conv"]:
+        from ..data import IMAGE_SHAPES
+
+        if cfg["dataset"] not in IMAGE_SHAPES:
+            raise HwgenError(f"{source}: \"model.conv\" needs an image data set ({', '.join(IMAGE_SHAPES)})")
 
 
 def from_dict(given, source="config") -> dict:

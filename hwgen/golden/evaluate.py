@@ -7,6 +7,7 @@ f(a, b) = c0 ^ c1&a ^ c2&b ^ c3&a&b, so one code path serves all 16 ops.
 import numpy as np
 
 from .. import encoding, ops
+from ..convnet import ConvNetlist
 from ..errors import HwgenError
 from ..netlist import LUT, Netlist
 
@@ -106,14 +107,19 @@ def output_bits(net: Netlist, bits) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, len(net.outputs)), dtype=bool)
 
 
-def scores(net: Netlist, bits, engine: str = "auto", threads: int = 0) -> np.ndarray:
-    """(N, num_inputs) input bits -> (N, num_classes) class scores (popcount of each class's slice).
+def scores(net: Netlist | ConvNetlist, bits, engine: str = "auto", threads: int = 0) -> np.ndarray:
+    """(N, num_inputs) input bits -> (N, num_classes) class scores (popcount of each class's slice); a conv
+    netlist (v3) stage by stage (golden/conv.py).
 
     engine: "c" (the compiled kernel, hwgen/eval_kernel.c), "numpy", or "auto" (c where a compiler is found).
     threads: the kernel's threads (0: as many as OpenMP is told to use); the scores do not depend on it.
     """
     if engine not in ("auto", "c", "numpy"):
         raise HwgenError(f"unknown evaluation engine \"{engine}\" (auto, c or numpy)")
+    if isinstance(net, ConvNetlist):  # netlist v3: its stages run directly
+        from .conv import conv_scores
+
+        return conv_scores(net, _check_bits(net, bits), threads)
     net.validate("netlist to evaluate")  # the kernel reads raw memory: every id must name a node
     kernel = None
     if engine != "numpy":

@@ -3,16 +3,29 @@
 import numpy as np
 import torch
 
+from ..convnet import ConvNetlist
 from ..errors import HwgenError
 from ..netlist import MAX_LUT_INPUTS, Netlist
+from .nn.conv import LogicTreeConv
 
 
-def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None) -> Netlist:
+def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None):
     """Works on any Sequential of layers ending in a group sum with `k` classes. A gate layer has `weights`
     (out, 16) and `indices` (a pair of index tensors): hwgen's and difflogic's alike; each neuron becomes
-    the gate of its largest weight. A LUTLayer's nodes become LUT nodes with their hardened tables."""
+    the gate of its largest weight. A LUTLayer's nodes become LUT nodes with their hardened tables. A model
+    that starts with LogicTreeConv layers becomes a ConvNetlist (netlist v3): their kernels, then the dense
+    layers as its head."""
     # Shape-only layers (a Flatten in front, Identity anywhere) pass the bits on as they are.
-    *layers, group_sum = [m for m in model if not isinstance(m, (torch.nn.Flatten, torch.nn.Identity))]
+    layers = [m for m in model if not isinstance(m, (torch.nn.Flatten, torch.nn.Identity))]
+    convs = [m for m in layers if isinstance(m, LogicTreeConv)]
+    if convs:
+        if layers[:len(convs)] != convs:
+            raise HwgenError("the conv layers must come first")
+        head = harden_model(torch.nn.Sequential(*layers[len(convs):]), convs[-1].out_dim)
+        net = ConvNetlist(convs[0].in_shape, [conv.to_stage() for conv in convs], head, encoder)
+        net.validate("hardened model")
+        return net
+    *layers, group_sum = layers
     if not hasattr(group_sum, "k"):
         raise HwgenError("the model must end in a GroupSum (an object with k classes)")
     if not layers:

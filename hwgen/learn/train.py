@@ -15,6 +15,7 @@ from .. import encoding
 from ..data import load as load_dataset
 from ..errors import HwgenError
 from ..files import atomic_path, ensure_dir
+from ..flow.config import DEFAULTS
 from . import distill
 from .nn import build_model, straight_through
 
@@ -80,9 +81,15 @@ def load_checkpoint(path, expected_formats=("hwgen-checkpoint",)) -> dict:
     return ckpt
 
 
+def with_defaults(arch: dict) -> dict:
+    """A checkpoint's architecture with the model keys added since it was written at their defaults (which
+    keep the architecture it was trained with)."""
+    return {**arch, "model": {**DEFAULTS["model"], **arch["model"]}}
+
+
 def model_from_checkpoint(ckpt) -> torch.nn.Sequential:
     arch = ckpt["arch"]
-    model = build_model(arch["in_dim"], arch["num_classes"], arch["model"], seed=0)
+    model = build_model(arch["in_dim"], arch["num_classes"], arch["model"], seed=0, image_shape=arch.get("image_shape"))
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError:
@@ -180,11 +187,13 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(tcfg, s))
     sampler = torch.Generator().manual_seed(cfg["seed"])
     arch = {"in_dim": in_dim, "num_classes": data.num_classes, "model": cfg["model"]}
+    if cfg["model"]["conv"]:
+        arch["image_shape"] = list(data.image_shape)
     step, history = 0, []
     ckpt_path = out_dir / CHECKPOINT
     if resume:
         ckpt = load_checkpoint(ckpt_path)
-        if ckpt["arch"] != arch:
+        if with_defaults(ckpt["arch"]) != arch:
             raise HwgenError(f"{ckpt_path}: checkpoint was trained with another architecture than this config")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])

@@ -54,3 +54,27 @@ def simplify(net: Netlist, passes=DEFAULTS["simplify"]["passes"], verify: bool =
                              "max_accuracy_drop": max_accuracy_drop}
         seconds["data_aware"] = round(time.perf_counter() - start, 2)
     return result
+
+
+def simplify_conv(net, passes=DEFAULTS["simplify"]["passes"], verify: bool = DEFAULTS["simplify"]["verify"],
+                  params: dict | None = None):
+    """A conv netlist (v3) simplified where it is shared: each stage's kernel and the head run the exact
+    passes and are proven once, not once per position. Returns the netlist and, per stage, its statistics
+    ({"stage": "conv 0" or "head", "passes": [...], "equivalence": ...})."""
+    import dataclasses
+
+    from ..interop.abc import prove_equivalent
+    from . import run
+
+    stats, stages = [], []
+    parts = [(f"conv {k}", stage.kernel) for k, stage in enumerate(net.stages)] + [("head", net.head)]
+    simplified = []
+    for name, part in parts:
+        result, part_stats = run(part, passes, params)
+        if verify and not prove_equivalent(part, result):
+            raise HwgenError(f"the simplified {name} is NOT equivalent to its input (ABC cec); nothing written")
+        simplified.append(result)
+        stats.append({"stage": name, "passes": part_stats, "equivalence": "proven" if verify else "not checked"})
+    for stage, kernel in zip(net.stages, simplified):
+        stages.append(dataclasses.replace(stage, kernel=kernel))
+    return dataclasses.replace(net, stages=stages, head=simplified[-1]), stats

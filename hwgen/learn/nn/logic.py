@@ -330,9 +330,33 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
     first`) or every layer (`all`) is locally connected, or with a list, layer i in a patch of window[i]
     (0: at random); the rest is wired at random. Local wiring in every
     layer costs some accuracy but keeps the circuit's wires short, which is what lets big ones route on an
-    FPGA. With `candidates` > 1 every gate input learns which of that many nodes to read. The wiring is
-    state: a checkpoint restores it, whatever the seed."""
+    FPGA. With `candidates` > 1 every gate input learns which of that many nodes to read. With `conv`, a
+    stack of LogicTreeConv layers reads the image first and the dense layers read its last feature map.
+    The wiring is state: a checkpoint restores it, whatever the seed."""
     generator = torch.Generator().manual_seed(seed)
+    convs = conv_layers(in_dim, model_cfg, image_shape, generator)
+    if convs:  # the dense layers read the last feature map, position-major
+        in_dim, image_shape = convs[-1].out_dim, convs[-1].out_shape[:2]
+    dense = _dense_layers(in_dim, num_classes, model_cfg, generator, image_shape)
+    return nn.Sequential(*convs, *dense)
+
+
+def conv_layers(in_dim: int, model_cfg: dict, image_shape, generator: torch.Generator) -> list:
+    """The LogicTreeConv stack of `model.conv` over the input image (in_dim bits, image_shape pixels)."""
+    from .conv import LogicTreeConv
+
+    if not model_cfg.get("conv"):
+        return []
+    h, w = image_shape
+    shape, layers = (h, w, in_dim // (h * w)), []
+    for spec in model_cfg["conv"]:
+        layers.append(LogicTreeConv(shape, **spec, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
+                                    generator=generator))
+        shape = layers[-1].out_shape
+    return layers
+
+
+def _dense_layers(in_dim: int, num_classes: int, model_cfg: dict, generator: torch.Generator, image_shape) -> list:
     layers, width = [], in_dim
     windows = layer_windows(model_cfg)
     local = any(windows) and image_shape is not None
@@ -355,7 +379,7 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
                 wiring = wiring.reshape(choices, k, out_dim).permute(1, 2, 0)
             layers.append(LUTLayer(width, out_dim, k, wiring=wiring, learned=learned, generator=generator))
             width = out_dim
-        return nn.Sequential(*layers, GroupSum(num_classes, model_cfg["tau"]))
+        return [*layers, GroupSum(num_classes, model_cfg["tau"])]
     for i, out_dim in enumerate(model_cfg["layers"]):
         init = {"init": model_cfg["init"], "residual_bias": model_cfg["residual_bias"], "generator": generator}
         wiring = None
@@ -371,4 +395,4 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
             layers.append(LogicLayer(width, out_dim, wiring=wiring, **init))
         width = out_dim
     layers.append(GroupSum(num_classes, model_cfg["tau"]))
-    return nn.Sequential(*layers)
+    return layers
