@@ -25,6 +25,7 @@ from hwgen.learn.nn import GroupSum  # noqa: E402
 from hwgen.learn.nn.conv import LogicTreeConv  # noqa: E402
 
 SHAPE, CHANNELS, DEPTH = (28, 28, 1), 32, 3
+GROUPS = 16  # a GroupSum that divides the 14 x 14 x 32 pooled map
 
 
 class PlainConv(torch.nn.Module):
@@ -65,8 +66,8 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(2)
     conv = LogicTreeConv(SHAPE, CHANNELS, depth=DEPTH, generator=torch.Generator().manual_seed(0))
-    models = {"hwgen": torch.nn.Sequential(conv, GroupSum(10, 3.0)),
-              "plain": torch.nn.Sequential(PlainConv(conv), GroupSum(10, 3.0))}
+    models = {"hwgen": torch.nn.Sequential(conv, GroupSum(GROUPS, 3.0)),
+              "plain": torch.nn.Sequential(PlainConv(conv), GroupSum(GROUPS, 3.0))}
     optimizers = {k: torch.optim.Adam(m.parameters(), lr=0.01) for k, m in models.items()}
     x = torch.randint(0, 2, (args.batch, SHAPE[0] * SHAPE[1] * SHAPE[2])).float()
     y = torch.randint(0, 10, (args.batch,))

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from hwgen.targets import TARGETS  # noqa: E402
 
 RESULTS = ROOT / "docs" / "results"
-DESIGNS = ["mnist-small", "mnist-lut", "mnist", "digits-lut", "smoke"]  # the order of the designs table
+DESIGNS = ["mnist-small", "mnist-lut", "mnist", "digits-lut", "digits-conv", "smoke"]  # the order of the designs table
 FILES = [ROOT / "README.md", ROOT / "docs" / "results.md"]
 
 

@@ -57,7 +57,8 @@ DEFAULTS = {
         "data_aware": False,        # then fold don't-cares from the training inputs (lossy)
         "rare_fraction": 0.01,      # a gate whose rarer value is this rare on the training set is constant
         "max_accuracy_drop": 0.2,   # points of test accuracy the data-aware result may lose, else an error
-        "cut": {"cut_size": 4, "cuts_per_node": 8},  # the cut pass: leaves per cut (2..4), cuts kept per gate
+        "cut": {"cut_size": 4, "cuts_per_node": 8},  # the cut pass: leaves per cut (2..4: the exact table's
+                                                      # limit, cut_rewrite.MAX_CUT_SIZE), cuts kept per gate
     },
     # pipeline: LUT levels per stage (0: none between the input and output registers), or auto: as many
     # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct
@@ -185,10 +186,13 @@ def _check(cfg, source):
                          "alpha in 0..1")
     if cfg["model"]["tau"] <= 0 or cfg["train"]["lr"] <= 0 or cfg["train"]["hard_lr"] <= 0:
         raise HwgenError(f"{source}: \"model.tau\", \"train.lr\" and \"train.hard_lr\" must be positive")
-    cut = cfg["simplify"]["cut"]
-    if not 2 <= cut["cut_size"] <= 4 or cut["cuts_per_node"] < 1:
-        raise HwgenError(f"{source}: \"simplify.cut\" needs cut_size in 2..4 and cuts_per_node at least 1")
     from ..rewrite import check_names
+    from ..rewrite.cut_rewrite import MAX_CUT_SIZE
+
+    cut = cfg["simplify"]["cut"]
+    if not 2 <= cut["cut_size"] <= MAX_CUT_SIZE or cut["cuts_per_node"] < 1:
+        raise HwgenError(f"{source}: \"simplify.cut\" needs cut_size in 2..{MAX_CUT_SIZE} and cuts_per_node at "
+                         "least 1")
 
     check_names(cfg["simplify"]["passes"], exact_only=True)
     if cfg["task"] == "ca":
