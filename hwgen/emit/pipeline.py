@@ -9,9 +9,9 @@ The core is one graph of logic (typed expressions, expressions.py), in four part
 (comparators on the registered raw features, or the registered input bits), the gates, the popcount of each
 class, and the argmax. Every piece of logic has a delay in LUT levels (the delay model, targets.DELAYS); the
 pipeline cuts the graph into stages of at most `levels` LUT levels, as soon as possible, across the parts'
-borders, and registers every signal that a later stage reads. A signal read k stages after its own travels through delay registers
-(`x_d1` .. `x_dk`); a constant is never registered. `pipeline="auto"` takes `levels` from the clock:
-`targets.levels_for(freq_mhz)`. The input port is registered on entry and the results on exit.
+borders, and registers every signal that a later stage reads. A signal read k stages after its own travels
+through delay registers (`x_d1` .. `x_dk`); a constant is never registered. `pipeline="auto"` takes
+`levels` from the clock: `targets.levels_for(freq_mhz)`. The input port is registered on entry and the results on exit.
 """
 
 import math
