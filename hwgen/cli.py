@@ -7,6 +7,7 @@ Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs 
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .data import NAMES as DATASETS
 from .errors import HwgenError
@@ -204,7 +205,7 @@ def cmd_import(args):
 
 
 def cmd_explain(args):
-    from .convnet import load_flat as load
+    from .convnet import ConvNetlist, flatten, load_any
     from .explain import explain, format_summary
 
     shape = None
@@ -214,7 +215,14 @@ def cmd_explain(args):
             assert len(shape) == 2 and min(shape) > 0
         except (ValueError, AssertionError):
             raise HwgenError(f"--image must look like 28x28, got {args.image!r}") from None
-    net = load(args.netlist)
+    net = load_any(args.netlist)
+    kernels = None
+    if isinstance(net, ConvNetlist):  # each kernel read once, then the whole circuit flattened
+        from .explain.kernels import explain_kernels, kernel_lines
+
+        kernels = explain_kernels(net)
+        print("\n".join(kernel_lines(kernels)))
+        net = flatten(net)
     bits = None
     if args.data:
         from .data import user_data
@@ -226,6 +234,11 @@ def cmd_explain(args):
     info = explain(net, args.out, outputs=args.output, image_shape=shape, data_bits=bits)
     print(format_summary(info))
     if args.out:
+        if kernels is not None:
+            from .files import write_json
+
+            write_json(Path(args.out) / "kernels.json", {"format": "hwgen-kernels", "version": 1, "stages": kernels})
+            info.setdefault("files", []).append("kernels.json")
         drawn = [info["heatmap"]] if "heatmap" in info else []
         drawn += [info["evidence"][k] for k in ("file", "picture") if k in info.get("evidence", {})]
         print(f"files in {args.out}: " + ", ".join(["explain.json"] + drawn + info.get("files", [])))

@@ -18,6 +18,7 @@ from hwgen.flow.config import from_dict
 from hwgen.golden import evaluate
 from hwgen.learn.harden import harden_model
 from hwgen.learn.nn import build_model
+from hwgen.netlist import Netlist
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,3 +175,28 @@ def test_digits_conv_builds_end_to_end(tmp_path):
     assert report["sim"]["mismatches"] == 0 and report["equivalence"] == "proven"
     assert isinstance(load_any(out / "hardened.netlist.json"), ConvNetlist)
     assert report["synth"]["luts"] > 0 and report["synth"]["routed"]
+
+
+def test_explain_reads_each_kernel_over_its_window(tmp_path):
+    """A kernel whose channel 0 is the AND of the window's centre and its right neighbour (input channel 0)
+    and whose channel 1 is constant: explain names the places, the symmetry, the patterns that turn it on,
+    and draws where in the window it reads."""
+    from hwgen import ops
+    from hwgen.explain.kernels import explain_kernels, kernel_lines
+
+    centre, right = (1 * 3 + 1) * 2, (1 * 3 + 2) * 2  # (dy, dx) = (1, 1) and (1, 2), channel 0 of 2
+    kernel = Netlist.from_gates(18, [[ops.AND, centre, right], [ops.TRUE, 0, 0]], [18, 19], 2)
+    head = random_netlist(1, num_inputs=4 * 4 * 2, num_gates=30, num_classes=2, per_class=2)
+    net = ConvNetlist((4, 4, 2), [ConvStage(kernel, 3, 1, 1, 1)], head)
+    stage = explain_kernels(net)[0]
+    first, second = stage["channels"]
+    assert first["inputs"] == ["(1,1)c0", "(1,2)c0"] and sorted(first["symmetric_in"]) == first["inputs"]
+    assert (first["on_patterns"], first["patterns"]) == (1, 4)
+    assert first["window"] == [".. .. ..", ".. +. +.", ".. .. .."]
+    assert second["constant"] == 1
+    assert "reads 2 places" in kernel_lines([stage])[0]
+    net.save(tmp_path / "conv.json")
+    result = subprocess.run([sys.executable, "-m", "hwgen.cli", "explain", tmp_path / "conv.json", "--out",
+                             tmp_path / "x"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "x" / "kernels.json").read_text())["stages"][0]["channels"][0]["on_patterns"] == 1

@@ -301,15 +301,17 @@ def test_the_cut_engine_gives_every_cut_the_definition_does(seed):
 
 def test_symmetry_finds_the_counting_functions_exactly():
     """Majority of 3 depends only on the count of ones (1 when 2 or 3); x0 AND (x1 XOR x2) is symmetric in
-    x1 and x2 only, 1 when x0 = 1 and exactly one of them is; a constant output is named so."""
-    from hwgen.builder import Builder
+    x1 and x2 only, 1 when x0 = 1 and exactly one of them is; a constant output is named so, with its
+    value."""
+    from hwgen.builder import TRUE, Builder
     from hwgen.explain import symmetry
 
     b = Builder(3, hashing=True)
     maj = b.lut(0xE8, [0, 2, 4])
     mixed = b.gate(ops.AND, 0, b.gate(ops.XOR, 2, 4))
-    net = b.finish([maj, mixed], num_classes=2)
+    net = b.finish([maj, mixed, TRUE], num_classes=3)
     names = ["x0", "x1", "x2"]
+    assert symmetry.analyse(net, 2, [], names) == {"inputs": [], "constant": 1}
     record = symmetry.analyse(net, 0, [0, 1, 2], names)
     assert sorted(record["symmetric_in"]) == names and record["others"] == [] and record["ones_when"] == {"": [2, 3]}
     record = symmetry.analyse(net, 1, [0, 1, 2], names)

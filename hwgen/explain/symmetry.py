@@ -28,7 +28,7 @@ def restricted(net: Netlist, output: int, inputs: list) -> Netlist:
     s, n = len(inputs), net.num_inputs
     remap = np.zeros(cone.num_nodes, dtype=np.int64)
     remap[inputs] = np.arange(s)
-    remap[n:] = s + np.arange(cone.num_gates)
+    remap[n:] = max(s, 1) + np.arange(cone.num_gates)  # with no input read, gates follow input 0
     lut_inputs = None
     if cone.has_luts:
         lut_inputs = np.where(cone.lut_inputs >= 0, remap[np.maximum(cone.lut_inputs, 0)], -1)
