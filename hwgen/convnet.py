@@ -20,8 +20,8 @@ import numpy as np
 
 from . import encoding, ops
 from .errors import HwgenError
-from .files import read_text, write_text
-from .netlist import FORMAT, LUT, MAX_LUT_INPUTS, Netlist, from_json_dict
+from .files import write_text
+from .netlist import FORMAT, LUT, MAX_LUT_INPUTS, Netlist, from_json_dict, read_json
 
 CONV_VERSION = 3
 
@@ -166,11 +166,7 @@ def conv_from_json_dict(d: dict, where: str = "netlist") -> ConvNetlist:
 def load_any(path):
     """A netlist file of any version: a Netlist (v1, v2) or a ConvNetlist (v3)."""
     path = Path(path)
-    text = read_text(path, "netlist")
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise HwgenError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    d = read_json(path)
     if isinstance(d, dict) and d.get("format") == FORMAT and d.get("version") == CONV_VERSION:
         return conv_from_json_dict(d, str(path))
     return from_json_dict(d, str(path))

@@ -335,11 +335,13 @@ def _read_gate(gate, k: int, version: int, where: str):
     return tuple(gate)
 
 
-def load(path) -> Netlist:
-    path = Path(path)
-    text = read_text(path, "netlist")
+def read_json(path):
+    """A netlist file's JSON value, or a one-line error naming the file and where it stops being JSON."""
     try:
-        d = json.loads(text)
+        return json.loads(read_text(path, "netlist"))
     except json.JSONDecodeError as e:
         raise HwgenError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    return from_json_dict(d, where=str(path))
+
+
+def load(path) -> Netlist:
+    return from_json_dict(read_json(Path(path)), where=str(path))
