@@ -26,6 +26,11 @@ from .netlist import FORMAT, LUT, MAX_LUT_INPUTS, Netlist, from_json_dict, read_
 CONV_VERSION = 3
 
 
+def positions(size: int, window: int, stride: int, padding: int) -> int:
+    """Output positions of a convolution along one side of `size` pixels."""
+    return (size + 2 * padding - window) // stride + 1
+
+
 @dataclass
 class ConvStage:
     kernel: Netlist   # window * window * in_channels inputs, one output (one class) per output channel
@@ -45,8 +50,27 @@ class ConvStage:
     def output_shape(self, shape: tuple) -> tuple:
         """(H, W, C) in -> (H, W, C) out, after the convolution and the pooling."""
         h, w, _ = shape
-        out = [(n + 2 * self.padding - self.window) // self.stride + 1 for n in (h, w)]
+        out = [positions(n, self.window, self.stride, self.padding) for n in (h, w)]
         return out[0] // self.pool, out[1] // self.pool, self.channels
+
+    def windows(self, maps: np.ndarray, fill) -> np.ndarray:
+        """(N, H, W, C) feature maps (bits, or node ids) -> (N, OH, OW, window * window * C): each output
+        position's window in the kernel's input order (tap by tap, channel within tap), `fill` outside the
+        map (the zero padding)."""
+        k, s, p = self.window, self.stride, self.padding
+        padded = np.pad(maps, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=fill)
+        oh, ow = (positions(n, k, s, p) for n in maps.shape[1:3])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))[:, ::s, ::s][:, :oh, :ow]
+        return windows.transpose(0, 1, 2, 4, 5, 3).reshape(len(maps), oh, ow, -1)  # (dy, dx) before channel
+
+    def pool_blocks(self, out: np.ndarray) -> np.ndarray:
+        """(N, OH, OW, C) kernel outputs -> (N, OH // pool, OW // pool, C, pool * pool): the values each
+        pooled position ORs (the remainder at the bottom and right dropped)."""
+        q = self.pool
+        n, oh, ow, c = out.shape
+        ph, pw = oh // q, ow // q
+        return out[:, :ph * q, :pw * q].reshape(n, ph, q, pw, q, c).transpose(0, 1, 3, 5, 2, 4).reshape(
+            n, ph, pw, c, q * q)
 
 
 @dataclass
@@ -103,13 +127,11 @@ class ConvNetlist:
                              f"{h} x {w} x {c} input bits")
 
     def to_json_dict(self) -> dict:
-        def embedded(net: Netlist) -> dict:
-            return net.to_json_dict()
         return {
             "format": FORMAT, "version": CONV_VERSION, "input_shape": list(map(int, self.input_shape)),
             "stages": [{"kind": "conv", "window": s.window, "stride": s.stride, "padding": s.padding, "pool": s.pool,
-                        "kernel": embedded(s.kernel)} for s in self.stages] + [{"kind": "dense",
-                                                                                 "netlist": embedded(self.head)}],
+                        "kernel": s.kernel.to_json_dict()} for s in self.stages] + [{"kind": "dense",
+                                                                                 "netlist": self.head.to_json_dict()}],
             "num_classes": int(self.num_classes),
             "encoder": None if self.encoder is None else encoding.to_dict(self.encoder),
         }
@@ -245,33 +267,22 @@ def flatten(net: ConvNetlist) -> Netlist:
     flat = _Flat(net.num_inputs)
     h, w, c = net.input_shape
     feature = np.arange(h * w * c).reshape(h, w, c)  # node id of every bit of the current feature map
-    zero = None
+    zero = None  # the FALSE gate the padding reads, made when a stage first pads
     for stage in net.stages:
-        k, s, p = stage.window, stage.stride, stage.padding
-        oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-        if p:
-            if zero is None:
-                zero = int(flat.add_gates(ops.FALSE, [0], [0])[0])
-            padded = np.full((h + 2 * p, w + 2 * p, c), zero, np.int64)
-            padded[p:p + h, p:p + w] = feature
-        else:
-            padded = feature
-        ys, xs = np.meshgrid(np.arange(oh) * s, np.arange(ow) * s, indexing="ij")
-        dy, dx = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-        # (positions, window taps, channels) -> the kernel's input order: tap by tap, channel within tap
-        windows = padded[ys.reshape(-1, 1) + dy.reshape(1, -1), xs.reshape(-1, 1) + dx.reshape(1, -1)]
-        out = flat.add_copies(stage.kernel, windows.reshape(oh * ow, k * k * c)).reshape(oh, ow, stage.channels)
+        if stage.padding and zero is None:
+            zero = int(flat.add_gates(ops.FALSE, [0], [0])[0])
+        windows = stage.windows(feature[None], zero if stage.padding else 0)[0]
+        oh, ow, reads = windows.shape
+        out = flat.add_copies(stage.kernel, windows.reshape(oh * ow, reads)).reshape(1, oh, ow, stage.channels)
         if stage.pool > 1:
-            q = stage.pool
-            ph, pw = oh // q, ow // q
-            blocks = out[:ph * q, :pw * q].reshape(ph, q, pw, q, -1).transpose(0, 2, 4, 1, 3).reshape(-1, q * q)
+            blocks = stage.pool_blocks(out)[0]
+            shape, blocks = blocks.shape[:3], blocks.reshape(-1, blocks.shape[-1])
             while blocks.shape[1] > 1:  # a balanced tree of ORs
                 pairs = blocks.shape[1] // 2
                 joined = flat.add_gates(ops.OR, blocks[:, 0:2 * pairs:2], blocks[:, 1:2 * pairs:2])
                 blocks = np.concatenate([joined.reshape(-1, pairs), blocks[:, 2 * pairs:]], axis=1)
-            out = blocks.reshape(ph, pw, -1)
-        feature = out
-        h, w, c = feature.shape
+            out = blocks.reshape(1, *shape)
+        feature = out[0]
     outputs = flat.add_copies(net.head, feature.reshape(1, -1))
     result = flat.finish(outputs, net.num_classes, net.encoder)
     result.validate("flattened netlist")

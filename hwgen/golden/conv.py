@@ -19,16 +19,10 @@ def conv_scores(net: ConvNetlist, bits: np.ndarray, threads: int = 0) -> np.ndar
         maps = np.asarray(bits[start:start + CHUNK], dtype=bool).reshape(-1, h, w, c)
         n = len(maps)
         for stage in net.stages:
-            k, s, p, q = stage.window, stage.stride, stage.padding, stage.pool
-            padded = np.pad(maps, ((0, 0), (p, p), (p, p), (0, 0)))
-            oh, ow = (padded.shape[1] - k) // s + 1, (padded.shape[2] - k) // s + 1
-            windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))[:, ::s, ::s][:, :oh, :ow]
-            # (n, oh, ow, channels, dy, dx) -> the kernel's order: tap by tap (dy, dx), channel within tap
-            windows = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, k * k * maps.shape[3])
-            out = scores(stage.kernel, windows, threads=threads).astype(bool).reshape(n, oh, ow, stage.channels)
-            if q > 1:
-                ph, pw = oh // q, ow // q
-                out = out[:, :ph * q, :pw * q].reshape(n, ph, q, pw, q, stage.channels).any(axis=(2, 4))
-            maps = out
+            windows = stage.windows(maps, False)
+            out = scores(stage.kernel, windows.reshape(-1, windows.shape[-1]), threads=threads).astype(bool)
+            maps = out.reshape(*windows.shape[:3], stage.channels)
+            if stage.pool > 1:
+                maps = stage.pool_blocks(maps).any(axis=-1)
         results.append(scores(net.head, maps.reshape(n, -1), threads=threads))
     return np.concatenate(results)[:len(bits)] if len(bits) else np.zeros((0, net.num_classes), np.int64)

@@ -12,7 +12,7 @@ c is channel c of pixel (y, x), so a stack of these feeds the dense layers with 
 import torch
 from torch import nn
 
-from ...convnet import ConvStage
+from ...convnet import ConvStage, positions
 from ...netlist import Netlist
 from .logic import _coefficients, initial_gate_weights
 
@@ -36,7 +36,7 @@ class LogicTreeConv(nn.Module):
         self.weights = nn.ParameterList(
             nn.Parameter(initial_gate_weights(channels * (taps >> (level + 1)), init, residual_bias, generator)
                          .reshape(channels, taps >> (level + 1), 16)) for level in range(depth))
-        oh, ow = ((n + 2 * padding - window) // stride + 1 for n in (h, w))
+        oh, ow = (positions(n, window, stride, padding) for n in (h, w))
         self.conv_shape = (oh, ow)
         self.out_shape = (oh // pool, ow // pool, channels)
 
