@@ -97,7 +97,8 @@ def _parts(plan) -> list:
     reads, defines = {}, {}
     for part, blocks in parts.items():
         defines[part] = {t for _, comb, sync in blocks for t, _ in comb + sync}
-        read = [x for _, comb, sync in blocks for x in [r for _, e in comb for r in e.operands()] + [s for _, s in sync]]
+        read = [x for _, comb, sync in blocks
+                for x in [r for _, e in comb for r in e.operands()] + [s for _, s in sync]]
         reads[part] = list(dict.fromkeys(x for x in read if x not in defines[part]))
     wanted = {x for part in parts for x in reads[part]} | {plan.out_class, plan.out_scores}
     return [(part, parts[part], reads[part], sorted(x for x in defines[part] if x in wanted))

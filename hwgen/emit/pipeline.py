@@ -322,7 +322,8 @@ def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int,
         if name not in stage:
             constants.append((name, expr))
         else:
-            by_stage.setdefault(stage[name], []).append((name, part, expr.renamed(lambda x, s=stage[name]: read_at(x, s))))
+            read = expr.renamed(lambda x, s=stage[name]: read_at(x, s))
+            by_stage.setdefault(stage[name], []).append((name, part, read))
     plan.out_class, plan.out_scores = read_at(out_class, last + 1), read_at(out_scores, last + 1)
 
     def section(comment: str):
