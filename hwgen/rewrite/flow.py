@@ -63,18 +63,8 @@ def simplify_conv(net, passes=DEFAULTS["simplify"]["passes"], verify: bool = DEF
     ({"stage": "conv 0" or "head", "passes": [...], "equivalence": ...})."""
     import dataclasses
 
-    from ..interop.abc import prove_equivalent
-    from . import run
-
-    stats, stages = [], []
-    parts = [(f"conv {k}", stage.kernel) for k, stage in enumerate(net.stages)] + [("head", net.head)]
-    simplified = []
-    for name, part in parts:
-        result, part_stats = run(part, passes, params)
-        if verify and not prove_equivalent(part, result):
-            raise HwgenError(f"the simplified {name} is NOT equivalent to its input (ABC cec); nothing written")
-        simplified.append(result)
-        stats.append({"stage": name, "passes": part_stats, "equivalence": "proven" if verify else "not checked"})
-    for stage, kernel in zip(net.stages, simplified):
-        stages.append(dataclasses.replace(stage, kernel=kernel))
-    return dataclasses.replace(net, stages=stages, head=simplified[-1]), stats
+    names = [f"conv {k}" for k in range(len(net.stages))] + ["head"]
+    results = [simplify(part, passes, verify, params=params) for part in [s.kernel for s in net.stages] + [net.head]]
+    stats = [{"stage": name, "passes": r.passes, "equivalence": r.equivalence} for name, r in zip(names, results)]
+    stages = [dataclasses.replace(stage, kernel=r.exact) for stage, r in zip(net.stages, results)]
+    return dataclasses.replace(net, stages=stages, head=results[-1].exact), stats
