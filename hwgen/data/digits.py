@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import Dataset
+from . import IMAGE_SHAPES, Dataset
 
 
 def load_digits() -> Dataset:
@@ -13,4 +13,4 @@ def load_digits() -> Dataset:
     order = np.random.default_rng(0).permutation(len(y))  # fixed split, independent of the training seed
     test, train = order[:360], order[360:]
     return Dataset("digits", x[train], y[train], x[test], y[test], max_value=16, num_classes=10,
-                   image_shape=(8, 8))
+                   image_shape=IMAGE_SHAPES["digits"])

