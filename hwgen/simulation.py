@@ -19,6 +19,7 @@ from .errors import HwgenError
 from .files import ensure_dir, package_folder
 from .flow.config import CHOICES, DEFAULTS
 from .golden import evaluate
+from .convnet import ConvNetlist
 from .netlist import Netlist
 
 TEST_MODULE = "dlgn_tb"
@@ -144,20 +145,28 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
     return results
 
 
-def simulate(rtl_dir, net: Netlist, inputs: np.ndarray, simulator: str = DEFAULTS["sim"]["simulator"],
+def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"]["simulator"],
              gap: float = 0.1, stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None) -> dict:
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
-    classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes."""
+    classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes. The streaming conv
+    engine (a v3 netlist's RTL) takes each image as its pixels, one transfer each."""
     rtl_dir = Path(rtl_dir).resolve()
     info = find_rtl(rtl_dir, name)
     name = info["name"]
-    if (info["num_inputs"], info["num_classes"], info["score_width"], info["input_port"]) != \
-            (net.num_inputs, net.num_classes, net.score_width, "in_bits" if net.encoder is None else "in_data"):
+    stream = info.get("kind") == "conv-stream"
+    if stream != isinstance(net, ConvNetlist) or (info["num_inputs"], info["num_classes"], info["score_width"],
+                                                  info["input_port"]) != \
+            (net.num_inputs, net.num_classes, net.head.score_width if stream else net.score_width,
+             "in_bits" if net.encoder is None else "in_data"):
         raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
     port_bits, input_bits = port_and_input_bits(net, inputs)
+    if stream:  # a transfer per pixel: its feature_bits, or its channels' input bits
+        h, w, _ = net.input_shape
+        port_bits = port_bits.reshape(len(port_bits) * h * w, -1)
     scores = evaluate.scores(net, input_bits)
     vectors = {"port": info["input_port"], "packed_inputs": np.packbits(port_bits, axis=1, bitorder="little"),
-               "classes": evaluate.predict_from_scores(scores), "scores": scores, "score_width": net.score_width}
+               "classes": evaluate.predict_from_scores(scores), "scores": scores, "score_width": info["score_width"],
+               "transfers_per_vector": port_bits.shape[0] // max(1, len(scores))}
     settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
     results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, rtl_dir, simulator, vectors, settings,
                          strict=info.get("core_backend") == "direct", quiet=quiet)

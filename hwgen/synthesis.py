@@ -174,20 +174,32 @@ def _mapping_script(name: str, family: str, flags: str, finish: str) -> str:
             f"{MAP_LUTS[family]}; {synth} -run map_cells:{finish}")
 
 
+# The streaming conv engine's modules (emit/stream.py: NAME_core_window0, _kernel0_gates, _pool0, ...) by
+# the part of the engine they are.
+STREAM_PARTS = {"window": "line buffers", "kernel": "kernels", "pool": "pooling", "collect": "head", "head": "head"}
+
+
+def _part(module: str, name: str) -> str:
+    """The part of the design a module of the hierarchy belongs to."""
+    # The direct writer names the core's parts NAME_core_PART, Amaranth NAME_core.PART (its submodules).
+    if not module.startswith((f"{name}_core_", f"{name}_core.")):
+        return "harness" if module == TOP else "flow control"
+    part = module[len(name) + 6:]
+    return STREAM_PARTS.get(re.sub(r"\d+$", "", part.split("_")[0]), part)
+
+
 def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:
     """LUTs, carry cells and flip-flops of each part of the design, synthesized apart (hierarchy kept):
-    the core's parts (NAME_core_<part>), flow control (NAME and the core's valid chain) and the test
-    harness. Logic that flat synthesis merges across two parts is counted in both here, so the parts can
-    add up to a little more than the flat total."""
+    the core's parts (NAME_core_<part>; the streaming engine's as STREAM_PARTS), flow control (NAME and
+    the core's valid chain) and the test harness. Logic that flat synthesis merges across two parts is
+    counted in both here, so the parts can add up to a little more than the flat total."""
     script = _mapping_script(name, family, " -noflatten", "; tee -q -o parts.json stat -json")
     if _run([yosys, "-q", "-p", script], work, work / "yosys-parts.log", timeout) != 0:
         raise HwgenError(f"yosys failed on the design's parts; see {work / 'yosys-parts.log'}")
     kinds = {**CELLS[family], "ram": RAM_CELLS[family]}
     parts = {}
     for module, cells in _stat_cells(work / "parts.json").items():
-        # The direct writer names the core's parts NAME_core_PART, Amaranth NAME_core.PART (its submodules).
-        core_part = module.startswith((f"{name}_core_", f"{name}_core."))
-        part = module[len(name) + 6:] if core_part else "harness" if module == TOP else "flow control"
+        part = _part(module, name)
         counts = _counts(Counter(cells), kinds)
         previous = parts.get(part, dict.fromkeys(counts, 0))
         parts[part] = {k: previous[k] + v for k, v in counts.items()}

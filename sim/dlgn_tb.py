@@ -1,7 +1,8 @@
 """cocotb test bench: stream vectors through the classifier and compare every output with the golden model.
 
-Inputs come from the npz file named by HWGEN_SIM_VECTORS (the input port's name and its packed bits,
-expected classes and scores, from the evaluator). Inputs arrive with random gaps and the output sees random backpressure
+Inputs come from the npz file named by HWGEN_SIM_VECTORS (the input port's name and its packed bits, a
+row per transfer, transfers_per_vector of them per vector (an image's pixels for the streaming conv
+engine, else 1), expected classes and scores, from the evaluator). Inputs arrive with random gaps and the output sees random backpressure
 (HWGEN_SIM_GAP, HWGEN_SIM_STALL: probabilities per cycle). Results go to HWGEN_SIM_RESULTS as JSON.
 """
 
@@ -23,8 +24,9 @@ async def stream_matches_golden_model(dut):
     width = int(data["score_width"])
     gap, stall = float(os.environ.get("HWGEN_SIM_GAP", "0")), float(os.environ.get("HWGEN_SIM_STALL", "0"))
     rng = random.Random(int(os.environ.get("HWGEN_SIM_SEED", "1")))
-    vectors = [int.from_bytes(row.tobytes(), "little") for row in packed]
-    n, num_classes = len(vectors), want_scores.shape[1]
+    transfers = [int.from_bytes(row.tobytes(), "little") for row in packed]
+    per_vector = int(data["transfers_per_vector"]) if "transfers_per_vector" in data else 1
+    n, num_classes = len(want_class), want_scores.shape[1]
     mask = (1 << width) - 1
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
@@ -35,21 +37,26 @@ async def stream_matches_golden_model(dut):
     dut.rst.value = 0
 
     sent, got_class, got_scores, cycles = 0, [], [], 0
-    limit = 20 * n + 100
+    last_taken, latencies = [], []  # the cycle each vector's last transfer went in; each result's wait
+    limit = 20 * len(transfers) + 1000
     start = time.perf_counter()
     while len(got_class) < n and cycles < limit:
         await FallingEdge(dut.clk)
         cycles += 1
-        offer = sent < n and rng.random() >= gap
+        offer = sent < len(transfers) and rng.random() >= gap
         dut.in_valid.value = int(offer)
         if offer:
-            port.value = vectors[sent]
+            port.value = transfers[sent]
         ready = rng.random() >= stall
         dut.out_ready.value = int(ready)
         await ReadOnly()  # everything combinational has settled: these transfers happen at the next edge
         if offer and int(dut.in_ready.value):
             sent += 1
+            if sent % per_vector == 0:
+                last_taken.append(cycles)
         if ready and int(dut.out_valid.value):
+            if len(got_class) < len(last_taken):
+                latencies.append(cycles - last_taken[len(got_class)])
             got_class.append(int(dut.out_class.value))
             scores = int(dut.out_scores.value)
             got_scores.append([(scores >> (c * width)) & mask for c in range(num_classes)])
@@ -60,7 +67,8 @@ async def stream_matches_golden_model(dut):
     bad = (got_class != want_class[:k]) | (got_scores.reshape(k, num_classes) != want_scores[:k]).any(axis=1)
     mismatches = int(bad.sum()) + (n - k)
     results = {"vectors": n, "received": k, "mismatches": mismatches, "cycles": cycles, "seconds": seconds,
-               "first_mismatches": np.flatnonzero(bad)[:10].tolist(), "classes": got_class.tolist()}
+               "first_mismatches": np.flatnonzero(bad)[:10].tolist(), "classes": got_class.tolist(),
+               "min_latency_cycles": min(latencies, default=None)}
     with open(os.environ["HWGEN_SIM_RESULTS"], "w") as f:
         json.dump(results, f)
     assert k == n, f"only {k} of {n} outputs arrived within {limit} cycles"

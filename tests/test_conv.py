@@ -156,6 +156,8 @@ def test_flatten_on_the_command_line_and_every_command_reads_v3(tmp_path):
     ({"model": {"conv": [{"window": 3, "padding": 3}]}}, "padding must be smaller than the window"),
     ({"model": {"conv": [{"channel": 3}]}}, "unknown key \"model.conv[0].channel\""),
     ({"model": {"conv": {"channels": 3}}}, "must be a list of mappings"),
+    ({"model": {"conv": [{}]}, "simplify": {"data_aware": True}}, "need \"emit.conv\": unrolled"),
+    ({"model": {"conv": [{}]}, "emit": {"backend": "amaranth"}}, "need \"emit.conv\": unrolled"),
 ])
 def test_bad_conv_configs(given, message):
     with pytest.raises(HwgenError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -174,7 +176,10 @@ def test_digits_conv_builds_end_to_end(tmp_path):
     assert report["accuracy"]["hardened"] >= 0.978 and report["accuracy"]["rtl"] == report["accuracy"]["hardened"]
     assert report["sim"]["mismatches"] == 0 and report["equivalence"] == "proven"
     assert isinstance(load_any(out / "hardened.netlist.json"), ConvNetlist)
+    assert isinstance(load_any(out / "simplified.netlist.json"), ConvNetlist)
+    assert report["engine"]["kind"] == "conv-stream" and report["engine"]["clocks_per_image"] == 64
     assert report["synth"]["luts"] > 0 and report["synth"]["routed"]
+    assert {"line buffers", "kernels", "head", "encoder"} <= set(report["synth"]["parts"])
 
 
 def test_explain_reads_each_kernel_over_its_window(tmp_path):
@@ -200,3 +205,41 @@ def test_explain_reads_each_kernel_over_its_window(tmp_path):
                              tmp_path / "x"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "x" / "kernels.json").read_text())["stages"][0]["channels"][0]["on_patterns"] == 1
+
+
+@pytest.mark.parametrize("seed, encoder, gap, stall", [(0, False, 0.0, 0.0), (1, False, 0.3, 0.5),
+                                                      (2, True, 0.2, 0.3), (3, True, 0.0, 0.9)])
+def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed, encoder, gap, stall):
+    """Images streamed a pixel per transfer, back to back, with random input gaps and output backpressure
+    (Icarus): every class and score is the golden model's, borders (padding, strides, pooling remainders)
+    included; back to back, an image takes its pixels' clocks; the first result of an idle engine comes
+    the latency NAME.json states after the image's last pixel."""
+    from hwgen.emit.verilog import emit
+    from hwgen.simulation import simulate
+
+    net = random_conv_netlist(seed, luts=seed % 2 == 1)
+    h, w, c = net.input_shape
+    rng = np.random.default_rng(seed)
+    if encoder:  # raw 4-bit pixels, the same thresholds at every pixel (one of them constant)
+        net.encoder = np.tile(np.sort(rng.choice([0, 3, 7, 9, 12, 15], size=c, replace=False)), (h * w, 1))
+        inputs = rng.integers(0, 20, size=(40, h * w))  # above 15 saturates at the 4-bit port
+    else:
+        inputs = random_bits(net.num_inputs, 40, seed)
+    info = emit(net, tmp_path / "rtl", backend="direct", pipeline=1 + seed % 2)
+    assert info["kind"] == "conv-stream" and info["clocks_per_image"] == h * w
+    result = simulate(tmp_path / "rtl", net, inputs, "icarus", gap=gap, stall=stall, seed=seed)
+    assert result["mismatches"] == 0 and result["received"] == 40
+    assert result["min_latency_cycles"] == info["latency_cycles"]
+    if gap == stall == 0:
+        assert result["cycles"] <= 40 * h * w + info["latency_cycles"] + 5
+
+
+def test_the_streaming_engine_refuses_thresholds_that_differ_by_pixel(tmp_path):
+    from hwgen.emit.verilog import emit
+
+    net = random_conv_netlist(0)
+    h, w, c = net.input_shape
+    net.encoder = np.arange(h * w * c).reshape(h * w, c) % 16
+    with pytest.raises(HwgenError, match="same thresholds"):
+        emit(net, tmp_path / "rtl", backend="direct")
+    assert not (tmp_path / "rtl").exists()

@@ -99,8 +99,8 @@ class PipelinedCore(wiring.Component):
             m.submodules[part] = module
         valid = Signal(p.latency, name="valid")  # valid[k]: the sample that entered k + 1 clocks ago is real
         m.d.sync += valid.eq(Cat(self.in_valid, valid[:-1]) if p.latency > 1 else self.in_valid)
-        m.d.comb += [self.out_valid.eq(valid[-1]), self.out_class.eq(signals[p.out_class]),
-                     self.out_scores.eq(signals[p.out_scores])]
+        m.d.comb += [self.out_valid.eq(valid[-1]), self.out_class.eq(signals[p.outputs['out_class']]),
+                     self.out_scores.eq(signals[p.outputs['out_scores']])]
         return m
 
 

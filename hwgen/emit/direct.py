@@ -100,7 +100,7 @@ def _parts(plan) -> list:
         read = [x for _, comb, sync in blocks
                 for x in [r for _, e in comb for r in e.operands()] + [s for _, s in sync]]
         reads[part] = list(dict.fromkeys(x for x in read if x not in defines[part]))
-    wanted = {x for part in parts for x in reads[part]} | {plan.out_class, plan.out_scores}
+    wanted = {x for part in parts for x in reads[part]} | set(plan.outputs.values())
     return [(part, parts[part], reads[part], sorted(x for x in defines[part] if x in wanted))
             for part in ("input",) + PARTS if part in parts]
 
@@ -144,8 +144,7 @@ def pipelined_core_verilog(plan, name: str) -> str:
               "  input  wire in_valid,",
               f"  input  wire {_range(plan.input_width)} {plan.input_port},",
               "  output wire out_valid,",
-              f"  output wire {_range(plan.class_width)} out_class,",
-              f"  output wire {_range(plan.scores_width)} out_scores",
+              ",\n".join(f"  output wire {_range(widths[x])} {port}" for port, x in plan.outputs.items()),
               ");",
               f"  reg {_range(plan.latency)} valid;  // valid[k]: the sample that entered k + 1 clocks ago is real",
               "  always @(posedge clk) begin",
@@ -156,8 +155,7 @@ def pipelined_core_verilog(plan, name: str) -> str:
     for part, blocks, inputs, outputs in parts:
         clock = ["clk"] if any(sync for _, _, sync in blocks) else []
         lines.append(f"  {name}_{part} {part}_part (" + ", ".join(f".{x}({x})" for x in clock + inputs + outputs) + ");")
-    lines += [f"  assign out_valid = valid[{plan.latency - 1}];",
-              f"  assign out_class = {plan.out_class};",
-              f"  assign out_scores = {plan.out_scores};",
-              "endmodule"]
+    lines += [f"  assign out_valid = valid[{plan.latency - 1}];"]
+    lines += [f"  assign {port} = {x};" for port, x in plan.outputs.items()]
+    lines.append("endmodule")
     return "\n".join(lines) + "\n"

@@ -67,8 +67,7 @@ class CorePlan:
     sections: list = field(default_factory=list)    # (index into comb, index into sync, comment)
     part_of: dict = field(default_factory=dict)     # signal -> the part it belongs to (PARTS, or "input")
     stage_of: dict = field(default_factory=dict)    # logic signal -> the stage that computes it
-    out_class: str = ""             # the signals driving the output ports
-    out_scores: str = ""
+    outputs: dict = field(default_factory=dict)     # output port -> the signal driving it
     unused_input_bits: int = 0
     stats: dict = field(default_factory=dict)
 
@@ -215,14 +214,22 @@ def _schedule(graph: _Graph, levels: float) -> dict:
     return stage
 
 
-def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
-              family: str = family_of(DEFAULTS["synth"]["target"])) -> CorePlan:
-    """Every register and operation of NAME_core for `net`: stages of `pipeline` LUT levels (0: the logic
-    in one stage between the input and output registers; "auto": as many as meet freq_mhz)."""
+def pipeline_levels(pipeline, freq_mhz: float, family: str) -> int:
+    """LUT levels per stage: `pipeline` as it is, or for "auto" as many as meet freq_mhz."""
     if pipeline == "auto":
         pipeline = levels_for(freq_mhz, family)
     if isinstance(pipeline, bool) or not isinstance(pipeline, int) or pipeline < 0:
         raise HwgenError(f"pipeline must be auto or 0 or more LUT levels per stage, got {pipeline!r}")
+    return pipeline
+
+
+def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
+              family: str = family_of(DEFAULTS["synth"]["target"]), classify: bool = True) -> CorePlan:
+    """Every register and operation of NAME_core for `net`: stages of `pipeline` LUT levels (0: the logic
+    in one stage between the input and output registers; "auto": as many as meet freq_mhz). classify:
+    the outputs' popcount and argmax (ports out_class, out_scores); else the output bits themselves
+    (port out_bits, output j in bit j: a conv kernel's channels)."""
+    pipeline = pipeline_levels(pipeline, freq_mhz, family)
     n, c = net.num_inputs, net.num_classes
     w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
     fanins, reads = net.fanins(), net.reads()
@@ -275,17 +282,22 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
                                        node(b_in[g]) if READS_B[op] else None), "gates")
 
     outputs = net.outputs.tolist()
-    rows = [[(node(u), 1) for u in outputs[k * per_class:(k + 1) * per_class]] for k in range(c)]
-    for k, order in enumerate(local_output_order(net)):
-        rows[k] = [rows[k][j] for j in order]
-    scores = _popcount(graph, rows)
-    out_class, out_scores = _argmax(graph, scores, w, cw)
+    if classify:
+        rows = [[(node(u), 1) for u in outputs[k * per_class:(k + 1) * per_class]] for k in range(c)]
+        for k, order in enumerate(local_output_order(net)):
+            rows[k] = [rows[k][j] for j in order]
+        scores = _popcount(graph, rows)
+        out_class, out_scores = _argmax(graph, scores, w, cw)
+        ports = {"out_class": out_class, "out_scores": out_scores}
+    else:
+        plan.class_width = plan.scores_width = 0
+        ports = {"out_bits": graph.add("out_bits_cat", len(outputs), Cat(tuple(node(u) for u in outputs)), "gates")}
 
     stage = _schedule(graph, pipeline)
     for name, width, _ in entry:
         stage[name] = 0  # the entry registers: read in stage 0 as they are
     last = max(stage.values(), default=0)
-    skip_registers = _lay_out(plan, graph, entry, stage, last, out_class, out_scores)
+    skip_registers = _lay_out(plan, graph, entry, stage, last, ports)
     plan.stage_of = stage
     plan.latency = last + 2  # the entry register, the stages 0..last, each ending in a register
     spans = {}
@@ -300,8 +312,7 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
     return plan
 
 
-def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int, out_class: str,
-             out_scores: str) -> int:
+def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int, ports: dict) -> int:
     """The scheduled graph as the plan's lists: per stage its logic (part by part), then the registers
     that close it. Operands name the delayed copy their reader's stage needs; the outputs are registered
     after the last stage. Returns the flip-flops of second and later copies (values held for more than
@@ -324,7 +335,7 @@ def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int,
         else:
             read = expr.renamed(lambda x, s=stage[name]: read_at(x, s))
             by_stage.setdefault(stage[name], []).append((name, part, read))
-    plan.out_class, plan.out_scores = read_at(out_class, last + 1), read_at(out_scores, last + 1)
+    plan.outputs = {port: read_at(signal, last + 1) for port, signal in ports.items()}
 
     def section(comment: str):
         plan.sections.append((len(plan.comb), len(plan.sync), comment))

@@ -10,11 +10,12 @@ from pathlib import Path
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json, write_text
 from ..flow.config import CHOICES, DEFAULTS
+from ..convnet import ConvNetlist
 from ..netlist import Netlist
 from ..targets import family_of
 from . import RTL_FORMAT, fill_template
 from .direct import pipelined_core_verilog
-from .pipeline import CorePlan, fifo_depth_bits, plan_core
+from .pipeline import CorePlan, fifo_depth_bits, pipeline_levels, plan_core
 
 BACKENDS = CHOICES[("emit", "backend")]
 AMARANTH_MAX_WIDTH = 65_535  # bits in one Amaranth signal
@@ -55,7 +56,10 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
          pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
          target: str = DEFAULTS["synth"]["target"]) -> dict:
     """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` LUT levels per stage (0: none), or "auto": as many
-    as meet freq_mhz on the target's FPGA family."""
+    as meet freq_mhz on the target's FPGA family. A conv netlist (v3) becomes the streaming engine
+    (stream.py; the direct writer's); flatten it first for the unrolled circuit."""
+    if isinstance(net, ConvNetlist):
+        return _emit_stream(net, out_dir, name, backend, pipeline, freq_mhz, target)
     backend = core_backend(net, backend)
     plan = plan_core(net, pipeline, freq_mhz, family_of(target))
     if backend == "amaranth":
@@ -75,5 +79,19 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
     info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target}
     out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
+    write_json(Path(out_dir) / f"{name}.json", info)
+    return info
+
+
+def _emit_stream(net: ConvNetlist, out_dir, name: str, backend: str, pipeline, freq_mhz: float, target: str) -> dict:
+    from .stream import stream_verilog
+
+    if core_backend(net, backend) != "direct":
+        raise HwgenError("the streaming conv engine is written by the direct backend only (use --backend direct or "
+                         "auto, or flatten the netlist for the Amaranth backend)")
+    text, info = stream_verilog(net, name, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target))
+    info.update(core_backend="direct", freq_mhz=freq_mhz, target=target)
+    out_dir = ensure_dir(out_dir)
+    write_text(Path(out_dir) / f"{name}.v", text)
     write_json(Path(out_dir) / f"{name}.json", info)
     return info

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import rewrite
-from ..convnet import as_flat
+from ..convnet import ConvNetlist, as_flat, flatten
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json
 from ..golden import evaluate
@@ -71,7 +71,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     from ..explain import explain
     from ..learn.harden import harden_checkpoint
     from ..learn.train import CHECKPOINT, load_checkpoint, train
-    from ..rewrite.flow import simplify
+    from ..rewrite.flow import simplify, simplify_conv
     from ..simulation import random_inputs, simulate
     from ..synthesis import add_counts
 
@@ -83,24 +83,35 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     with timed(seconds, "harden"):
         trained = harden_checkpoint(checkpoint)
         trained.save(out / "hardened.netlist.json")
-        hardened = as_flat(trained)  # a conv netlist's stages unrolled: the circuit the rest of the flow builds
+        hardened = as_flat(trained)  # a conv netlist's stages unrolled: the circuit as one netlist
+    stream = isinstance(trained, ConvNetlist) and cfg["emit"]["conv"] == "stream"
     data = load_dataset(cfg["dataset"])
-    test_bits = evaluate.encode_features(hardened, data.test_x)
-    acc_hardened = evaluate.accuracy(hardened, test_bits, data.test_y)
+    acc_hardened = evaluate.accuracy(trained, evaluate.encode_features(trained, data.test_x), data.test_y)
     log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
 
     simp = cfg["simplify"]
-    result = simplify(hardened, simp["passes"], simp["verify"], data if simp["data_aware"] else None,
-                      simp["rare_fraction"], simp["max_accuracy_drop"], pass_params(simp))
-    seconds.update(result.seconds)
-    result.exact.save(out / "simplified.netlist.json")
-    log(f"simplified: {result.exact.num_gates} gates, depth {result.exact.depth()}; equivalence {result.equivalence}")
-    simplified, data_aware, pass_stats, equivalence = result.final, result.data_aware, result.passes, result.equivalence
-    exact_gates = result.exact.num_gates
-    if data_aware:
-        simplified.save(out / "data-aware.netlist.json")
-        log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
-            f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
+    if stream:  # each kernel and the head simplified and proven once; the engine built from them
+        with timed(seconds, "simplify"):
+            circuit, stage_stats = simplify_conv(trained, simp["passes"], simp["verify"], pass_params(simp))
+        circuit.save(out / "simplified.netlist.json")
+        simplified = flatten(circuit)  # what explain reads
+        pass_stats = [{**p, "pass": f"{st['stage']}: {p['pass']}"} for st in stage_stats for p in st["passes"]]
+        equivalence = "proven" if all(st["equivalence"] == "proven" for st in stage_stats) else "not checked"
+        exact_gates, data_aware = simplified.num_gates, None
+        log(f"simplified: kernels and head {sum(s.kernel.num_gates for s in circuit.stages) + circuit.head.num_gates} "
+            f"gates ({exact_gates} unrolled); equivalence {equivalence}")
+    else:
+        result = simplify(hardened, simp["passes"], simp["verify"], data if simp["data_aware"] else None,
+                          simp["rare_fraction"], simp["max_accuracy_drop"], pass_params(simp))
+        seconds.update(result.seconds)
+        result.exact.save(out / "simplified.netlist.json")
+        log(f"simplified: {result.exact.num_gates} gates, depth {result.exact.depth()}; equivalence {result.equivalence}")
+        simplified, data_aware, pass_stats, equivalence = result.final, result.data_aware, result.passes, result.equivalence
+        exact_gates, circuit = result.exact.num_gates, result.final
+        if data_aware:
+            simplified.save(out / "data-aware.netlist.json")
+            log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
+                f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
 
     # The stages that wait on tools run beside each other (two cores or more): explain, which reads only
     # the netlist, beside synthesis; the part and Xilinx counts beside simulation, which reads the final RTL.
@@ -112,16 +123,16 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         explaining = pool.submit(_timed_call, beside, "explain", explain, simplified, out / "explain", outputs=[0],
                                  image_shape=data.image_shape, guess_image=False, log=log,
                                  data_bits=evaluate.input_bits(simplified, data.test_x))
-        info, syn, attempts = _emit_and_synthesize(simplified, out / "rtl", cfg, seconds, log)
+        info, syn, attempts = _emit_and_synthesize(circuit, out / "rtl", cfg, seconds, log)
         counting = pool.submit(_timed_call, seconds, "synth", add_counts, out / "rtl", syn, scfg["parts"],
                                scfg["xilinx"]) if scfg["parts"] or scfg["xilinx"] else None
 
         n_test = vcfg["test_vectors"] or len(data.test_y)
-        test_inputs = test_bits if simplified.encoder is None else data.test_x  # what the RTL's port takes
-        vectors = np.concatenate([test_inputs[:n_test],
-                                  random_inputs(simplified, vcfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
+        test_inputs = data.test_x if circuit.encoder is not None else evaluate.encode_features(trained, data.test_x)
+        vectors = np.concatenate([test_inputs[:n_test],  # what the RTL's port takes
+                                  random_inputs(circuit, vcfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
         with timed(seconds, "sim"):
-            sim = simulate(out / "rtl", simplified, vectors, vcfg["simulator"], seed=cfg["seed"])
+            sim = simulate(out / "rtl", circuit, vectors, vcfg["simulator"], seed=cfg["seed"])
         explaining.result()
         if counting:
             syn = counting.result()
@@ -142,6 +153,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
                                       "fmax_mhz", "freq_mhz", "routed", "router", "seed", "critical_path", "bitstream", "parts",
                                       "xilinx") if k in syn},
         "latency_cycles": info["latency_cycles"],
+        **({"engine": {k: info[k] for k in ("kind", "clocks_per_image", "conv_stages", "head_latency_cycles")}}
+           if stream else {}),
         "pipeline": {"levels": info["pipeline_levels"], "stages": info["stages"], "attempts": attempts},
         "seconds": seconds,
     }

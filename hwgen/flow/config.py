@@ -61,8 +61,10 @@ DEFAULTS = {
                                                       # limit, cut_rewrite.MAX_CUT_SIZE), cuts kept per gate
     },
     # pipeline: LUT levels per stage (0: none between the input and output registers), or auto: as many
-    # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct
-    "emit": {"name": "dlgn", "backend": "auto", "pipeline": "auto"},
+    # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct. conv (a model with conv
+    # layers): stream (line buffers, each kernel once, a pixel per clock) or unrolled (the flattened
+    # netlist as one dense circuit, a whole image per clock)
+    "emit": {"name": "dlgn", "backend": "auto", "pipeline": "auto", "conv": "stream"},
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     # route false: place only. router: nextpnr's, or auto (ECP5: router1 and router2 at once; when one has
     # routed the other gets as long again, and the faster result wins). parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
@@ -100,6 +102,7 @@ CHOICES = {
     ("train", "lr_schedule"): ("constant", "cosine"),
     ("sim", "simulator"): ("icarus", "verilator"),
     ("emit", "backend"): ("auto", "amaranth", "direct"),
+    ("emit", "conv"): ("stream", "unrolled"),
     ("synth", "target"): tuple(TARGETS),
     ("synth", "router"): ROUTERS,
 }
@@ -234,6 +237,10 @@ def _check_conv(cfg, source):
 
         if cfg["dataset"] not in IMAGE_SHAPES:
             raise HwgenError(f"{source}: \"model.conv\" needs an image data set ({', '.join(IMAGE_SHAPES)})")
+        if cfg["emit"]["conv"] == "stream" and (cfg["simplify"]["data_aware"] or cfg["emit"]["backend"] == "amaranth"):
+            raise HwgenError(f"{source}: the streaming engine (\"emit.conv\": stream) is written by the direct backend "
+                             "from the exact kernels: data-aware folding and the Amaranth backend need \"emit.conv\": "
+                             "unrolled")
 
 
 def from_dict(given, source="config") -> dict:

@@ -1,0 +1,384 @@
+"""The streaming engine for a conv netlist (v3): raw pixels in raster order on a valid/ready stream, one per
+clock, and per image its class and scores out.
+
+Per conv stage the engine holds line buffers and a window register, the kernel logic once (a pipelined
+core of `pipeline.plan_core`, printed by `direct.py`), and OR pooling with a row buffer; then the last
+feature map is collected and the dense head (the classifier core of the dense flow) runs once per image.
+
+How a stage sees its input: as one stream of slots, a slot per pixel, image after image in raster order
+(no padding slots). The window holds the slots (k-1-dy)*W + (k-1-dx) behind the newest at tap (dy, dx),
+so when the newest slot is pixel (y + k-1-p, x + k-1-p), tap (dy, dx) holds pixel (y - p + dy, x - p + dx)
+of the output position whose anchor tap (p, p) is pixel (y, x); a tap that falls outside the image
+(the zero padding, or a neighbouring row or image wrapped in) is masked to 0 by the anchor's position.
+An image's last outputs need slots after its last pixel: the next image's first pixels, or, while the
+input is idle between images, empty slots the stage makes itself (`owed`). So back-to-back images flow
+at one pixel per clock, and a lone image still comes out.
+
+Flow control: the stages never stall. The top level admits an image (its first pixel) only while the
+output FIFO is sure to have room for its result (credits, as in stream_top.v); within an image every
+pixel is taken as it comes, so backpressure never drops or reorders a pixel.
+"""
+
+import math
+
+from ..convnet import ConvNetlist, ConvStage
+from ..errors import HwgenError
+from . import RTL_FORMAT, fill_template
+from .direct import pipelined_core_verilog
+from .pipeline import CorePlan, feature_bits, plan_core
+
+
+def _bits(n: int) -> int:
+    """Bits of a counter that holds 0 .. n - 1."""
+    return max(1, (n - 1).bit_length())
+
+
+def _range(width: int) -> str:
+    return f"[{width - 1}:0]"
+
+
+def _count_up(counter: str, limit: int, width: int) -> str:
+    return f"{counter} == {width}'d{limit - 1} ? {width}'d0 : {counter} + {width}'d1"
+
+
+class _Stage:
+    """One conv stage's geometry on its input (H, W, C)."""
+
+    def __init__(self, stage: ConvStage, shape: tuple):
+        self.stage, (self.h, self.w, self.c) = stage, shape
+        k, s, p, q = stage.window, stage.stride, stage.padding, stage.pool
+        self.k, self.s, self.p, self.q = k, s, p, q
+        self.oh, self.ow = ((n + 2 * p - k) // s + 1 for n in (self.h, self.w))  # conv output positions
+        self.ph, self.pw = self.oh // q, self.ow // q
+        self.anchor_delay = (k - 1 - p) * self.w + (k - 1 - p)  # slots between the newest and the anchor tap
+        last = ((self.ph * q - 1) * s) * self.w + (self.pw * q - 1) * s  # the slot that anchors the last output
+        self.flush = max(0, last + self.anchor_delay - (self.h * self.w - 1))  # slots after the last pixel
+
+    def masked(self, dy: int, dx: int) -> tuple[bool, bool]:
+        """Whether tap (dy, dx) can fall outside the image along y, along x."""
+        def outside(d, size, out):
+            return d - self.p < 0 or (out - 1) * self.s - self.p + d > size - 1
+        return outside(dy, self.h, self.oh), outside(dx, self.w, self.ow)
+
+
+def _window_module(name: str, g: _Stage) -> str:
+    """Line buffers, window, anchor position and masks of one stage: its output is each output
+    position's masked window (the kernel's input order) with a valid strobe."""
+    k, c, h, w, s, p = g.k, g.c, g.h, g.w, g.s, g.p
+    pixels, owed_max = h * w, g.anchor_delay
+    ib, ob, yb, xb = _bits(pixels), _bits(owed_max + 1), _bits(h), _bits(w)
+    lines = [f"// stage window: {h}x{w}x{c} in, {k}x{k} window, stride {s}, padding {p}",
+             f"module {name} (",
+             "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
+             f"  input  wire {_range(c)} in_pixel,",
+             "  output wire out_valid,",
+             f"  output wire {_range(k * k * c)} out_window",
+             ");",
+             f"  reg {_range(ib)} taken;  // pixels of the current image in so far",
+             f"  reg {_range(ob)} owed;   // slots the last image still needs after its last pixel",
+             "  reg at_start, owing;      // taken == 0, owed != 0",
+             "  wire empty = owing & at_start & ~in_valid;  // a slot made here while the input is idle between images",
+             "  wire advance = in_valid | empty;",
+             f"  wire [{ib - 1}:0] taken_next = in_valid ? ({_count_up('taken', pixels, ib)}) : taken;",
+             f"  wire [{ob - 1}:0] owed_next = in_valid && taken == {ib}'d{pixels - 1} ? {ob}'d{owed_max} : "
+             f"advance && owing ? owed - {ob}'d1 : owed;",
+             "  always @(posedge clk) begin",
+             "    if (rst) begin",
+             "      taken <= 0; owed <= 0; at_start <= 1; owing <= 0;",
+             "    end else begin",
+             f"      taken <= taken_next; owed <= owed_next; at_start <= taken_next == {ib}'d0; "
+             f"owing <= owed_next != {ob}'d0;",
+             "    end",
+             "  end"]
+    # pixel[j]: the slot j behind the newest is a pixel (not an empty slot); pixel[anchor]: the anchor
+    depth = g.anchor_delay + 1
+    lines += [f"  reg {_range(depth)} pixel;",
+              "  always @(posedge clk) begin",
+              "    if (rst) pixel <= 0;",
+              "    else if (advance) pixel <= " + (f"{{pixel[{depth - 2}:0], in_valid}};" if depth > 1 else "in_valid;"),
+              "  end",
+              f"  wire anchor_real = pixel[{depth - 1}];"]
+    # tap_dy_dx: (k - 1 - dy) * W + (k - 1 - dx) slots behind the newest. Row dy's newest tap comes from
+    # line k - 1 - dy (line 0: the input), each line a delay of W slots; the rest of the row shifts.
+    lines.append("  // line j holds the slot j * W behind the newest: a memory of W (line 1) or W - 1 slots")
+    for j in range(1, k):
+        length = w if j == 1 else w - 1
+        source = "in_pixel" if j == 1 else f"tap_{k - j}_{k - 1}"
+        target, ab = f"tap_{k - 1 - j}_{k - 1}", _bits(length)
+        lines += [f"  reg {_range(c)} {target};",
+                  f"  reg {_range(c)} line{j} [0:{length - 1}];",
+                  f"  reg {_range(ab)} line{j}_at;",
+                  "  always @(posedge clk) begin",
+                  f"    if (rst) line{j}_at <= 0;",
+                  f"    else if (advance) line{j}_at <= {_count_up(f'line{j}_at', length, ab)};",
+                  "    if (advance) begin",
+                  f"      {target} <= line{j}[line{j}_at];",
+                  f"      line{j}[line{j}_at] <= {source};",
+                  "    end",
+                  "  end"]
+    lines.append("  // the rest of each row of the window shifts on every slot")
+    for dy in range(k):
+        newest = "in_pixel" if dy == k - 1 else None
+        for dx in range(k - 1 if newest is None else k):
+            lines.append(f"  reg {_range(c)} tap_{dy}_{dx};")
+        assigns = [f"tap_{dy}_{dx} <= tap_{dy}_{dx + 1};" for dx in range(k - 1)]
+        if newest:
+            assigns.append(f"tap_{dy}_{k - 1} <= in_pixel;")
+        if assigns:
+            lines.append("  always @(posedge clk) if (advance) begin " + " ".join(assigns) + " end")
+    # The anchor's position (y, x) in its image, counted over the real anchors, and from it the masks
+    # and whether this position is an output (stride, and the last rows and columns a window cannot fill).
+    y_next = f"anchor_real ? (x == {xb}'d{w - 1} ? ({_count_up('y', h, yb)}) : y) : y"
+    x_next = f"anchor_real ? ({_count_up('x', w, xb)}) : x"
+    lines += [f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;",
+              f"  wire [{yb - 1}:0] y_next = advance ? ({y_next}) : y;",
+              f"  wire [{xb - 1}:0] x_next = advance ? ({x_next}) : x;"]
+    flags = {}
+    for axis, n, size, bits in (("y", g.oh, h, yb), ("x", g.ow, w, xb)):
+        last = (n - 1) * s
+        conds = [f"{axis}_next <= {bits}'d{last}"] if last < size - 1 else []
+        if s > 1:
+            lines.append(f"  reg {_range(_bits(s))} {axis}_phase;")
+            conds.append(f"{axis}_phase_next == 0")
+        flags[f"{axis}_out"] = " && ".join(conds) or "1'b1"
+        for d in range(k):
+            low, high = p - d, size - 1 + p - d  # 0 <= anchor - p + d < size
+            cond = ([f"{axis}_next >= {bits}'d{low}"] if low > 0 else []) + \
+                ([f"{axis}_next <= {bits}'d{high}"] if high < size - 1 else [])
+            if cond:
+                flags[f"{axis}_ok{d}"] = " && ".join(cond)
+    if s > 1:
+        sb = _bits(s)
+        for axis, step, wrap in (("x", "advance && anchor_real", f"x == {xb}'d{w - 1}"),
+                                 ("y", f"advance && anchor_real && x == {xb}'d{w - 1}", f"y == {yb}'d{h - 1}")):
+            lines.append(f"  wire [{sb - 1}:0] {axis}_phase_next = !({step}) ? {axis}_phase : "
+                         f"{wrap} || {axis}_phase == {sb}'d{s - 1} ? {sb}'d0 : {axis}_phase + {sb}'d1;")
+    lines += [f"  reg {', '.join(flags)};",
+              "  reg fresh;  // a slot came in at the last clock: the window holds a new position",
+              "  always @(posedge clk) begin",
+              "    fresh <= rst ? 1'b0 : advance;",
+              f"    y <= rst ? {yb}'d0 : y_next; x <= rst ? {xb}'d0 : x_next;"]
+    if s > 1:
+        lines.append("    y_phase <= rst ? 0 : y_phase_next; x_phase <= rst ? 0 : x_phase_next;")
+    lines += [f"    {flag} <= {cond};" for flag, cond in flags.items()]
+    lines += ["  end",
+              "  assign out_valid = fresh & anchor_real & y_out & x_out;"]
+    taps = []
+    for dy in range(k):
+        for dx in range(k):
+            my, mx = g.masked(dy, dx)
+            mask = " & ".join([f"y_ok{dy}"] * my + [f"x_ok{dx}"] * mx)
+            taps.append(f"tap_{dy}_{dx}" if not mask else f"(tap_{dy}_{dx} & {{{c}{{{mask}}}}})")
+    lines += [f"  assign out_window = {{{', '.join(reversed(taps))}}};", "endmodule", ""]
+    return "\n".join(lines)
+
+
+def _pool_module(name: str, g: _Stage, channels: int) -> str:
+    """OR pooling over q x q blocks of the kernel's outputs (raster order): the OR of a block's row
+    segment in a register, the rows' ORs so far in a row buffer of PW - 1 slots and its output register
+    (`above`: after block j of a row, it holds block j + 1 of the row above); the remainder rows and
+    columns are dropped."""
+    q, oh, ow, pw = g.q, g.oh, g.ow, g.pw
+    yb, xb, qb, ab = _bits(oh), _bits(ow), _bits(q), _bits(max(1, pw - 1))
+    cr = _range(channels)
+    if pw == 1:
+        row = ["    if (block_end) above <= block;"]
+    else:
+        row = ["    if (rst) row_at <= 0;",
+               f"    else if (block_end) row_at <= {_count_up('row_at', pw - 1, ab)};",
+               "    if (block_end) begin above <= row[row_at]; row[row_at] <= block; end"]
+    return "\n".join([
+        f"// stage pooling: {oh}x{ow}x{channels} in, OR over {q}x{q} blocks",
+        f"module {name} (",
+        "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
+        f"  input  wire {cr} in_pixel,",
+        "  output reg  out_valid,",
+        f"  output reg  {cr} out_pixel",
+        ");",
+        f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;",
+        f"  reg {_range(qb)} y_phase, x_phase;  // y mod {q}, x mod {q}",
+        f"  reg {cr} segment;  // the OR of this block's row so far",
+        f"  reg {cr} above;    // the OR of this block's rows above",
+        *([f"  reg {cr} row [0:{pw - 2}];", f"  reg {_range(ab)} row_at;"] if pw > 1 else []),
+        f"  wire {cr} joined = x_phase == {qb}'d0 ? in_pixel : segment | in_pixel;",
+        f"  wire in_blocks = y < {yb}'d{g.ph * q} && x < {xb}'d{pw * q};",
+        f"  wire block_end = in_valid && in_blocks && x_phase == {qb}'d{q - 1};",
+        f"  wire {cr} block = y_phase == {qb}'d0 ? joined : above | joined;",
+        "  always @(posedge clk) begin",
+        "    if (rst) begin",
+        "      y <= 0; x <= 0; y_phase <= 0; x_phase <= 0; out_valid <= 0;",
+        "    end else begin",
+        f"      out_valid <= block_end && y_phase == {qb}'d{q - 1};",
+        "      if (in_valid) begin",
+        f"        x <= {_count_up('x', ow, xb)};",
+        f"        x_phase <= x == {xb}'d{ow - 1} || x_phase == {qb}'d{q - 1} ? {qb}'d0 : x_phase + {qb}'d1;",
+        f"        if (x == {xb}'d{ow - 1}) begin",
+        f"          y <= {_count_up('y', oh, yb)};",
+        f"          y_phase <= y == {yb}'d{oh - 1} || y_phase == {qb}'d{q - 1} ? {qb}'d0 : y_phase + {qb}'d1;",
+        "        end",
+        "      end",
+        "    end",
+        "    if (in_valid) segment <= joined;",
+        "    if (block_end) out_pixel <= block;",
+        *row,
+        "  end",
+        "endmodule", ""])
+
+
+def _collect_module(name: str, shape: tuple) -> str:
+    """The last feature map, pixel by pixel into a shift register (pixel 0 ends in the lowest bits:
+    position-major, the head's input order), and a strobe when an image's map is whole."""
+    h, w, c = shape
+    n, width = h * w, h * w * c
+    nb = _bits(n)
+    shift = "in_pixel" if n == 1 else f"{{in_pixel, map[{width - 1}:{c}]}}"
+    return "\n".join([
+        f"// the {h}x{w}x{c} feature map of an image, collected for the head",
+        f"module {name} (",
+        "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
+        f"  input  wire {_range(c)} in_pixel,",
+        "  output reg  out_valid,",
+        f"  output reg  {_range(width)} map",
+        ");",
+        f"  reg {_range(nb)} count;",
+        "  always @(posedge clk) begin",
+        "    if (rst) begin",
+        "      count <= 0; out_valid <= 0;",
+        "    end else begin",
+        f"      out_valid <= in_valid && count == {nb}'d{n - 1};",
+        f"      if (in_valid) count <= {_count_up('count', n, nb)};",
+        "    end",
+        f"    if (in_valid) map <= {shift};",
+        "  end",
+        "endmodule", ""])
+
+
+def _encoder_module(name: str, net: ConvNetlist, fb: int | None) -> str:
+    """A pixel's input bits, registered: the encoder's comparators on the raw pixel (the same thresholds
+    at every pixel), or the bits as they come."""
+    c = net.input_shape[2]
+    if fb is None:
+        port, width, bits = "in_bits", c, "in_bits"
+    else:
+        port, width = "in_data", fb
+        thresholds = [int(t) for t in net.encoder[0]]
+        bits = "{" + ", ".join("1'b1" if t <= 0 else "1'b0" if t >= 1 << fb else f"in_data >= {fb}'d{t}"
+                               for t in reversed(thresholds)) + "}"
+    return "\n".join([
+        f"// a pixel's {c} input bits" + ("" if fb is None else f": thresholds {', '.join(map(str, net.encoder[0]))}"),
+        f"module {name} (",
+        "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
+        f"  input  wire {_range(width)} {port},",
+        "  output reg  out_valid,",
+        f"  output reg  {_range(c)} out_pixel",
+        ");",
+        "  always @(posedge clk) begin",
+        "    out_valid <= rst ? 1'b0 : in_valid;",
+        f"    out_pixel <= {bits};",
+        "  end",
+        "endmodule", ""])
+
+
+def _pixel_bits(net: ConvNetlist) -> int | None:
+    """Bits of a raw pixel on in_data (None: the input bits come as they are)."""
+    if net.encoder is None:
+        return None
+    if not (net.encoder == net.encoder[0]).all():
+        raise HwgenError("the streaming engine compares every pixel with the same thresholds, and this netlist's "
+                         "encoder has thresholds that differ from pixel to pixel (emit its flattened netlist)")
+    return feature_bits(net.encoder)
+
+
+def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tuple[str, dict]:
+    """NAME.v's text (NAME, NAME_core and their parts) and what NAME.json says of it."""
+    net.validate("netlist to emit")
+    fb = _pixel_bits(net)
+    core = f"{name}_core"
+    modules, chain, latency = [], [], 1  # clocks from the edge that takes an image's last pixel: that one
+    modules.append(_encoder_module(f"{core}_encoder", net, fb))
+    shapes = net.shapes()
+    plans, stats = [], {"conv_stages": []}
+    for j, stage in enumerate(net.stages):
+        g = _Stage(stage, shapes[j])
+        plan = plan_core(stage.kernel, levels, family=family, classify=False)
+        plans.append(plan)
+        modules.append(_window_module(f"{core}_window{j}", g))
+        modules.append(pipelined_core_verilog(plan, f"{core}_kernel{j}"))
+        if g.q > 1:
+            modules.append(_pool_module(f"{core}_pool{j}", g, stage.channels))
+        chain.append((j, g, plan))
+        # the last pixel in -> the last output out: its slot, the flush, the kernel's entry register and
+        # latency, the pooling register
+        latency += 1 + g.flush + plan.latency + (1 if g.q > 1 else 0)
+        stats["conv_stages"].append({"window": g.k, "stride": g.s, "padding": g.p, "pool": g.q, "input": [g.h, g.w, g.c],
+                                "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
+                                "kernel_latency_cycles": plan.latency, "flush_slots": g.flush})
+    modules.append(_collect_module(f"{core}_collect", shapes[-1]))
+    head = plan_core(net.head, levels, family=family)
+    modules.append(pipelined_core_verilog(head, f"{core}_head"))
+    latency += 1 + head.latency
+
+    port, width = ("in_bits", net.input_shape[2]) if fb is None else ("in_data", fb)
+    wires = [f"  wire v0;", f"  wire {_range(net.input_shape[2])} p0;",
+             f"  {core}_encoder encoder (.clk(clk), .rst(rst), .in_valid(in_valid), .{port}({port}), "
+             ".out_valid(v0), .out_pixel(p0));"]
+    at = "0"
+    for j, g, plan in chain:
+        c_in, c_out = g.c, net.stages[j].channels
+        wires += [f"  wire w{j}_valid, k{j}_valid;",
+                  f"  wire {_range(g.k * g.k * c_in)} w{j}_window;",
+                  f"  wire {_range(c_out)} k{j}_bits;",
+                  f"  {core}_window{j} window{j} (.clk(clk), .rst(rst), .in_valid(v{at}), .in_pixel(p{at}), "
+                  f".out_valid(w{j}_valid), .out_window(w{j}_window));",
+                  f"  {core}_kernel{j} kernel{j} (.clk(clk), .rst(rst), .in_valid(w{j}_valid), .in_bits(w{j}_window), "
+                  f".out_valid(k{j}_valid), .out_bits(k{j}_bits));"]
+        if g.q > 1:
+            wires += [f"  wire v{j + 1};", f"  wire {_range(c_out)} p{j + 1};",
+                      f"  {core}_pool{j} pool{j} (.clk(clk), .rst(rst), .in_valid(k{j}_valid), .in_pixel(k{j}_bits), "
+                      f".out_valid(v{j + 1}), .out_pixel(p{j + 1}));"]
+        else:
+            wires += [f"  wire v{j + 1} = k{j}_valid;", f"  wire {_range(c_out)} p{j + 1} = k{j}_bits;"]
+        at = str(j + 1)
+    h, w, c = shapes[-1]
+    wires += ["  wire map_valid;", f"  wire {_range(h * w * c)} map;",
+              f"  {core}_collect collect (.clk(clk), .rst(rst), .in_valid(v{at}), .in_pixel(p{at}), "
+              ".out_valid(map_valid), .map(map));",
+              f"  {core}_head head (.clk(clk), .rst(rst), .in_valid(map_valid), .in_bits(map), "
+              ".out_valid(out_valid), .out_class(out_class), .out_scores(out_scores));"]
+    ih, iw, _ = net.input_shape
+    top_core = "\n".join([
+        f"// {core}: a {ih}x{iw} image in raster order, a pixel per clock; its class {latency} clocks after its "
+        "last pixel",
+        f"module {core} (",
+        "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
+        f"  input  wire {_range(width)} {port},",
+        "  output wire out_valid,",
+        f"  output wire {_range(head.class_width)} out_class,",
+        f"  output wire {_range(head.scores_width)} out_scores",
+        ");", *wires, "endmodule", ""])
+    latency += 1  # the output FIFO
+    pixels = ih * iw
+    in_flight = math.ceil((pixels + latency + 3) / pixels) + 1  # images holding a credit at once
+    depth_bits = max(1, (in_flight - 1).bit_length())
+    top = fill_template("conv_top.v", {
+        "NAME": name, "IN_WIDTH": width, "IN_PORT": port, "CLASS_WIDTH": head.class_width,
+        "SCORES_WIDTH": head.scores_width, "DEPTH_BITS": depth_bits, "PIXELS": pixels, "LAST_PIXEL": pixels - 1,
+        "PIXEL_BITS": _bits(pixels),
+        "LATENCY": latency})
+    text = top + "\n/* verilator lint_off DECLFILENAME */\n" + "\n".join(modules) + top_core
+    c_classes, score_width = net.num_classes, net.head.score_width
+    info = {
+        "format": RTL_FORMAT, "name": name, "core": core, "kind": "conv-stream",
+        "input_shape": list(net.input_shape), "clocks_per_image": pixels, "latency_cycles": latency,
+        "fifo_depth": 1 << depth_bits,
+        "input_port": port, "input_width": width, "feature_bits": fb or 0,
+        "num_inputs": net.num_inputs, "num_outputs": len(net.head.outputs), "num_classes": c_classes,
+        "outputs_per_class": net.head.outputs_per_class, "score_width": score_width,
+        "class_width": net.head.class_width,
+        "gates": sum(s.kernel.num_gates for s in net.stages) + net.head.num_gates,
+        "pipeline_levels": levels, "stages": max(p.latency for p in plans + [head]) - 1, **stats,
+        "head_latency_cycles": head.latency,
+        "ports": {"clk": 1, "rst": 1, "in_valid": 1, "in_ready": 1, port: width, "out_valid": 1, "out_ready": 1,
+                  "out_class": net.head.class_width, "out_scores": c_classes * score_width},
+    }
+    return text, info
