@@ -28,8 +28,13 @@ def cmd_train(args):
         print(f"{'solved' if m['solved'] else 'not solved'}: hardened score {m['hard_score']:.4f} "
               f"(try {m['try']}); checkpoint in {args.out}/checkpoint.pt")
         return
-    from .learn.train import train
+    from .learn.train import CHECKPOINT, load_checkpoint, train
 
+    existing = Path(args.out) / CHECKPOINT
+    if existing.exists() and not (args.resume or args.retrain):
+        step = load_checkpoint(existing).get("step")
+        raise HwgenError(f"{existing} holds a training (at step {step}): give --resume to go on with it, or --retrain "
+                         "to replace it")
     metrics = train(cfg, args.out, resume=args.resume, progress=not args.quiet)
     print(f"test accuracy: float {metrics['test_float']:.4f}, hardened {metrics['test_hardened']:.4f}; "
           f"checkpoint in {args.out}/checkpoint.pt")
@@ -265,6 +270,11 @@ def cmd_sim(args):
         raise HwgenError(f"{result['mismatches']} vectors differ from the golden model")
 
 
+def missed_clock(r: dict) -> str:
+    return (f"{r['fmax_mhz']} MHz {'routed' if r['routed'] else 'estimated after placement'} misses the asked "
+            f"{r['freq_mhz']} MHz: the design does not meet its clock")
+
+
 def cmd_synth(args):
     from .synthesis import synthesize
 
@@ -273,6 +283,8 @@ def cmd_synth(args):
     print(f"{r['target']} ({r['device']}): {r['luts']} LUTs, {r['ffs']} FFs ({r['harness_ffs']} in the input "
           f"harness), {r['carry']} carry cells, {r['bram']} BRAM, Fmax {r['fmax_mhz']} MHz, seed {r['seed']}"
           f"{', ' + r['router'] if r['routed'] else ' (placed, not routed)'}")
+    if not r["met"]:
+        print(f"hwgen: warning: {missed_clock(r)}", file=sys.stderr)
 
 
 def cmd_build(args):
@@ -298,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("config")
     s.add_argument("--out", required=True, help="folder for checkpoint.pt")
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    s.add_argument("--retrain", action="store_true", help="train from the start, replacing OUT/checkpoint.pt")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_train)
 

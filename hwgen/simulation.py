@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .convnet import ConvNetlist
 from .emit import find_rtl
 from .emit.pipeline import feature_bits
 from .errors import HwgenError
 from .files import ensure_dir, package_folder
 from .flow.config import CHOICES, DEFAULTS
 from .golden import evaluate
-from .convnet import ConvNetlist
 from .netlist import Netlist
 
 TEST_MODULE = "dlgn_tb"

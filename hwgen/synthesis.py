@@ -300,6 +300,7 @@ def synthesize(rtl_dir, target: str = SYNTH["target"], freq_mhz: float = SYNTH["
         "harness_ffs": harness_ffs,  # the harness's flip-flops, counted in ffs, not part of the design
         "fmax_mhz": round(fmax, 2) if fmax else None,
         "freq_mhz": freq_mhz,
+        "met": bool(fmax and round(fmax, 2) >= freq_mhz),  # the asked clock reached (placed only: by estimate)
         "routed": route,  # False: Fmax is nextpnr's estimate after placement
         "seed": seed,
         "router": router_used if route else None,

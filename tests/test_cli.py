@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import check_report_page, random_lut_netlist, random_netlist, with_encoder
 
+from hwgen.errors import HwgenError
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -160,6 +162,28 @@ def test_ecp5_synthesis_races_the_routers(tmp_path):
     assert syn["fmax_mhz"] > 0 and syn["logic_cells"] >= syn["luts"] > 0 and set(syn["parts"]) >= {"gates", "popcount"}
     assert (tmp_path / "rtl" / syn["bitstream"]).stat().st_size > 100_000
     assert not any((tmp_path / "rtl" / "synth_ecp5-25k" / r).exists() for r in ("router1", "router2"))
+    assert syn["met"] and "warning" not in result.stderr
+
+    # A clock no ECP5 reaches: the result says so, and a warning line names the shortfall.
+    result = hwgen("synth", tmp_path / "rtl", "--target", "ecp5-25k", "--freq", "1000", "--no-xilinx", "--no-parts")
+    assert result.returncode == 0, result.stderr[-2000:]
+    syn = json.loads((tmp_path / "rtl" / "synth-ecp5-25k.json").read_text())
+    assert not syn["met"] and syn["freq_mhz"] == 1000
+    assert result.stderr.count("\n") == 1 and "misses the asked 1000" in result.stderr
+
+
+@pytest.mark.parametrize("routed, met, must_meet, fails", [(True, False, True, True), (True, False, False, False),
+                                                           (True, True, True, False), (False, False, True, False)])
+def test_a_build_fails_when_the_routed_clock_misses(tmp_path, routed, met, must_meet, fails):
+    from hwgen.flow.build import check_clock
+
+    report = {"synth": {"routed": routed, "met": met, "fmax_mhz": 140.2, "freq_mhz": 150.0},
+              "pipeline": {"attempts": [{}, {}, {}]}}
+    if fails:
+        with pytest.raises(HwgenError, match="140.2 MHz, misses synth.freq_mhz 150.0 MHz .after 3 attempts"):
+            check_clock(report, must_meet, tmp_path / "report.json")
+    else:
+        check_clock(report, must_meet, tmp_path / "report.json")
 
 
 @pytest.mark.slow

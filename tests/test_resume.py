@@ -66,3 +66,31 @@ def test_resume_with_another_learning_rate_keeps_it(tmp_path):
     assert state["step"] == 40
     assert [group["lr"] for group in state["optimizer"]["param_groups"]] == [0.05]
     assert state["scheduler"]["base_lrs"] == [0.05]
+
+
+def test_ctrl_c_saves_the_step_reached_and_train_never_overwrites(tmp_path):
+    """Ctrl-C stops between steps, writes the checkpoint at the step reached and says how to go on; the
+    same command again is refused rather than training over it; --resume ends at the uninterrupted
+    weights."""
+    cfg_path = tmp_path / "c.yaml"
+    cfg_path.write_text(yaml.safe_dump({**CONFIG, "train": {**CONFIG["train"], "steps": 3000}}))
+    subprocess.run(train_cmd(cfg_path, tmp_path / "full"), check=True, capture_output=True)
+    proc = subprocess.Popen(train_cmd(cfg_path, tmp_path / "run"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)  # the first checkpoint: the loop is running
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    step = load_checkpoint(ckpt)["step"]
+    assert proc.returncode == 2 and f"interrupted at step {step} of 3000" in err and "--resume" in err, err
+    assert 0 < step < 3000
+
+    again = subprocess.run(train_cmd(cfg_path, tmp_path / "run"), capture_output=True, text=True)
+    assert again.returncode == 2 and "--resume" in again.stderr and "--retrain" in again.stderr
+    assert load_checkpoint(ckpt)["step"] == step
+    subprocess.run(train_cmd(cfg_path, tmp_path / "run", "--resume"), check=True, capture_output=True)
+    full, resumed = load_checkpoint(tmp_path / "full" / "checkpoint.pt"), load_checkpoint(ckpt)
+    for key, value in full["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key

@@ -25,7 +25,7 @@ from ..convnet import ConvNetlist, ConvStage
 from ..errors import HwgenError
 from . import RTL_FORMAT, fill_template
 from .direct import pipelined_core_verilog
-from .pipeline import CorePlan, feature_bits, plan_core
+from .pipeline import feature_bits, plan_core
 
 
 def _bits(n: int) -> int:
@@ -319,7 +319,7 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
     latency += 1 + head.latency
 
     port, width = ("in_bits", net.input_shape[2]) if fb is None else ("in_data", fb)
-    wires = [f"  wire v0;", f"  wire {_range(net.input_shape[2])} p0;",
+    wires = ["  wire v0;", f"  wire {_range(net.input_shape[2])} p0;",
              f"  {core}_encoder encoder (.clk(clk), .rst(rst), .in_valid(in_valid), .{port}({port}), "
              ".out_valid(v0), .out_pixel(p0));"]
     at = "0"

@@ -7,10 +7,10 @@ for the top level, which scales to millions of gates.
 
 from pathlib import Path
 
+from ..convnet import ConvNetlist
 from ..errors import HwgenError
 from ..files import ensure_dir, write_json, write_text
 from ..flow.config import CHOICES, DEFAULTS
-from ..convnet import ConvNetlist
 from ..netlist import Netlist
 from ..targets import family_of
 from . import RTL_FORMAT, fill_template

@@ -150,7 +150,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         "data_aware": data_aware,
         "sim": {k: sim[k] for k in ("simulator", "vectors", "mismatches", "cycles", "vectors_per_second")},
         "synth": {k: syn[k] for k in ("target", "device", "logic_cells", "luts", "carry", "ram", "ffs", "harness_ffs",
-                                      "fmax_mhz", "freq_mhz", "routed", "router", "seed", "critical_path", "bitstream", "parts",
+                                      "fmax_mhz", "freq_mhz", "met", "routed", "router", "seed", "critical_path", "bitstream", "parts",
                                       "xilinx") if k in syn},
         "latency_cycles": info["latency_cycles"],
         **({"engine": {k: info[k] for k in ("kind", "clocks_per_image", "conv_stages", "head_latency_cycles")}}
@@ -161,7 +161,17 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     seconds["explain"] = beside["explain"]
     write_json(Path(out) / "report.json", report)
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
+    check_clock(report, scfg["must_meet"], out / "report.json")
     return report
+
+
+def check_clock(report: dict, must_meet: bool, where: Path):
+    """A routed clock below the asked one fails the build (its report written), unless it may."""
+    syn, attempts = report["synth"], report["pipeline"]["attempts"]
+    if must_meet and syn["routed"] and not syn["met"]:
+        raise HwgenError(f"the routed clock, {syn['fmax_mhz']} MHz, misses synth.freq_mhz {syn['freq_mhz']} MHz "
+                         f"(after {len(attempts)} attempt{'s' if len(attempts) > 1 else ''}; the report is in {where}): "
+                         "ask for a slower clock, or set synth.must_meet: false to accept it")
 
 
 def _timed_call(seconds: dict, stage: str, function, *args, **kwargs):
@@ -214,9 +224,11 @@ def write_build_html(out: Path, report: dict, hardened, history: list):
          + f"<p>Equivalence of the exact result: {report['equivalence']}.</p>" + levels_chart(levels)),
         ("Simulation", table(["simulator", "vectors", "mismatches", "vectors/s"],
                              [[sim["simulator"], sim["vectors"], sim["mismatches"], sim["vectors_per_second"]]])),
-        ("Synthesis", table(["target", "device", "LUTs", "FFs (harness)", "carry", "Fmax (MHz)", "routed"],
+        ("Synthesis", table(["target", "device", "LUTs", "FFs (harness)", "carry", "Fmax (MHz)", "asked (MHz)",
+                             "clock met", "Fmax from"],
                             [[syn["target"], syn["device"], syn["luts"], f"{syn['ffs']} ({syn['harness_ffs']})",
-                              syn["carry"], syn["fmax_mhz"] or "-", syn["routed"]]])
+                              syn["carry"], syn["fmax_mhz"] or "-", syn["freq_mhz"], syn["met"],
+                              "routing" if syn["routed"] else "placement (estimate)"]])
          + f"<p>Latency {report['latency_cycles']} cycles.</p>"),
         ("", explain_section(out / "explain")),
         ("Stage seconds", table(["stage", "seconds"], list(report["seconds"].items()))),
@@ -235,7 +247,8 @@ def summary(report: dict) -> str:
         f"sim {report['sim']['simulator']}: {report['sim']['vectors']} vectors, "
         f"{report['sim']['mismatches']} mismatches",
         f"synth {syn['target']}: {syn['luts']} LUTs, {syn['ffs']} FFs ({syn['harness_ffs']} in the input "
-        f"harness), Fmax {syn['fmax_mhz']} MHz{'' if syn['routed'] else ' (placed, not routed)'}, "
+        f"harness), Fmax {syn['fmax_mhz']} MHz{'' if syn['routed'] else ' (placed, not routed)'} "
+        f"({'meets' if syn['met'] else 'MISSES'} the asked {syn['freq_mhz']} MHz), "
         f"latency {report['latency_cycles']} cycles",
         "seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()),
     ])

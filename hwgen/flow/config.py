@@ -68,8 +68,9 @@ DEFAULTS = {
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     # route false: place only. router: nextpnr's, or auto (ECP5: router1 and router2 at once; when one has
     # routed the other gets as long again, and the faster result wins). parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
+    # must_meet: a routed clock below freq_mhz fails the build (after the auto pipeline's retries)
     "synth": {"target": "ecp5-25k", "freq_mhz": 150.0, "route": True, "router": "auto", "seed": 1, "parts": True,
-              "xilinx": True},
+              "xilinx": True, "must_meet": True},
     "ca": {                          # task: ca
         "pattern": "checkerboard",   # checkerboard: grow it from one seed cell; game-of-life: learn Conway's rule
         "grid": 16,                  # training grid (a torus), and the RTL's default size
@@ -87,8 +88,9 @@ DEFAULTS = {
 }
 
 # One conv layer of `model.conv`: output channels, each a tree of `depth` levels of gates over 2**depth taps
-# of its window x window window; stride and zero padding of the window; OR pooling over pool x pool blocks.
-CONV_DEFAULTS = {"channels": 16, "window": 3, "depth": 3, "stride": 1, "padding": 1, "pool": 2}
+# of its window x window window; stride and zero padding of the window; OR pooling over pool x pool blocks;
+# init: its gates' initialisation, as model.init's (residual: a tree that starts as one of its taps).
+CONV_DEFAULTS = {"channels": 16, "window": 3, "depth": 3, "stride": 1, "padding": 1, "pool": 2, "init": "residual"}
 
 CHOICES = {
     ("task",): ("classify", "ca"),
@@ -232,6 +234,8 @@ def _check_conv(cfg, source):
             raise HwgenError(f"{at}: channels, window, depth, stride and pool must be at least 1, padding at least 0")
         if conv["padding"] >= conv["window"] or conv["depth"] > 6:
             raise HwgenError(f"{at}: padding must be smaller than the window, and depth at most 6")
+        if conv["init"] not in CHOICES[("model", "init")]:
+            raise HwgenError(f"{at}: init must be {' or '.join(CHOICES[('model', 'init')])}, got {conv['init']!r}")
     if cfg["model"]["conv"]:
         from ..data import IMAGE_SHAPES
 

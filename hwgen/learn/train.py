@@ -1,8 +1,11 @@
 """Training loop: config -> checkpoint (weights, wiring, encoder, optimizer and RNG state, curves)."""
 
+import contextlib
 import math
 import os
 import pickle
+import signal
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -163,6 +166,36 @@ class _DataParallel:
             dist.destroy_process_group()
 
 
+class _Flag:
+    def __init__(self):
+        self.raised = False
+
+    def __bool__(self):
+        return self.raised
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """A flag that Ctrl-C (SIGINT) raises instead of stopping the program mid-step, so that the training
+    loop can stop between steps and save them; a second Ctrl-C stops at once. Outside the main thread,
+    where no handler can be set, a flag that stays down."""
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        if flag.raised:
+            raise KeyboardInterrupt
+        flag.raised = True
+
+    before = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> dict:
     """Train from a validated config; write OUT/checkpoint.pt; return the final metrics. Under torchrun,
     every process runs this and rank 0 writes."""
@@ -225,43 +258,51 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
                        f"test accuracy {teacher_acc:.4f}")
     model.train()
     start = time.time()
-    bar = tqdm(total=total_steps, initial=step, disable=not (progress and parallel.leader), desc="train",
+    # A bar on a terminal only (disable=None); in a log, a line per evaluation.
+    bar = tqdm(total=total_steps, initial=step, disable=None if progress and parallel.leader else True, desc="train",
                unit="step", dynamic_ncols=True)
     running_loss = running_acc = None
-    while step < total_steps:
-        # The whole global batch is drawn (and shifted) by every process, which then takes its slice: the
-        # sampler's state stays the same in all of them.
-        idx = torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler).to(device)
-        x, y = train_bits[idx].float(), train_y[idx]
-        if tcfg["shift"] and data.image_shape:
-            x = random_shift(x, data.image_shape, tcfg["shift"], sampler)
-        x, y = parallel.shard(x), parallel.shard(y)
-        with straight_through(model, step >= main_steps):
-            logits = stepper(x)
-        if teacher is None:
-            loss = loss_fn(logits, y)
-        else:
-            with torch.no_grad():
-                taught = teacher(x)
-            loss = distill.loss(logits, y, taught, distilled["temperature"], distilled["alpha"])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        step += 1
-        acc = (logits.argmax(-1) == y).float().mean().item()
-        running_loss = loss.item() if running_loss is None else 0.98 * running_loss + 0.02 * loss.item()
-        running_acc = acc if running_acc is None else 0.98 * running_acc + 0.02 * acc
-        bar.update(1)
-        bar.set_postfix(loss=f"{running_loss:.3f}", acc=f"{running_acc:.3f}")
-        if parallel.leader and (step % tcfg["eval_every"] == 0 or step in (main_steps, total_steps)):
-            history.append({"step": step, "loss": running_loss, "train_acc": running_acc,
-                            "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
-                            "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)})
-            bar.write(f"step {step}: test accuracy float {history[-1]['test_float']:.4f}, "
-                      f"hardened {history[-1]['test_hardened']:.4f}")
-        if step % tcfg["checkpoint_every"] == 0 and step < total_steps:
-            checkpoint()
+    with _interruptible() as interrupted:
+        while step < total_steps and not interrupted:
+            # The whole global batch is drawn (and shifted) by every process, which then takes its slice: the
+            # sampler's state stays the same in all of them.
+            idx = torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler).to(device)
+            x, y = train_bits[idx].float(), train_y[idx]
+            if tcfg["shift"] and data.image_shape:
+                x = random_shift(x, data.image_shape, tcfg["shift"], sampler)
+            x, y = parallel.shard(x), parallel.shard(y)
+            with straight_through(model, step >= main_steps):
+                logits = stepper(x)
+            if teacher is None:
+                loss = loss_fn(logits, y)
+            else:
+                with torch.no_grad():
+                    taught = teacher(x)
+                loss = distill.loss(logits, y, taught, distilled["temperature"], distilled["alpha"])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            acc = (logits.argmax(-1) == y).float().mean().item()
+            running_loss = loss.item() if running_loss is None else 0.98 * running_loss + 0.02 * loss.item()
+            running_acc = acc if running_acc is None else 0.98 * running_acc + 0.02 * acc
+            bar.update(1)
+            bar.set_postfix(loss=f"{running_loss:.3f}", acc=f"{running_acc:.3f}")
+            if parallel.leader and (step % tcfg["eval_every"] == 0 or step in (main_steps, total_steps)):
+                history.append({"step": step, "loss": running_loss, "train_acc": running_acc,
+                                "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
+                                "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)})
+                bar.write(f"step {step}: test accuracy float {history[-1]['test_float']:.4f}, "
+                          f"hardened {history[-1]['test_hardened']:.4f}")
+            if step % tcfg["checkpoint_every"] == 0 and step < total_steps:
+                checkpoint()
+    if interrupted:  # Ctrl-C: stopped after the step it came in, which the checkpoint holds
+        bar.close()
+        checkpoint()
+        parallel.stop()
+        raise HwgenError(f"interrupted at step {step} of {total_steps}: the checkpoint at that step is in {ckpt_path}; "
+                         "to go on from it, run the same hwgen train with --resume (or hwgen build again)")
     bar.close()
     metrics = {"steps": step, "seconds": time.time() - start, "teacher_test": teacher_acc,
                "test_float": test_accuracy(model, test_bits, test_y, hardened=False),

@@ -350,8 +350,7 @@ def conv_layers(in_dim: int, model_cfg: dict, image_shape, generator: torch.Gene
     h, w = image_shape
     shape, layers = (h, w, in_dim // (h * w)), []
     for spec in model_cfg["conv"]:
-        layers.append(LogicTreeConv(shape, **spec, init=model_cfg["init"], residual_bias=model_cfg["residual_bias"],
-                                    generator=generator))
+        layers.append(LogicTreeConv(shape, **spec, residual_bias=model_cfg["residual_bias"], generator=generator))
         shape = layers[-1].out_shape
     return layers
 
