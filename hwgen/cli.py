@@ -152,8 +152,16 @@ def cmd_emit(args):
         print(f"{args.out}/{args.name}.v: {args.name}_rule ({rule.num_gates} gates) and {args.name}, a "
               f"{args.ca_grid}x{args.ca_grid} torus (parameters H, W), one step per clock")
         return
-    info = emit(load(args.netlist), args.out, args.name, args.backend, pipeline_levels(args.pipeline), args.freq,
-                args.target)
+    from .convnet import load_any
+
+    net = load(args.netlist) if args.unrolled else load_any(args.netlist)
+    info = emit(net, args.out, args.name, args.backend, pipeline_levels(args.pipeline), args.freq, args.target,
+                source=args.netlist)
+    if info.get("kind") == "conv-stream":
+        print(f"{args.out}/{args.name}.v: the streaming engine {info['name']} ({len(info['conv_stages'])} conv stages "
+              f"and the head, stages of {info['pipeline_levels']} LUT levels): a pixel per clock, "
+              f"{info['clocks_per_image']} clocks per image, latency {info['latency_cycles']} cycles")
+        return
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
           f"{info['stages']} stages of {info['pipeline_levels']} LUT levels, latency {info['latency_cycles']} cycles, "
           f"{info['registers']} registers ({info['skip_registers']} holding values for more than one stage)")
@@ -252,11 +260,11 @@ def cmd_explain(args):
 def cmd_sim(args):
     import numpy as np
 
-    from .convnet import load_flat as load
+    from .convnet import load_any
     from .golden import evaluate
     from .simulation import inputs_for, simulate
 
-    net = load(args.netlist)
+    net = load_any(args.netlist)
     inputs, labels = inputs_for(net, args.vectors, args.dataset, args.seed)
     result = simulate(args.rtl_dir, net, inputs, args.simulator, gap=args.gap, stall=args.stall, seed=args.seed,
                       name=args.name)
@@ -366,6 +374,8 @@ def parser() -> argparse.ArgumentParser:
                    help="with --pipeline auto: the target clock in MHz (default %(default)s)")
     s.add_argument("--target", default=DEFAULTS["synth"]["target"], choices=CHOICES[("synth", "target")],
                    help="with --pipeline auto: the FPGA whose delays set the stages")
+    s.add_argument("--unrolled", action="store_true",
+                   help="a conv netlist (v3) flattened into one dense circuit, not the streaming engine")
     s.add_argument("--ca-grid", type=int, metavar="N",
                    help="the netlist is a cellular automaton's rule: emit an N x N grid of cells sharing it")
     s.set_defaults(func=cmd_emit)

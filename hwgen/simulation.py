@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convnet import ConvNetlist
+from .convnet import ConvNetlist, as_flat
 from .emit import find_rtl
 from .emit.pipeline import feature_bits
 from .errors import HwgenError
@@ -150,11 +150,22 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
     classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes. The streaming conv
     engine (a v3 netlist's RTL) takes each image as its pixels, one transfer each."""
+    from .emit.verilog import netlist_digest
+
     rtl_dir = Path(rtl_dir).resolve()
     info = find_rtl(rtl_dir, name)
     name = info["name"]
     stream = info.get("kind") == "conv-stream"
-    if stream != isinstance(net, ConvNetlist) or (info["num_inputs"], info["num_classes"], info["score_width"],
+    if not stream:
+        net = as_flat(net)
+    elif not isinstance(net, ConvNetlist):
+        raise HwgenError(f"{rtl_dir} holds the streaming engine of a conv netlist: give that netlist (version 3), "
+                         "not a flat one")
+    if info.get("netlist_sha256") not in (None, netlist_digest(net)):
+        raise HwgenError(f"{rtl_dir}: the RTL was emitted from another netlist"
+                         + (f" ({info['netlist_file']})" if info.get("netlist_file") else "")
+                         + ": simulate it against the netlist it was emitted from")
+    if (info["num_inputs"], info["num_classes"], info["score_width"],
                                                   info["input_port"]) != \
             (net.num_inputs, net.num_classes, net.head.score_width if stream else net.score_width,
              "in_bits" if net.encoder is None else "in_data"):

@@ -333,3 +333,6 @@ def test_sim_and_simplify_take_the_users_own_data(tmp_path):
     np.savez(tmp_path / "partial.npz", train_x=features)
     assert_clean_error(hwgen("simplify", tmp_path / "net.json", "--out", tmp_path / "x.json", "--data",
                              tmp_path / "partial.npz"), "lacks test_x, test_y")
+    # The RTL was emitted from net.json, not from the folded netlist: sim says so and names the file.
+    assert_clean_error(hwgen("sim", tmp_path / "rtl", "--netlist", tmp_path / "folded.json", "--simulator", "icarus"),
+                       "emitted from another netlist", "net.json")

@@ -5,6 +5,7 @@ and converts them; `direct` writes the core's Verilog in one pass and fills `rtl
 for the top level, which scales to millions of gates.
 """
 
+import hashlib
 from pathlib import Path
 
 from ..convnet import ConvNetlist
@@ -54,12 +55,14 @@ def top_verilog(plan: CorePlan, name: str) -> str:
 
 def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: str = DEFAULTS["emit"]["backend"],
          pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
-         target: str = DEFAULTS["synth"]["target"]) -> dict:
+         target: str = DEFAULTS["synth"]["target"], source=None) -> dict:
     """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` LUT levels per stage (0: none), or "auto": as many
     as meet freq_mhz on the target's FPGA family. A conv netlist (v3) becomes the streaming engine
-    (stream.py; the direct writer's); flatten it first for the unrolled circuit."""
+    (stream.py; the direct writer's); flatten it first for the unrolled circuit. NAME.json records which
+    netlist it was (`source`, the file, and its digest), so that a simulation can check it is given that one."""
+    origin = {"netlist_sha256": netlist_digest(net), "netlist_file": None if source is None else str(source)}
     if isinstance(net, ConvNetlist):
-        return _emit_stream(net, out_dir, name, backend, pipeline, freq_mhz, target)
+        return _emit_stream(net, out_dir, name, backend, pipeline, freq_mhz, target, origin)
     backend = core_backend(net, backend)
     plan = plan_core(net, pipeline, freq_mhz, family_of(target))
     if backend == "amaranth":
@@ -76,21 +79,27 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
                               emit_src=False)
     else:
         core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name)
-    info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target}
+    info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target, **origin}
     out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
     write_json(Path(out_dir) / f"{name}.json", info)
     return info
 
 
-def _emit_stream(net: ConvNetlist, out_dir, name: str, backend: str, pipeline, freq_mhz: float, target: str) -> dict:
+def netlist_digest(net) -> str:
+    """What identifies a netlist: the sha256 of its file's text."""
+    return hashlib.sha256(net.dumps().encode()).hexdigest()
+
+
+def _emit_stream(net: ConvNetlist, out_dir, name: str, backend: str, pipeline, freq_mhz: float, target: str,
+                 origin: dict) -> dict:
     from .stream import stream_verilog
 
     if core_backend(net, backend) != "direct":
         raise HwgenError("the streaming conv engine is written by the direct backend only (use --backend direct or "
                          "auto, or flatten the netlist for the Amaranth backend)")
     text, info = stream_verilog(net, name, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target))
-    info.update(core_backend="direct", freq_mhz=freq_mhz, target=target)
+    info.update(core_backend="direct", freq_mhz=freq_mhz, target=target, **origin)
     out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", text)
     write_json(Path(out_dir) / f"{name}.json", info)

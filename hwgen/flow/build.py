@@ -123,7 +123,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         explaining = pool.submit(_timed_call, beside, "explain", explain, simplified, out / "explain", outputs=[0],
                                  image_shape=data.image_shape, guess_image=False, log=log,
                                  data_bits=evaluate.input_bits(simplified, data.test_x))
-        info, syn, attempts = _emit_and_synthesize(circuit, out / "rtl", cfg, seconds, log)
+        emitted = out / ("data-aware.netlist.json" if data_aware else "simplified.netlist.json")
+        info, syn, attempts = _emit_and_synthesize(circuit, out / "rtl", cfg, seconds, log, emitted)
         counting = pool.submit(_timed_call, seconds, "synth", add_counts, out / "rtl", syn, scfg["parts"],
                                scfg["xilinx"]) if scfg["parts"] or scfg["xilinx"] else None
 
@@ -180,7 +181,7 @@ def _timed_call(seconds: dict, stage: str, function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print):
+def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print, source=None):
     """Emit and synthesize; with emit.pipeline auto, while the routed clock falls short of synth.freq_mhz,
     emit again with a LUT level less per stage (at most twice): the stages' size comes from a delay model,
     and the routing of a given netlist can be slower than the model assumes. Returns the RTL's description, the last
@@ -192,7 +193,7 @@ def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print):
     levels, attempts = e["pipeline"], []
     while True:
         with timed(seconds, "emit"):
-            info = emit(net, rtl_dir, e["name"], e["backend"], levels, s["freq_mhz"], s["target"])
+            info = emit(net, rtl_dir, e["name"], e["backend"], levels, s["freq_mhz"], s["target"], source)
         with timed(seconds, "synth"):
             syn = synthesize(rtl_dir, s["target"], s["freq_mhz"], route=s["route"], seed=s["seed"], parts=False,
                              xilinx=False, router=s["router"])
