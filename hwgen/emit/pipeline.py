@@ -224,11 +224,14 @@ def pipeline_levels(pipeline, freq_mhz: float, family: str) -> int:
 
 
 def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
-              family: str = family_of(DEFAULTS["synth"]["target"]), classify: bool = True) -> CorePlan:
+              family: str = family_of(DEFAULTS["synth"]["target"]), classify: bool = True,
+              register_input: bool = True) -> CorePlan:
     """Every register and operation of NAME_core for `net`: stages of `pipeline` LUT levels (0: the logic
     in one stage between the input and output registers; "auto": as many as meet freq_mhz). classify:
     the outputs' popcount and argmax (ports out_class, out_scores); else the output bits themselves
-    (port out_bits, output j in bit j: a conv kernel's channels)."""
+    (port out_bits, output j in bit j: a conv kernel's channels). register_input: False where the port is
+    a register already that holds its value for the clock after in_valid (the streaming engine's
+    feature map), which saves the entry register and its clock."""
     pipeline = pipeline_levels(pipeline, freq_mhz, family)
     n, c = net.num_inputs, net.num_classes
     w, cw, per_class = net.score_width, net.class_width, net.outputs_per_class
@@ -297,9 +300,9 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
     for name, width, _ in entry:
         stage[name] = 0  # the entry registers: read in stage 0 as they are
     last = max(stage.values(), default=0)
-    skip_registers = _lay_out(plan, graph, entry, stage, last, ports)
+    skip_registers = _lay_out(plan, graph, entry, stage, last, ports, register_input)
     plan.stage_of = stage
-    plan.latency = last + 2  # the entry register, the stages 0..last, each ending in a register
+    plan.latency = last + 1 + register_input  # the entry register, the stages 0..last, each ending in a register
     spans = {}
     for name, _, expr, _, part in graph.nodes:
         if name in stage and not isinstance(expr, (Cat, Slice)):
@@ -312,7 +315,8 @@ def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: flo
     return plan
 
 
-def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int, ports: dict) -> int:
+def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int, ports: dict,
+             register_input: bool) -> int:
     """The scheduled graph as the plan's lists: per stage its logic (part by part), then the registers
     that close it. Operands name the delayed copy their reader's stage needs; the outputs are registered
     after the last stage. Returns the flip-flops of second and later copies (values held for more than
@@ -342,10 +346,15 @@ def _lay_out(plan: CorePlan, graph: _Graph, entry: list, stage: dict, last: int,
 
     widths = dict(graph.widths)
     skip_registers = 0
-    section("input port, registered on entry")
+    section("input port, registered on entry" if register_input else "input port")
     for name, width, lo in entry:
-        plan.part_of[name] = plan.part_of[name + "_in"] = "input"
-        widths[name] = widths[name + "_in"] = width
+        plan.part_of[name] = "input"
+        widths[name] = width
+        if not register_input:
+            plan.comb.append((name, Slice(plan.input_port, lo)))
+            continue
+        plan.part_of[name + "_in"] = "input"
+        widths[name + "_in"] = width
         plan.comb.append((name + "_in", Slice(plan.input_port, lo)))
         plan.sync.append((name, name + "_in"))
     if constants:

@@ -226,19 +226,20 @@ def _pool_module(name: str, g: _Stage, channels: int) -> str:
 
 
 def _collect_module(name: str, shape: tuple) -> str:
-    """The last feature map, pixel by pixel into a shift register (pixel 0 ends in the lowest bits:
-    position-major, the head's input order), and a strobe when an image's map is whole."""
+    """The last feature map of an image, each pixel written into its place (pixel i at [i*C +: C]:
+    position-major, the head's input order), and a strobe when the map is whole. The head reads the map
+    in the clock after the strobe, before any pixel of the next image can be written."""
     h, w, c = shape
-    n, width = h * w, h * w * c
+    n = h * w
     nb = _bits(n)
-    shift = "in_pixel" if n == 1 else f"{{in_pixel, map[{width - 1}:{c}]}}"
+    writes = [f"      if (count == {nb}'d{i}) map[{i * c + c - 1}:{i * c}] <= in_pixel;" for i in range(n)]
     return "\n".join([
         f"// the {h}x{w}x{c} feature map of an image, collected for the head",
         f"module {name} (",
         "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
         f"  input  wire {_range(c)} in_pixel,",
         "  output reg  out_valid,",
-        f"  output reg  {_range(width)} map",
+        f"  output reg  {_range(n * c)} map",
         ");",
         f"  reg {_range(nb)} count;",
         "  always @(posedge clk) begin",
@@ -248,7 +249,9 @@ def _collect_module(name: str, shape: tuple) -> str:
         f"      out_valid <= in_valid && count == {nb}'d{n - 1};",
         f"      if (in_valid) count <= {_count_up('count', n, nb)};",
         "    end",
-        f"    if (in_valid) map <= {shift};",
+        "    if (in_valid) begin",
+        *writes,
+        "    end",
         "  end",
         "endmodule", ""])
 
@@ -314,7 +317,7 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
                                 "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
                                 "kernel_latency_cycles": plan.latency, "flush_slots": g.flush})
     modules.append(_collect_module(f"{core}_collect", shapes[-1]))
-    head = plan_core(net.head, levels, family=family)
+    head = plan_core(net.head, levels, family=family, register_input=False)
     modules.append(pipelined_core_verilog(head, f"{core}_head"))
     latency += 1 + head.latency
 
