@@ -295,6 +295,27 @@ def cmd_synth(args):
         print(f"hwgen: warning: {missed_clock(r)}", file=sys.stderr)
 
 
+def cmd_configs(args):
+    from .flow.config import shipped
+
+    configs = shipped()
+    if args.name is None:
+        for name, path in configs.items():
+            first = next((line[2:].strip() for line in path.read_text().splitlines() if line.startswith("# ")), "")
+            print(f"{name:18s} {first}")
+        return
+    if args.name not in configs:
+        raise HwgenError(f"no example config named {args.name} (there: {', '.join(configs)})")
+    text = configs[args.name].read_text()
+    if args.out is None:
+        print(text, end="")
+        return
+    from .files import write_text
+
+    write_text(args.out, text)
+    print(f"{args.out}: the {args.name} example; build it with hwgen build {args.out} --out DIR")
+
+
 def cmd_build(args):
     from .flow import config
 
@@ -311,7 +332,10 @@ def cmd_build(args):
 
 
 def parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="hwgen", description="Differentiable logic gate networks to FPGA.")
+    p.add_argument("--version", action="version", version=f"hwgen {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("train", help="train a model from a YAML config")
@@ -438,8 +462,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="the design to synthesize, where RTL_DIR holds several")
     s.set_defaults(func=cmd_synth)
 
+    s = sub.add_parser("configs", help="the example configs that ship with hwgen: list them, or write one out")
+    s.add_argument("name", nargs="?", help="an example's name (mnist-small, digits-conv, ...)")
+    s.add_argument("--out", help="write it to this file (else to the terminal)")
+    s.set_defaults(func=cmd_configs)
+
     s = sub.add_parser("build", help="all stages from one config; writes OUT/report.json")
-    s.add_argument("config")
+    s.add_argument("config", help="a config file, or the name of a shipped example (hwgen configs lists them)")
     s.add_argument("--out", required=True)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--retrain", action="store_true",
@@ -475,6 +504,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("hwgen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (hwgen configs | head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

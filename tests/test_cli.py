@@ -336,3 +336,15 @@ def test_sim_and_simplify_take_the_users_own_data(tmp_path):
     # The RTL was emitted from net.json, not from the folded netlist: sim says so and names the file.
     assert_clean_error(hwgen("sim", tmp_path / "rtl", "--netlist", tmp_path / "folded.json", "--simulator", "icarus"),
                        "emitted from another netlist", "net.json")
+
+
+def test_a_shipped_example_loads_by_name(tmp_path, monkeypatch):
+    """`hwgen build mnist-small` (no such file here) takes the example that ships with hwgen; a file of that
+    name, where there is one, comes first."""
+    from hwgen.flow.config import load
+
+    monkeypatch.chdir(tmp_path)
+    assert load("smoke") == load(ROOT / "configs" / "smoke.yaml")
+    (tmp_path / "smoke").write_text("dataset: digits\nseed: 5\n")
+    assert load("smoke")["seed"] == 5
+    assert_clean_error(hwgen("configs", "nope"), "no example config named nope", "mnist-small")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from helpers import random_netlist, with_encoder
 
+import hwgen as hwgen_package
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -40,3 +42,12 @@ def test_wheel_installed_elsewhere_emits_simulates_and_proves(tmp_path):
     assert "0 mismatches" in hwgen("sim", "rtl", "--netlist", "net.json", "--simulator", "icarus",
                                    "--vectors", "50").stdout
     assert (work / "small.json").exists()
+    # The examples ship with it: listed, written out, and built by name; the version and the metadata.
+    assert hwgen("--version").stdout.strip() == f"hwgen {hwgen_package.__version__}"
+    listed = hwgen("configs").stdout
+    assert all(p.stem in listed for p in (ROOT / "configs").glob("*.yaml"))
+    assert hwgen("configs", "digits-conv", "--out", "mine.yaml").returncode == 0
+    assert (work / "mine.yaml").read_text() == (ROOT / "configs" / "digits-conv.yaml").read_text()
+    metadata = next(target.glob("hwgen-*.dist-info")) / "METADATA"
+    text = metadata.read_text()
+    assert f"Version: {hwgen_package.__version__}" in text and "# hwgen" in text  # the README as its description

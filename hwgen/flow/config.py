@@ -253,8 +253,18 @@ def from_dict(given, source="config") -> dict:
     return cfg
 
 
+def shipped() -> dict:
+    """The example configs that ship with hwgen: name -> path."""
+    from ..files import package_folder
+
+    return {p.stem: p for p in sorted(package_folder("configs").glob("*.yaml"))}
+
+
 def load(path) -> dict:
+    """A config file; or, where no such file exists, the shipped example of that name (`mnist-small`)."""
     path = Path(path)
+    if not path.exists() and path.parent == Path(".") and path.stem in shipped():
+        path = shipped()[path.stem]
     text = read_text(path, "config")
     try:
         given = yaml.safe_load(text)

@@ -1,0 +1,1 @@
+"""The example configs (shipped as package data: hwgen.configs; `hwgen configs` lists and writes them)."""
