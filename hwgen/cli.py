@@ -267,9 +267,10 @@ def cmd_sim(args):
     net = load_any(args.netlist)
     inputs, labels = inputs_for(net, args.vectors, args.dataset, args.seed)
     result = simulate(args.rtl_dir, net, inputs, args.simulator, gap=args.gap, stall=args.stall, seed=args.seed,
-                      name=args.name)
+                      name=args.name, waves=None if args.waves is None else Path(args.waves).resolve())
     print(f"{result['simulator']}: {result['vectors']} vectors, {result['mismatches']} mismatches, "
-          f"{result['vectors_per_second']:.0f} vectors/s (build {result['build_seconds']} s)")
+          f"{result['vectors_per_second']:.0f} vectors/s (build {result['build_seconds']} s)"
+          + (f"; waveforms in {result['waves']}" if "waves" in result else ""))
     if labels is not None:
         acc = float(np.mean(np.array(result["classes"][:len(labels)]) == labels))
         print(f"RTL test accuracy on {len(labels)} test vectors: {acc:.4f} "
@@ -443,6 +444,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--stall", type=float, default=0.1, help="chance per cycle of output backpressure")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--name", help="the design to simulate, where RTL_DIR holds several")
+    s.add_argument("--waves", metavar="FILE.fst", help="write the run's waveforms to this file (GTKWave, Surfer)")
     s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("synth", help="yosys + nextpnr: LUTs, flip-flops, Fmax")

@@ -17,7 +17,7 @@ from .convnet import ConvNetlist, as_flat
 from .emit import find_rtl
 from .emit.pipeline import feature_bits
 from .errors import HwgenError
-from .files import ensure_dir, package_folder
+from .files import cache_dir, ensure_dir, package_folder
 from .flow.config import CHOICES, DEFAULTS
 from .golden import evaluate
 from .netlist import Netlist
@@ -92,16 +92,34 @@ def port_and_input_bits(net: Netlist, inputs) -> tuple[np.ndarray, np.ndarray]:
     return port, bits
 
 
-def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulator: str, vectors: dict,
+KEPT_BUILDS = 8  # compiled designs kept per simulator in the cache (a Verilator build can be 150 MB)
+
+
+def _prune(folder: Path, keep: int = KEPT_BUILDS):
+    """Remove all but the `keep` most recently used compiled designs in folder (none that is in use)."""
+    builds = sorted((p for p in folder.iterdir() if p.is_dir() and (p / ".lock").exists()),
+                    key=lambda p: (p / ".lock").stat().st_mtime, reverse=True)
+    for old in builds[keep:]:
+        with open(old / ".lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a run is using it
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors: dict,
                settings: dict | None = None, parameters: dict | None = None, strict: bool = True,
-               quiet: bool = True) -> dict:
+               quiet: bool = True, waves=None) -> dict:
     """Run the cocotb bench `test_module` (of hwgen.sim, the top-level sim/ folder) on `sources`; return the JSON it wrote.
 
-    The compiled design is kept in RTLDIR/sim_<simulator>/<hash of sources, parameters and flags> and
-    reused by later runs of the same design; each run has a folder of its own for its inputs (`vectors`,
-    arrays the bench reads from HWGEN_SIM_VECTORS), results and log, so that runs can go on side by side.
-    The run's folder is removed when it succeeds. strict: Verilator's warnings stop the build (the direct
-    writer's Verilog is lint-clean; Amaranth's carries its style's warnings)."""
+    The compiled design is kept in the cache (files.cache_dir()/sim/<simulator>/<hash of sources, parameters
+    and flags>, the KEPT_BUILDS most recent) and reused by later runs of the same design, so the RTL folder
+    holds only what a user copies into a project; each run has a folder of its own there for its inputs
+    (`vectors`, arrays the bench reads from HWGEN_SIM_VECTORS), results and log, so that runs can go on side
+    by side. The run's folder is removed when it succeeds. strict: Verilator's warnings stop the build (the
+    direct writer's Verilog is lint-clean; Amaranth's carries its style's warnings). waves: a file to write
+    the run's waveforms to (FST)."""
     if simulator not in CHOICES[("sim", "simulator")]:
         raise HwgenError(f"unknown simulator \"{simulator}\" ({' or '.join(CHOICES[('sim', 'simulator')])})")
     from cocotb_tools.runner import get_runner
@@ -109,10 +127,11 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
     sources = [Path(p).resolve() for p in sources]
     parameters = parameters or {}
     build_args = [] if simulator == "icarus" or strict else ["-Wno-fatal"]
-    key = hashlib.sha256(json.dumps([simulator, sorted(parameters.items()), build_args]).encode()
+    key = hashlib.sha256(json.dumps([simulator, sorted(parameters.items()), build_args, waves is not None]).encode()
                          + b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
-    folder = ensure_dir(Path(rtl_dir) / f"sim_{simulator}")
-    build_dir, run_dir = folder / key, Path(tempfile.mkdtemp(prefix="run-", dir=folder))
+    folder = ensure_dir(cache_dir() / "sim" / simulator)
+    build_dir = folder / key
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=ensure_dir(folder / "runs")))
     np.savez(run_dir / "vectors.npz", **vectors)
     results_file, log = run_dir / "results.json", run_dir / "sim.log"
     env = {"HWGEN_SIM_VECTORS": run_dir / "vectors.npz", "HWGEN_SIM_RESULTS": results_file, **(settings or {})}
@@ -127,10 +146,13 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
             with open(build_dir / ".lock", "w") as lock:  # one build of a design at a time
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, timescale=("1ns", "1ps"),
-                             build_args=build_args, parameters=parameters, log_file=log if quiet else None)
+                             build_args=build_args, parameters=parameters, log_file=log if quiet else None,
+                             waves=waves is not None)
             build_seconds = time.perf_counter() - start
+            _prune(folder)
             runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir, test_dir=run_dir,
-                        extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None)
+                        extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None,
+                        waves=waves is not None)
         except (SystemExit, Exception) as e:  # the runner exits or raises on build errors and failed tests
             if not results_file.exists():
                 stage = "build" if build_seconds is None else "run"
@@ -139,6 +161,12 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
         raise HwgenError(f"{simulator} simulation produced no results; see {log}")
     results = json.loads(results_file.read_text())
     results.update(simulator=simulator, build_seconds=round(build_seconds or 0.0, 2))
+    if waves is not None:
+        dumps = sorted(list(run_dir.glob("*.fst")) + list(build_dir.glob("*.fst")), key=lambda p: p.stat().st_mtime)
+        if not dumps:
+            raise HwgenError(f"{simulator} wrote no waveforms; see {log}")
+        shutil.move(dumps[-1], waves)
+        results["waves"] = str(waves)
     if results.get("mismatches", 0) == 0 and not results.get("mismatched_steps") and \
             not results.get("mismatching_cores"):
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -146,7 +174,8 @@ def run_cocotb(sources, toplevel: str, test_module: str, rtl_dir: Path, simulato
 
 
 def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"]["simulator"],
-             gap: float = 0.1, stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None) -> dict:
+             gap: float = 0.1, stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None,
+             waves=None) -> dict:
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
     classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes. The streaming conv
     engine (a v3 netlist's RTL) takes each image as its pixels, one transfer each."""
@@ -179,8 +208,8 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
                "classes": evaluate.predict_from_scores(scores), "scores": scores, "score_width": info["score_width"],
                "transfers_per_vector": port_bits.shape[0] // max(1, len(scores))}
     settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
-    results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, rtl_dir, simulator, vectors, settings,
-                         strict=info.get("core_backend") == "direct", quiet=quiet)
+    results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, simulator, vectors, settings,
+                         strict=info.get("core_backend") == "direct", quiet=quiet, waves=waves)
     results["vectors_per_second"] = round(results["vectors"] / max(results["seconds"], 1e-9), 1)
     return results
 

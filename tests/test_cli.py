@@ -321,8 +321,10 @@ def test_sim_and_simplify_take_the_users_own_data(tmp_path):
     np.save(tmp_path / "mine.npy", features)
     assert hwgen("emit", tmp_path / "net.json", "--out", tmp_path / "rtl").returncode == 0
     result = hwgen("sim", tmp_path / "rtl", "--netlist", tmp_path / "net.json", "--vectors", tmp_path / "mine.npy",
-                   "--simulator", "icarus")
+                   "--simulator", "icarus", "--waves", tmp_path / "run.fst")
     assert result.returncode == 0 and "150 vectors, 0 mismatches" in result.stdout, result.stderr
+    assert (tmp_path / "run.fst").read_bytes()[:1] == b"\x00" and (tmp_path / "run.fst").stat().st_size > 1000  # FST
+    assert sorted(p.name for p in (tmp_path / "rtl").iterdir()) == ["dlgn.json", "dlgn.v"]  # no simulator build
     np.savez(tmp_path / "data.npz", train_x=features, test_x=features[:50], test_y=rng.integers(0, 2, 50))
     result = hwgen("simplify", tmp_path / "net.json", "--out", tmp_path / "folded.json", "--data", tmp_path / "data.npz",
                    "--max-drop", "100")

@@ -118,6 +118,6 @@ def test_rtl_of_many_netlists_in_one_verilator_build(tmp_path):
         expected[f"class_width_{k}"], expected[f"scores_width_{k}"] = info["class_width"], info["scores_width"]
     vectors = {"packed_inputs": np.packbits(wide, axis=1, bitorder="little"), "cores": len(nets), "gap": 0.2,
                "drain": max(info["core_latency_cycles"] for info in infos) + 2, **expected}
-    results = run_cocotb([top.resolve(), *sources], "prop_top", "core_tb", work.resolve(), "verilator", vectors,
+    results = run_cocotb([top.resolve(), *sources], "prop_top", "core_tb", "verilator", vectors,
                          strict=False)  # half the cores are Amaranth's
     assert results["received"] == [count] * len(nets) and results["mismatching_cores"] == []

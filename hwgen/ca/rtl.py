@@ -42,7 +42,7 @@ def simulate_ca(rtl_dir, rule: Netlist, initial, steps: int, simulator: str = "i
     h, w, s = start.shape
     expected = np.array([st.reshape(-1) for st in grid.run(rule, start, steps)])
     vectors = {"states": expected, "initial": start.reshape(-1), "use_initial": initial is not None}
-    out = run_cocotb([rtl_dir / f"{info['name']}.v"], info["name"], "ca_tb", rtl_dir, simulator, vectors,
+    out = run_cocotb([rtl_dir / f"{info['name']}.v"], info["name"], "ca_tb", simulator, vectors,
                      parameters={"H": h, "W": w})
     out["final_state"] = np.array(out["final_state"], dtype=bool).reshape(h, w, s)
     return out
