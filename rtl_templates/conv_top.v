@@ -5,6 +5,7 @@
 // that every pixel of it is taken as it comes, so backpressure on out_ready holds images back whole and
 // never drops or reorders a pixel. in_ready is a function of registers only. With out_ready high, one
 // pixel per clock flows, image after image. hwgen/emit/stream.py fills this template.
+{{PORT_LAYOUT}}
 module {{NAME}} (
   input  wire clk,
   input  wire rst,

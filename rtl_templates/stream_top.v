@@ -3,6 +3,7 @@
 // for it, so backpressure on out_ready never has to reach into the pipeline, and in_ready is a register
 // bit (no combinational path from out_ready to in_ready). With out_ready high, one sample per clock flows.
 // The same flow control as hwgen/emit/amaranth_rtl.py's Classifier: the two must agree (tests simulate both).
+{{PORT_LAYOUT}}
 module {{NAME}} (
   input  wire clk,
   input  wire rst,

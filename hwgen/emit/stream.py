@@ -363,7 +363,14 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
     pixels = ih * iw
     in_flight = math.ceil((pixels + latency + 3) / pixels) + 1  # images holding a credit at once
     depth_bits = max(1, (in_flight - 1).bit_length())
-    top = fill_template("conv_top.v", {
+    if fb is None:
+        layout = f"// in_bits: the pixel's {net.input_shape[2]} input channels, channel c at [c]."
+    else:
+        layout = (f"// in_data: the pixel, an unsigned {fb}-bit value; every threshold is below 2**{fb}, so saturate a "
+                  f"wider value at {(1 << fb) - 1}.")
+    layout += (f"\n// out_scores: class c's score (how many of its outputs are 1) at [c*{net.head.score_width} +: "
+               f"{net.head.score_width}]; out_class: the class of the highest score, the lowest on a tie.")
+    top = fill_template("conv_top.v", {"PORT_LAYOUT": layout,
         "NAME": name, "IN_WIDTH": width, "IN_PORT": port, "CLASS_WIDTH": head.class_width,
         "SCORES_WIDTH": head.scores_width, "DEPTH_BITS": depth_bits, "PIXELS": pixels, "LAST_PIXEL": pixels - 1,
         "PIXEL_BITS": _bits(pixels),

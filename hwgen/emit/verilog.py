@@ -47,8 +47,21 @@ def core_backend(net: Netlist, backend: str) -> str:
     return "direct" if backend == "auto" else backend
 
 
-def top_verilog(plan: CorePlan, name: str) -> str:
+def port_layout(plan: CorePlan, score_width: int) -> str:
+    """The ports' bit layout, as the header of NAME.v says it."""
+    if plan.input_port == "in_data":
+        b = plan.feature_bits
+        first = (f"// in_data: feature f at [f*{b} +: {b}], an unsigned {b}-bit value; every threshold is below 2**{b}, "
+                 f"so saturate a wider value at {(1 << b) - 1}.")
+    else:
+        first = "// in_bits: input bit i at [i]."
+    return (first + f"\n// out_scores: class c's score (how many of its outputs are 1) at [c*{score_width} +: {score_width}]; "
+            "out_class: the class of the highest score, the lowest on a tie.")
+
+
+def top_verilog(plan: CorePlan, name: str, score_width: int) -> str:
     return fill_template("stream_top.v", {
+        "PORT_LAYOUT": port_layout(plan, score_width),
         "NAME": name, "CORE_LATENCY": plan.latency, "IN_WIDTH": plan.input_width, "IN_PORT": plan.input_port,
         "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width, "DEPTH_BITS": fifo_depth_bits(plan.latency)})
 
@@ -78,7 +91,7 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
         top = verilog.convert(FlatClassifier(net, plan=plan, core_module=f"{name}_core"), name=name,
                               emit_src=False)
     else:
-        core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name)
+        core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name, net.score_width)
     info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target, **origin}
     out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
