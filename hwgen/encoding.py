@@ -16,6 +16,21 @@ def uniform_thresholds(num_features: int, bits: int, max_value: int) -> np.ndarr
     return np.tile(steps, (num_features, 1))
 
 
+def quantile_thresholds(train_x: np.ndarray, bits: int) -> np.ndarray:
+    """Per feature, `bits` thresholds at its training values' quantiles k / (bits + 1): each the smallest
+    value above that quantile, so that x >= t splits the data there (a feature with fewer distinct values
+    repeats a threshold, or gets one above its range: a constant bit)."""
+    x = np.asarray(train_x, dtype=np.int64)
+    out = np.empty((x.shape[1], bits), dtype=np.int64)
+    for f in range(x.shape[1]):
+        values = np.unique(x[:, f])
+        for k in range(bits):
+            q = np.quantile(x[:, f], (k + 1) / (bits + 1))
+            above = values[values > q]
+            out[f, k] = int(above[0]) if len(above) else int(values[-1]) + 1
+    return np.maximum(out, 1)
+
+
 def encode(features: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """(N, F) integer features -> (N, F*T) bool input bits."""
     features = np.asarray(features)

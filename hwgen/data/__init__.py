@@ -17,6 +17,21 @@ class Dataset:
     max_value: int
     num_classes: int
     image_shape: tuple | None = None  # (height, width) when each sample is an image, row-major
+    class_names: list | None = None   # a user's data set (files.py): each class's name
+    scaling: object = None            # and how its features became integers (files.Scaling)
+
+    @property
+    def from_file(self) -> bool:
+        return self.scaling is not None
+
+    def thresholds(self, bits: int) -> np.ndarray:
+        """The encoder's (F, bits) thresholds: bands of equal width over 0..max_value for a built-in data set,
+        the training data's quantiles per feature for a user's (features of any range and spread)."""
+        from .. import encoding
+
+        if self.from_file:
+            return encoding.quantile_thresholds(self.train_x, bits)
+        return encoding.uniform_thresholds(self.train_x.shape[1], bits, self.max_value)
 
 
 def load(name: str) -> Dataset:
@@ -39,6 +54,17 @@ def load(name: str) -> Dataset:
         from .orange import load_breast_cancer
         return load_breast_cancer()
     raise HwgenError(f"unknown data set \"{name}\" (known: {', '.join(NAMES)})")
+
+
+def from_config(cfg: dict) -> Dataset:
+    """The data set a config names: a built-in one, or a user's file (.npz, .csv) with the config's `data`
+    options."""
+    from .files import is_file, load_file
+
+    if is_file(cfg["dataset"]):
+        d = cfg["data"]
+        return load_file(cfg["dataset"], d["label"], d["test_fraction"], cfg["seed"], d["image_shape"] or None)
+    return load(cfg["dataset"])
 
 
 NAMES = ("mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")

@@ -67,7 +67,7 @@ def pass_params(simplify_section: dict) -> dict:
 
 
 def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = False) -> dict:
-    from ..data import load as load_dataset
+    from ..data import from_config
     from ..explain import explain
     from ..learn.harden import harden_checkpoint
     from ..learn.train import CHECKPOINT, load_checkpoint, train
@@ -85,7 +85,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         trained.save(out / "hardened.netlist.json")
         hardened = as_flat(trained)  # a conv netlist's stages unrolled: the circuit as one netlist
     stream = isinstance(trained, ConvNetlist) and cfg["emit"]["conv"] == "stream"
-    data = load_dataset(cfg["dataset"])
+    data = from_config(cfg)
     acc_hardened = evaluate.accuracy(trained, evaluate.encode_features(trained, data.test_x), data.test_y)
     log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
 

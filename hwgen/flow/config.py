@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from ..data.files import SUFFIXES, is_file
 from ..errors import HwgenError
 from ..files import read_text
 from ..netlist import MAX_LUT_INPUTS
@@ -14,8 +15,11 @@ from ..targets import ROUTERS, TARGETS
 # Every key a config may hold, with its default. A config only states what differs.
 DEFAULTS = {
     "task": "classify",          # classify: a data set's classes; ca: a cellular automaton's rule (see "ca")
-    "dataset": "digits",
+    "dataset": "digits",         # a built-in data set, or a file of your own (.npz, .csv: docs/configs.md)
     "seed": 0,
+    # a file's options: its label column (CSV), the share of rows kept for testing where the file gives no
+    # test set, and the image shape (height, width) where its features are pixels
+    "data": {"label": "label", "test_fraction": 0.2, "image_shape": []},
     "encoding": {"bits": 1},  # thermometer thresholds per feature (1 = binarise)
     "model": {
         "layers": [2000, 2000],  # logic layer widths; the last must split evenly into the classes
@@ -218,10 +222,15 @@ def _check(cfg, source):
     if not 1 <= cfg["encoding"]["bits"] <= 255:
         raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
     from ..data import NAMES, NUM_CLASSES
-    if cfg["dataset"] not in NAMES:
-        raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)}, got {cfg['dataset']!r}")
-    classes = NUM_CLASSES[cfg["dataset"]]
+
+    if cfg["dataset"] not in NAMES and not is_file(cfg["dataset"]):
+        raise HwgenError(f"{source}: \"dataset\" must be one of {', '.join(NAMES)} or a file ({', '.join(SUFFIXES)}), "
+                         f"got {cfg['dataset']!r}")
+    shape = cfg["data"]["image_shape"]
+    if shape and (len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+        raise HwgenError(f"{source}: \"data.image_shape\" must be [height, width], got {shape!r}")
     _check_conv(cfg, source)
+    classes = NUM_CLASSES.get(cfg["dataset"], 1)  # a file's classes are known when it is read
     if layers[-1] % classes:
         raise HwgenError(f"{source}: \"model.layers\": the last layer ({layers[-1]}) must be a multiple of the "
                          f"{classes} classes")
@@ -239,7 +248,7 @@ def _check_conv(cfg, source):
     if cfg["model"]["conv"]:
         from ..data import IMAGE_SHAPES
 
-        if cfg["dataset"] not in IMAGE_SHAPES:
+        if cfg["dataset"] not in IMAGE_SHAPES and not is_file(cfg["dataset"]):
             raise HwgenError(f"{source}: \"model.conv\" needs an image data set ({', '.join(IMAGE_SHAPES)})")
         if cfg["emit"]["conv"] == "stream" and (cfg["simplify"]["data_aware"] or cfg["emit"]["backend"] == "amaranth"):
             raise HwgenError(f"{source}: the streaming engine (\"emit.conv\": stream) is written by the direct backend "
@@ -272,4 +281,9 @@ def load(path) -> dict:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise HwgenError(f"{path}: not valid YAML{at}") from None
-    return from_dict(given, str(path))
+    cfg = from_dict(given, str(path))
+    data = path.parent / cfg["dataset"]
+    if is_file(cfg["dataset"]) and not Path(cfg["dataset"]).is_absolute() and data.exists():
+        cfg["dataset"] = str(data.resolve())  # a data file beside the config, wherever hwgen runs from
+    return cfg
+

@@ -15,7 +15,7 @@ import torch
 from tqdm import tqdm
 
 from .. import encoding
-from ..data import load as load_dataset
+from ..data import from_config
 from ..errors import HwgenError
 from ..files import atomic_path, ensure_dir
 from ..flow.config import DEFAULTS
@@ -25,10 +25,16 @@ from .nn import build_model, straight_through
 CHECKPOINT = "checkpoint.pt"
 
 
-def encoded_dataset(cfg):
-    data = load_dataset(cfg["dataset"])
-    thresholds = encoding.uniform_thresholds(data.train_x.shape[1], cfg["encoding"]["bits"], data.max_value)
-    return data, thresholds
+def encoded_dataset(cfg, data=None):
+    """The config's data set (or `data`, a Dataset given as it is) and its encoder's thresholds."""
+    data = from_config(cfg) if data is None else data
+    if cfg["model"]["conv"] and data.image_shape is None:
+        raise HwgenError(f"{cfg['dataset']}: \"model.conv\" needs images: give data.image_shape (or image_shape in "
+                         "the .npz)")
+    if cfg["model"]["layers"][-1] % data.num_classes:
+        raise HwgenError(f"\"model.layers\": the last layer ({cfg['model']['layers'][-1]}) must be a multiple of "
+                         f"{cfg['dataset']}'s {data.num_classes} classes")
+    return data, data.thresholds(cfg["encoding"]["bits"])
 
 
 def _device(cfg):
@@ -196,16 +202,16 @@ def _interruptible():
         signal.signal(signal.SIGINT, before)
 
 
-def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> dict:
-    """Train from a validated config; write OUT/checkpoint.pt; return the final metrics. Under torchrun,
-    every process runs this and rank 0 writes."""
+def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True, data=None) -> dict:
+    """Train from a validated config (on `data`, a Dataset, where given: the Python API's arrays); write
+    OUT/checkpoint.pt; return the final metrics. Under torchrun, every process runs this and rank 0 writes."""
     out_dir = ensure_dir(out_dir)
     tcfg = cfg["train"]
     parallel = _DataParallel(cfg)
     if tcfg["threads"]:
         torch.set_num_threads(max(1, tcfg["threads"] // parallel.world))
     device = parallel.start(_device(cfg))
-    data, thresholds = encoded_dataset(cfg)
+    data, thresholds = encoded_dataset(cfg, data)
     train_bits = torch.from_numpy(encoding.encode(data.train_x, thresholds).astype(np.uint8)).to(device)
     test_bits = torch.from_numpy(encoding.encode(data.test_x, thresholds).astype(np.uint8)).to(device)
     train_y = torch.from_numpy(data.train_y).to(device)
@@ -293,8 +299,9 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True) -> di
                 history.append({"step": step, "loss": running_loss, "train_acc": running_acc,
                                 "test_float": test_accuracy(model, test_bits, test_y, hardened=False),
                                 "test_hardened": test_accuracy(model, test_bits, test_y, hardened=True)})
-                bar.write(f"step {step}: test accuracy float {history[-1]['test_float']:.4f}, "
-                          f"hardened {history[-1]['test_hardened']:.4f}")
+                if progress:
+                    bar.write(f"step {step}: test accuracy float {history[-1]['test_float']:.4f}, "
+                              f"hardened {history[-1]['test_hardened']:.4f}")
             if step % tcfg["checkpoint_every"] == 0 and step < total_steps:
                 checkpoint()
     if interrupted:  # Ctrl-C: stopped after the step it came in, which the checkpoint holds
