@@ -17,3 +17,14 @@ def test_amaranth_component_example_simulates_correctly(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "150 vectors" in result.stdout and "0 mismatches" in result.stdout
+
+
+def test_the_wine_example_writes_a_csv_that_hwgen_reads(tmp_path):
+    from hwgen.data.files import load_file
+
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "wine.py"), "--csv", str(tmp_path / "wine.csv")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    data = load_file(tmp_path / "wine.csv")
+    assert data.class_names == ["class_0", "class_1", "class_2"] and len(data.train_y) + len(data.test_y) == 178
+    assert data.train_x.shape[1] == 13
