@@ -127,7 +127,8 @@ def _window_module(name: str, g: _Stage) -> str:
         if assigns:
             lines.append("  always @(posedge clk) if (advance) begin " + " ".join(assigns) + " end")
     # The anchor's position (y, x) in its image, counted over the real anchors, and from it the masks
-    # and whether this position is an output (stride, and the last rows and columns a window cannot fill).
+    # and whether this position is an output (stride, and the last rows and columns a window cannot fill):
+    # compares of registers with constants, a LUT or two before the kernel's entry register.
     y_next = f"anchor_real ? (x == {xb}'d{w - 1} ? ({_count_up('y', h, yb)}) : y) : y"
     x_next = f"anchor_real ? ({_count_up('x', w, xb)}) : x"
     lines += [f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;",
@@ -136,15 +137,15 @@ def _window_module(name: str, g: _Stage) -> str:
     flags = {}
     for axis, n, size, bits in (("y", g.oh, h, yb), ("x", g.ow, w, xb)):
         last = (n - 1) * s
-        conds = [f"{axis}_next <= {bits}'d{last}"] if last < size - 1 else []
+        conds = [f"{axis} <= {bits}'d{last}"] if last < size - 1 else []
         if s > 1:
             lines.append(f"  reg {_range(_bits(s))} {axis}_phase;")
-            conds.append(f"{axis}_phase_next == 0")
+            conds.append(f"{axis}_phase == 0")
         flags[f"{axis}_out"] = " && ".join(conds) or "1'b1"
         for d in range(k):
             low, high = p - d, size - 1 + p - d  # 0 <= anchor - p + d < size
-            cond = ([f"{axis}_next >= {bits}'d{low}"] if low > 0 else []) + \
-                ([f"{axis}_next <= {bits}'d{high}"] if high < size - 1 else [])
+            cond = ([f"{axis} >= {bits}'d{low}"] if low > 0 else []) + \
+                ([f"{axis} <= {bits}'d{high}"] if high < size - 1 else [])
             if cond:
                 flags[f"{axis}_ok{d}"] = " && ".join(cond)
     if s > 1:
@@ -153,14 +154,13 @@ def _window_module(name: str, g: _Stage) -> str:
                                  ("y", f"advance && anchor_real && x == {xb}'d{w - 1}", f"y == {yb}'d{h - 1}")):
             lines.append(f"  wire [{sb - 1}:0] {axis}_phase_next = !({step}) ? {axis}_phase : "
                          f"{wrap} || {axis}_phase == {sb}'d{s - 1} ? {sb}'d0 : {axis}_phase + {sb}'d1;")
-    lines += [f"  reg {', '.join(flags)};",
-              "  reg fresh;  // a slot came in at the last clock: the window holds a new position",
+    lines += [f"  wire {flag} = {cond};" for flag, cond in flags.items()]
+    lines += ["  reg fresh;  // a slot came in at the last clock: the window holds a new position",
               "  always @(posedge clk) begin",
               "    fresh <= rst ? 1'b0 : advance;",
               f"    y <= rst ? {yb}'d0 : y_next; x <= rst ? {xb}'d0 : x_next;"]
     if s > 1:
         lines.append("    y_phase <= rst ? 0 : y_phase_next; x_phase <= rst ? 0 : x_phase_next;")
-    lines += [f"    {flag} <= {cond};" for flag, cond in flags.items()]
     lines += ["  end",
               "  assign out_valid = fresh & anchor_real & y_out & x_out;"]
     taps = []
