@@ -12,6 +12,7 @@ from pathlib import Path
 from .data import NAMES as DATASETS
 from .errors import HwgenError
 from .flow.config import CHOICES, DEFAULTS
+from .netlist import LUT
 from .targets import gates_per_level
 
 
@@ -46,9 +47,16 @@ def cmd_harden(args):
     if args.from_dwn:
         if args.classes is None:
             raise HwgenError("--from-dwn needs --classes (a torch-dwn state_dict does not hold its GroupSum's k)")
-        net = harden_dwn_file(args.checkpoint, args.classes, args.inputs)
-    elif args.classes is not None:
-        raise HwgenError("--classes goes with --from-dwn")
+        perm = None
+        if args.randperm:
+            import numpy as np
+            try:
+                perm = np.load(args.randperm, allow_pickle=False)
+            except (OSError, ValueError) as e:
+                raise HwgenError(f"{args.randperm}: not a readable .npy array ({e})") from None
+        net = harden_dwn_file(args.checkpoint, args.classes, args.inputs, perm)
+    elif args.classes is not None or args.randperm is not None:
+        raise HwgenError("--classes and --randperm go with --from-dwn")
     elif args.from_difflogic:
         net = harden_difflogic_file(args.checkpoint, args.inputs, thresholds_list(args.binarize))
     elif args.inputs is not None or args.binarize is not None:
@@ -59,14 +67,27 @@ def cmd_harden(args):
     print(f"{describe_netlist(net)} -> {args.out}")
 
 
+def counted(n: int, thing: str, things: str | None = None) -> str:
+    """'1 gate', '2 gates'."""
+    return f"{n:,} {thing if n == 1 else things or thing + 's'}"
+
+
+def nodes(net) -> str:
+    """A netlist's nodes by what they are: gates, LUT nodes, or both."""
+    luts = int((net.ops == LUT).sum()) if net.has_luts else 0
+    if luts == 0:
+        return counted(net.num_gates, "gate")
+    return counted(luts, "LUT node") if luts == net.num_gates else counted(net.num_gates, "node")
+
+
 def describe_netlist(net) -> str:
     from .convnet import ConvNetlist
 
     if isinstance(net, ConvNetlist):
-        kernels = " + ".join(f"{s.kernel.num_gates}" for s in net.stages)
-        return (f"{len(net.stages)} conv stage(s) ({kernels} kernel gates, {net.shapes()[-1]} feature map), "
-                f"a head of {net.head.num_gates} gates, {len(net.head.outputs)} outputs")
-    return f"{net.num_gates} gates, depth {net.depth()}, {len(net.outputs)} outputs"
+        kernels = " + ".join(nodes(s.kernel) for s in net.stages)
+        return (f"{counted(len(net.stages), 'conv stage')} ({kernels}, {net.shapes()[-1]} feature map), "
+                f"a head of {nodes(net.head)}, {counted(len(net.head.outputs), 'output')}")
+    return f"{nodes(net)}, depth {net.depth()}, {counted(len(net.outputs), 'output')}"
 
 
 def cmd_flatten(args):
@@ -195,7 +216,7 @@ def cmd_export(args):
     else:
         from .emit.direct import core_verilog
         write_text(args.out, core_verilog(net, args.name))
-    print(f"{args.out}: {net.num_gates} gates as {args.format}")
+    print(f"{args.out}: {nodes(net)} as {args.format}")
 
 
 def cmd_import(args):
@@ -213,8 +234,8 @@ def cmd_import(args):
         from .interop.aiger import read_aiger
         net = read_aiger(read_bytes(args.file, "AIGER"), args.classes, args.file)
     net.save(args.out)
-    print(f"{args.out}: {net.num_gates} gates, {net.num_inputs} inputs, {len(net.outputs)} outputs "
-          f"in {net.num_classes} classes")
+    print(f"{args.out}: {nodes(net)}, {counted(net.num_inputs, 'input')}, {counted(len(net.outputs), 'output')} "
+          f"in {counted(net.num_classes, 'class', 'classes')}")
 
 
 def cmd_explain(args):
@@ -357,6 +378,10 @@ def parser() -> argparse.ArgumentParser:
                    help="the file is the state_dict of a torch-dwn model (DWN's LUT layers), loaded without running "
                         "anything; give --classes")
     s.add_argument("--classes", type=int, help="with --from-dwn: the classes of the model's GroupSum")
+    s.add_argument("--randperm", metavar="FILE.npy",
+                   help="with --from-dwn: the permutation of a GroupSum(randperm=...) (np.save(FILE, "
+                        "group_sum.randperm.numpy())): it is not in the state_dict, and without it the outputs are "
+                        "grouped in order")
     s.add_argument("--inputs", type=int, help="with --from-difflogic or --from-dwn: the input count, where the file "
                                               "does not tell it")
     s.add_argument("--binarize", metavar="T1,T2,...",

@@ -319,3 +319,14 @@ def test_symmetry_finds_the_counting_functions_exactly():
     assert record["ones_when"] == {"x0=0": [], "x0=1": [1]}
     table = symmetry.truth_table(net, 1, [0, 1, 2])
     assert symmetry.symmetric_sets(table) == [[1, 2], [0]] and not symmetry.depends(np.take(table, 0, axis=0), 0)
+
+
+def test_tabular_inputs_are_named_by_the_thresholds_they_test():
+    from helpers import with_encoder
+
+    from hwgen.explain import feature_names
+
+    net = with_encoder(random_netlist(2, num_inputs=6, num_gates=20), 2, 3)  # 3 features, 2 thresholds each
+    names = feature_names(net)
+    assert names[0] == f"f0>={net.encoder[0][0]}" and names[5] == f"f2>={net.encoder[2][1]}"
+    assert feature_names(random_netlist(2, num_inputs=4, num_gates=10)) == ["x0", "x1", "x2", "x3"]

@@ -147,6 +147,30 @@ def test_a_torch_dwn_state_dict_hardens_to_its_function(tmp_path):
     assert result.returncode == 2 and "model.state_dict()" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_torch_dwn_models_as_they_are_saved_import_as_they_compute(tmp_path):
+    """A state_dict from a wrapper (net.0.luts) or from DataParallel (module.0.luts) imports; a last
+    layer that does not divide into the classes is padded with zeros as torch-dwn's GroupSum pads it;
+    a GroupSum's random permutation, given as a file, groups the outputs as the model did."""
+    import dwn_standin
+
+    from hwgen.learn.harden import harden_dwn_file
+
+    model = dwn_standin.model()  # 12 outputs
+    bits = random_bits(30, 200, 3)
+    with torch.no_grad():
+        out = model(torch.from_numpy(bits).float())
+    perm = np.random.default_rng(0).permutation(12)
+    for prefix, classes, permutation in (("net.", 3, None), ("module.", 5, None), ("", 4, perm)):
+        torch.save({prefix + k: v for k, v in model.state_dict().items()}, tmp_path / "m.pt")
+        net = harden_dwn_file(tmp_path / "m.pt", classes, randperm=permutation)
+        grouped = out if permutation is None else out[:, permutation]
+        padded = torch.nn.functional.pad(grouped, (0, -12 % classes))  # torch-dwn's pad_if_needed
+        want = padded.view(200, classes, -1).sum(-1).long().numpy()
+        assert np.array_equal(evaluate.scores(net, bits), want), (prefix, classes)
+    with pytest.raises(HwgenError, match="must hold each of 0..11 once"):
+        harden_dwn_file(tmp_path / "m.pt", 4, randperm=np.arange(11))
+
+
 def test_local_window_per_layer():
     """A list gives each layer its own patch: the int form's wiring is the list's with that window repeated,
     a window of 1 makes a first-layer node read only its own pixel, and a bad list is a config error."""

@@ -100,6 +100,15 @@ def pixel_names(net: Netlist, image_shape) -> list:
     return names
 
 
+def feature_names(net: Netlist) -> list:
+    """Per input bit, what it tests: "f3>=12" (feature 3 at least its threshold 12) with an encoder, else
+    "x7" for input bit 7."""
+    if net.encoder is None:
+        return [f"x{i}" for i in range(net.num_inputs)]
+    per_feature = net.encoder.shape[1]
+    return [f"f{f}>={net.encoder[f][k]}" for f, k in (divmod(i, per_feature) for i in range(net.num_inputs))]
+
+
 def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
     """(classes, h, w): per class, how many of its gates' inputs come from each pixel's bits."""
     h, w = image_shape
@@ -347,7 +356,7 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
     out = ensure_dir(out_dir) if out_dir else None
     shape = image_shape_of(net, image_shape, guess_image)
     if input_names is None:
-        input_names = pixel_names(net, shape) if shape else [f"x{i}" for i in range(net.num_inputs)]
+        input_names = pixel_names(net, shape) if shape else feature_names(net)
     chosen = list(range(len(net.outputs))) if outputs is None else list(outputs)
     if any(not 0 <= j < len(net.outputs) for j in chosen):
         raise HwgenError(f"output positions must be in 0..{len(net.outputs) - 1}")

@@ -1,5 +1,7 @@
 """Trained torch model -> Netlist: each neuron becomes the gate of its largest weight."""
 
+import re
+
 import numpy as np
 import torch
 
@@ -133,25 +135,34 @@ def with_threshold_major_encoder(net: Netlist, thresholds: list) -> Netlist:
     return result
 
 
-def harden_dwn_file(path, num_classes: int, num_inputs: int | None = None) -> Netlist:
+def harden_dwn_file(path, num_classes: int, num_inputs: int | None = None, randperm=None) -> Netlist:
     """A model trained with torch-dwn (Bacellar et al.'s DWN), from its state_dict: per LUTLayer `luts` (out,
     2**n), and `mapping` (out, n) or, learned, `mapping.weights` (inputs, out * n) whose argmax over the
     inputs picks each node input. Node input l is address bit l, and a node outputs 1 where its entry is
     positive (DWN's forward pass), so the netlist computes the model exactly. The state_dict is loaded
     with weights_only: nothing in it runs. A whole pickled model would need torch_dwn importable, and
-    torch-dwn builds a CUDA extension when installed, so it does not install on a CPU machine."""
+    torch-dwn builds a CUDA extension when installed, so it does not install on a CPU machine.
+
+    The layers may sit under a prefix (`net.0.luts` of a wrapper, `module.0.luts` of DataParallel). As
+    torch-dwn's GroupSum, the last layer's outputs are padded with zeros to a multiple of the classes and
+    grouped in order, or first permuted by `randperm` (GroupSum(randperm=...) keeps its permutation
+    outside the state_dict: give it as an array)."""
     from .train import load_state
 
     state = load_state(path, what="torch-dwn state_dict",
                        hint="save it with torch.save(model.state_dict(), path): a whole pickled torch-dwn model needs "
                             "torch_dwn importable, which installs only where CUDA builds")
-    layers = {}
+    layers, prefixes = {}, set()
     for key, value in state.items():
-        index, _, name = key.partition(".")
-        if index.isdigit() and name in ("luts", "mapping", "mapping.weights"):
-            layers.setdefault(int(index), {})[name] = value
+        found = re.fullmatch(r"(.*?)(\d+)\.(luts|mapping|mapping\.weights)", key)
+        if found:
+            prefixes.add(found[1])
+            layers.setdefault(int(found[2]), {})[found[3]] = value
     if not layers or any("luts" not in layer for layer in layers.values()):
         raise HwgenError(f"{path}: not a torch-dwn state_dict (expected <layer>.luts and <layer>.mapping entries)")
+    if len(prefixes) > 1:
+        raise HwgenError(f"{path}: LUT layers under several prefixes ({', '.join(sorted(prefixes))}): save one model's "
+                         "state_dict")
     nodes, base, width = [], 0, None
     for i in sorted(layers):
         layer = layers[i]
@@ -185,8 +196,17 @@ def harden_dwn_file(path, num_classes: int, num_inputs: int | None = None) -> Ne
         tables = [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in bits]
         nodes += [("lut", tables[o], (mapping[o] + base).tolist()) for o in range(out)]
         base, width = num_inputs + len(nodes) - out, out
-    if width % num_classes:
-        raise HwgenError(f"{path}: the last layer's {width} nodes do not split into {num_classes} classes")
-    net = Netlist.from_nodes(num_inputs, nodes, np.arange(base, base + width), num_classes)
+    outputs = np.arange(base, base + width)
+    if randperm is not None:
+        perm = np.asarray(randperm)
+        if perm.ndim != 1 or not np.issubdtype(perm.dtype, np.integer) or sorted(perm.tolist()) != list(range(width)):
+            raise HwgenError(f"the GroupSum permutation must hold each of 0..{width - 1} once (the last layer's "
+                             f"{width} outputs), got {perm.shape} {perm.dtype}")
+        outputs = outputs[perm]
+    pad = -width % num_classes  # GroupSum pads with zeros to a multiple of the classes
+    if pad:
+        nodes.append(("lut", 0, [0]))  # a constant 0
+        outputs = np.concatenate([outputs, np.full(pad, num_inputs + len(nodes) - 1)])
+    net = Netlist.from_nodes(num_inputs, nodes, outputs, num_classes)
     net.validate("hardened torch-dwn model")
     return net
