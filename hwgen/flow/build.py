@@ -154,6 +154,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
                                       "fmax_mhz", "freq_mhz", "met", "routed", "router", "seed", "critical_path", "bitstream", "parts",
                                       "xilinx") if k in syn},
         "latency_cycles": info["latency_cycles"],
+        "throughput": throughput(info, syn["fmax_mhz"]),
         **({"engine": {k: info[k] for k in ("kind", "clocks_per_image", "conv_stages", "head_latency_cycles")}}
            if stream else {}),
         "pipeline": {"levels": info["pipeline_levels"], "stages": info["stages"], "attempts": attempts},
@@ -164,6 +165,15 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     check_clock(report, scfg["must_meet"], out / "report.json")
     return report
+
+
+def throughput(info: dict, fmax_mhz) -> dict:
+    """Samples (images, for the streaming engine) per second and latency at the routed clock."""
+    clocks = info.get("clocks_per_image", 1)
+    if not fmax_mhz:
+        return {"clocks_per_sample": clocks}
+    return {"clocks_per_sample": clocks, "samples_per_second": round(fmax_mhz * 1e6 / clocks),
+            "latency_ns": round(1e3 * info["latency_cycles"] / fmax_mhz, 1)}
 
 
 def check_clock(report: dict, must_meet: bool, where: Path):
@@ -250,6 +260,8 @@ def summary(report: dict) -> str:
         f"synth {syn['target']}: {syn['luts']} LUTs, {syn['ffs']} FFs ({syn['harness_ffs']} in the input "
         f"harness), Fmax {syn['fmax_mhz']} MHz{'' if syn['routed'] else ' (placed, not routed)'} "
         f"({'meets' if syn['met'] else 'MISSES'} the asked {syn['freq_mhz']} MHz), "
-        f"latency {report['latency_cycles']} cycles",
+        f"latency {report['latency_cycles']} cycles"
+        + (f", {report['throughput']['samples_per_second']:,} samples/s" if "samples_per_second" in
+           report.get("throughput", {}) else ""),
         "seconds: " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()),
     ])
