@@ -1,8 +1,4 @@
-// {{NAME}}: valid/ready stream around the pipelined core {{NAME}}_core (latency {{CORE_LATENCY}} clocks).
-// The core never stalls. A credit counter admits a sample only while the output FIFO is sure to have room
-// for it, so backpressure on out_ready never has to reach into the pipeline, and in_ready is a register
-// bit (no combinational path from out_ready to in_ready). With out_ready high, one sample per clock flows.
-// The same flow control as hwgen/emit/amaranth_rtl.py's Classifier: the two must agree (tests simulate both).
+{{HEADER}}
 {{PORT_LAYOUT}}
 module {{NAME}} (
   input  wire clk,
@@ -15,18 +11,17 @@ module {{NAME}} (
   output wire [{{CLASS_WIDTH}}-1:0] out_class,
   output wire [{{SCORES_WIDTH}}-1:0] out_scores
 );
-  localparam DEPTH_BITS = {{DEPTH_BITS}};  // the FIFO holds 2**DEPTH_BITS >= latency + 3 results
+  localparam DEPTH_BITS = {{DEPTH_BITS}};  // the FIFO holds 2**DEPTH_BITS results: {{DEPTH_REASON}}
   localparam WIDTH = {{CLASS_WIDTH}} + {{SCORES_WIDTH}};
 
   wire take = in_valid & in_ready;
   wire give = out_valid & out_ready;
-  // Samples taken and not yet given back: in the core or in the FIFO. A given slot is returned a clock
-  // later (gave), so that out_ready and the FIFO's pointers are not timed into the credit counter; that
-  // clock is why the FIFO holds latency + 3. The FIFO is full exactly at 2**DEPTH_BITS credits.
+  // Credits: results owed, for {{ADMITTED}} taken and not yet given back (in the core or in the FIFO).
+  // A given slot is returned a clock later (gave), so that out_ready and the FIFO's pointers are not
+  // timed into the credit counter. The FIFO is full exactly at 2**DEPTH_BITS credits.
   reg [DEPTH_BITS:0] credits;
   reg gave;
-  assign in_ready = ~credits[DEPTH_BITS];
-
+{{ADMISSION}}
   wire core_valid;
   wire [{{CLASS_WIDTH}}-1:0] core_class;
   wire [{{SCORES_WIDTH}}-1:0] core_scores;
@@ -39,14 +34,14 @@ module {{NAME}} (
   reg [DEPTH_BITS:0] write_at, read_at;  // one extra bit tells full from empty
   always @(posedge clk) begin
     if (core_valid) fifo[write_at[DEPTH_BITS-1:0]] <= {core_scores, core_class};
-    if (rst) begin
+    if (rst) begin{{ADMISSION_RESET}}
       credits <= 0;
       gave <= 0;
       write_at <= 0;
       read_at <= 0;
     end else begin
-      gave <= give;
-      credits <= credits + {{{DEPTH_BITS}}'d0, take} - {{{DEPTH_BITS}}'d0, gave};
+      gave <= give;{{ADMISSION_UPDATE}}
+      credits <= credits + {{{DEPTH_BITS}}'d0, admit} - {{{DEPTH_BITS}}'d0, gave};
       if (core_valid) write_at <= write_at + 1'b1;
       if (give) read_at <= read_at + 1'b1;
     end

@@ -23,9 +23,10 @@ import math
 
 from ..convnet import ConvNetlist, ConvStage
 from ..errors import HwgenError
-from . import RTL_FORMAT, fill_template
+from . import RTL_FORMAT
 from .direct import pipelined_core_verilog
 from .pipeline import feature_bits, plan_core
+from .verilog import top_verilog
 
 
 def _bits(n: int) -> int:
@@ -370,11 +371,23 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
                   f"wider value at {(1 << fb) - 1}.")
     layout += (f"\n// out_scores: class c's score (how many of its outputs are 1) at [c*{net.head.score_width} +: "
                f"{net.head.score_width}]; out_class: the class of the highest score, the lowest on a tie.")
-    top = fill_template("conv_top.v", {"PORT_LAYOUT": layout,
-        "NAME": name, "IN_WIDTH": width, "IN_PORT": port, "CLASS_WIDTH": head.class_width,
-        "SCORES_WIDTH": head.scores_width, "DEPTH_BITS": depth_bits, "PIXELS": pixels, "LAST_PIXEL": pixels - 1,
-        "PIXEL_BITS": _bits(pixels),
-        "LATENCY": latency})
+    header = (f"// {name}: valid/ready stream around the streaming conv engine {core}. In: one pixel per transfer,\n"
+              f"// {pixels} per image in raster order (row 0 first, each row from x = 0). Out: per image its class "
+              f"and\n// scores, {latency} clocks after its last pixel. The engine never stalls. An image is admitted "
+              "(its first\n// pixel taken) only while the output FIFO is sure to have room for its result (a credit "
+              "per image); after\n// that every pixel of it is taken as it comes, so backpressure on out_ready holds "
+              "images back whole and\n// never drops or reorders a pixel. in_ready is a function of registers only. "
+              "With out_ready high, one\n// pixel per clock flows, image after image.")
+    pb = _bits(pixels)
+    admission = {  # per image: a counter of the current image's pixels; an image is admitted at its first
+        "ADMITTED": "images",
+        "ADMISSION": f"  reg [{pb - 1}:0] taken;  // pixels of the current image taken so far\n"
+                     "  assign in_ready = (taken != 0) | ~credits[DEPTH_BITS];\n"
+                     "  wire admit = take & (taken == 0);",
+        "ADMISSION_RESET": "\n      taken <= 0;",
+        "ADMISSION_UPDATE": f"\n      if (take) taken <= taken == {pb}'d{pixels - 1} ? 0 : taken + 1'b1;"}
+    top = top_verilog(name, header, layout, width, port, head.class_width, head.scores_width, depth_bits,
+                      "every image in flight", admission)
     text = top + "\n/* verilator lint_off DECLFILENAME */\n" + "\n".join(modules) + top_core
     c_classes, score_width = net.num_classes, net.head.score_width
     info = {

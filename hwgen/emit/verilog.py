@@ -59,11 +59,30 @@ def port_layout(plan: CorePlan, score_width: int) -> str:
             "out_class: the class of the highest score, the lowest on a tie.")
 
 
-def top_verilog(plan: CorePlan, name: str, score_width: int) -> str:
+# The top level's admission, per sample (dense cores) or per image (the streaming engine).
+PER_SAMPLE = {"ADMITTED": "samples", "ADMISSION": "  assign in_ready = ~credits[DEPTH_BITS];\n  wire admit = take;",
+              "ADMISSION_RESET": "", "ADMISSION_UPDATE": ""}
+
+
+def top_verilog(name: str, header: str, layout: str, in_width: int, in_port: str, class_width: int,
+                scores_width: int, depth_bits: int, depth_reason: str, admission: dict = PER_SAMPLE) -> str:
+    """NAME: rtl_templates/stream_top.v, the flow control around NAME_core that both kinds of core share."""
     return fill_template("stream_top.v", {
-        "PORT_LAYOUT": port_layout(plan, score_width),
-        "NAME": name, "CORE_LATENCY": plan.latency, "IN_WIDTH": plan.input_width, "IN_PORT": plan.input_port,
-        "CLASS_WIDTH": plan.class_width, "SCORES_WIDTH": plan.scores_width, "DEPTH_BITS": fifo_depth_bits(plan.latency)})
+        "HEADER": header, "PORT_LAYOUT": layout, "NAME": name, "IN_WIDTH": in_width, "IN_PORT": in_port,
+        "CLASS_WIDTH": class_width, "SCORES_WIDTH": scores_width, "DEPTH_BITS": depth_bits,
+        "DEPTH_REASON": depth_reason, **admission})
+
+
+def dense_top_verilog(plan: CorePlan, name: str, score_width: int) -> str:
+    header = (f"// {name}: valid/ready stream around the pipelined core {name}_core (latency {plan.latency} clocks).\n"
+              "// The core never stalls. A credit counter admits a sample only while the output FIFO is sure to "
+              "have room\n// for it, so backpressure on out_ready never has to reach into the pipeline, and "
+              "in_ready is a register\n// bit (no combinational path from out_ready to in_ready). With out_ready "
+              "high, one sample per clock flows.\n// The same flow control as hwgen/emit/amaranth_rtl.py's "
+              "Classifier: the two must agree (tests simulate both).")
+    return top_verilog(name, header, port_layout(plan, score_width), plan.input_width, plan.input_port,
+                       plan.class_width, plan.scores_width, fifo_depth_bits(plan.latency),
+                       "at least latency + 3, the credits one sample per clock holds")
 
 
 def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: str = DEFAULTS["emit"]["backend"],
@@ -91,7 +110,7 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
         top = verilog.convert(FlatClassifier(net, plan=plan, core_module=f"{name}_core"), name=name,
                               emit_src=False)
     else:
-        core, top = pipelined_core_verilog(plan, f"{name}_core"), top_verilog(plan, name, net.score_width)
+        core, top = pipelined_core_verilog(plan, f"{name}_core"), dense_top_verilog(plan, name, net.score_width)
     info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target, **origin}
     out_dir = ensure_dir(out_dir)
     write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
