@@ -317,6 +317,14 @@ def cmd_synth(args):
         print(f"hwgen: warning: {missed_clock(r)}", file=sys.stderr)
 
 
+def cmd_init(args):
+    """hwgen init NAME: the shipped example NAME written out (NAME.yaml here) to start from."""
+    args.out = args.out or f"{args.name}.yaml"
+    if Path(args.out).exists():
+        raise HwgenError(f"{args.out} exists: give another --out")
+    cmd_configs(args)
+
+
 def cmd_configs(args):
     from .flow.config import shipped
 
@@ -493,6 +501,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="an example's name (mnist-small, digits-conv, ...)")
     s.add_argument("--out", help="write it to this file (else to the terminal)")
     s.set_defaults(func=cmd_configs)
+
+    s = sub.add_parser("init", help="write a shipped example config (hwgen configs lists them) to start from")
+    s.add_argument("name", help="an example's name (mnist-small, digits-conv, ...)")
+    s.add_argument("--out", help="the file to write (default NAME.yaml here)")
+    s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("build", help="all stages from one config; writes OUT/report.json")
     s.add_argument("config", help="a config file, or the name of a shipped example (hwgen configs lists them)")

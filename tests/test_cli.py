@@ -350,3 +350,38 @@ def test_a_shipped_example_loads_by_name(tmp_path, monkeypatch):
     (tmp_path / "smoke").write_text("dataset: digits\nseed: 5\n")
     assert load("smoke")["seed"] == 5
     assert_clean_error(hwgen("configs", "nope"), "no example config named nope", "mnist-small")
+
+
+def test_a_log_gets_a_line_per_evaluation_and_no_progress_bar(tmp_path):
+    """Written to a file (not a terminal), training prints each evaluation on a line of its own and no
+    carriage-return progress updates."""
+    import yaml
+
+    cfg = {"dataset": "digits", "model": {"layers": [100, 100]}, "train": {"steps": 60, "eval_every": 20, "threads": 1}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    result = hwgen("train", tmp_path / "c.yaml", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    log = result.stdout + result.stderr
+    assert "\r" not in log
+    assert [line.split(":")[0] for line in log.splitlines() if line.startswith("step ")] == ["step 20", "step 40",
+                                                                                            "step 60"]
+
+
+def test_the_verilog_header_says_how_the_ports_are_laid_out(tmp_path):
+    net = with_encoder(random_netlist(3, num_inputs=16, num_gates=60, num_classes=2, per_class=3), 2, 3)
+    net.save(tmp_path / "net.json")
+    assert hwgen("emit", tmp_path / "net.json", "--out", tmp_path / "rtl").returncode == 0
+    header = (tmp_path / "rtl" / "dlgn.v").read_text().split("module ")[0]
+    info = json.loads((tmp_path / "rtl" / "dlgn.json").read_text())
+    b, w = info["feature_bits"], info["score_width"]
+    assert f"in_data: feature f at [f*{b} +: {b}]" in header and f"saturate a wider value at {(1 << b) - 1}" in header
+    assert f"out_scores: class c's score (how many of its outputs are 1) at [c*{w} +: {w}]" in header
+
+
+def test_counts_read_as_words():
+    from hwgen.cli import counted, nodes
+
+    assert (counted(1, "gate"), counted(2, "gate"), counted(1, "class", "classes"), counted(3, "class", "classes")) == \
+        ("1 gate", "2 gates", "1 class", "3 classes")
+    assert nodes(random_netlist(1, num_inputs=8, num_gates=1)) == "1 gate"
+    assert nodes(random_lut_netlist(1, num_inputs=8, num_gates=5)) == "5 LUT nodes"

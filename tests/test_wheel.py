@@ -48,6 +48,9 @@ def test_wheel_installed_elsewhere_emits_simulates_and_proves(tmp_path):
     assert all(p.stem in listed for p in (ROOT / "configs").glob("*.yaml"))
     assert hwgen("configs", "digits-conv", "--out", "mine.yaml").returncode == 0
     assert (work / "mine.yaml").read_text() == (ROOT / "configs" / "digits-conv.yaml").read_text()
+    assert hwgen("init", "smoke").returncode == 0
+    assert (work / "smoke.yaml").read_text() == (ROOT / "configs" / "smoke.yaml").read_text()
+    assert hwgen("init", "smoke").returncode == 2  # never over a file
     metadata = next(target.glob("hwgen-*.dist-info")) / "METADATA"
     text = metadata.read_text()
     assert f"Version: {hwgen_package.__version__}" in text and "# hwgen" in text  # the README as its description

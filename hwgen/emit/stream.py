@@ -46,7 +46,7 @@ class _Stage:
     """One conv stage's geometry on its input (H, W, C)."""
 
     def __init__(self, stage: ConvStage, shape: tuple):
-        self.stage, (self.h, self.w, self.c) = stage, shape
+        self.h, self.w, self.c = shape
         k, s, p, q = stage.window, stage.stride, stage.padding, stage.pool
         self.k, self.s, self.p, self.q = k, s, p, q
         self.oh, self.ow = ((n + 2 * p - k) // s + 1 for n in (self.h, self.w))  # conv output positions
