@@ -35,6 +35,9 @@ class Netlist:
     # when the netlist has no LUT node. A LUT node's a and b are its first two inputs (b = a when k = 1).
     lut_inputs: np.ndarray | None = field(default=None)
     lut_tables: np.ndarray | None = field(default=None)
+    # What each input bit is, where it is known (a BLIF's signal names, "age>=37" for a feature of a
+    # user's data): read by explain; the passes keep it (rewrite.run), nothing else depends on it.
+    input_names: list | None = field(default=None)
 
     @classmethod
     def from_gates(cls, num_inputs, gates, outputs, num_classes, encoder=None):
@@ -66,7 +69,8 @@ class Netlist:
 
     def with_gates(self, ops_, a, b, outputs, lut_inputs=None, lut_tables=None) -> "Netlist":
         """The same interface (inputs, classes, encoder) over other gates."""
-        return Netlist(self.num_inputs, ops_, a, b, outputs, self.num_classes, self.encoder, lut_inputs, lut_tables)
+        return Netlist(self.num_inputs, ops_, a, b, outputs, self.num_classes, self.encoder, lut_inputs, lut_tables,
+                       self.input_names)
 
     def fanins(self) -> np.ndarray:
         """(G, K) input nodes of every gate, -1 past its last (K = 2 without LUT nodes): what a gate reads
@@ -170,6 +174,8 @@ class Netlist:
             raise HwgenError(f"{where}: num_inputs must be at least 1, got {self.num_inputs}")
         if self.num_classes < 1:
             raise HwgenError(f"{where}: num_classes must be at least 1, got {self.num_classes}")
+        if self.input_names is not None and len(self.input_names) != self.num_inputs:
+            raise HwgenError(f"{where}: {len(self.input_names)} input names for {self.num_inputs} inputs")
         if self.num_nodes >= MAX_NODES:
             raise HwgenError(f"{where}: {self.num_nodes} nodes is more than the supported {MAX_NODES - 1}")
         node = self.num_inputs + np.arange(self.num_gates)
@@ -239,16 +245,19 @@ class Netlist:
             "outputs": self.outputs.tolist(),
             "num_classes": int(self.num_classes),
             "encoder": None if self.encoder is None else encoding.to_dict(self.encoder),
+            **({} if self.input_names is None else {"input_names": list(self.input_names)}),
         }
 
     def dumps(self) -> str:
         d = self.to_json_dict()
         # One gate per line: diffable, and far smaller than indent=2 on every number.
-        head = {k: v for k, v in d.items() if k not in ("gates", "outputs", "encoder")}
+        head = {k: v for k, v in d.items() if k not in ("gates", "outputs", "encoder", "input_names")}
         lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
         lines.append('  "gates": [' + ",".join(f"\n    {json.dumps(g)}" for g in d["gates"]) + "\n  ],")
         lines.append(f'  "outputs": {json.dumps(d["outputs"])},')
-        lines.append(f'  "encoder": {json.dumps(d["encoder"])}')
+        lines.append(f'  "encoder": {json.dumps(d["encoder"])}' + ("," if "input_names" in d else ""))
+        if "input_names" in d:
+            lines.append(f'  "input_names": {json.dumps(d["input_names"])}')
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -274,7 +283,8 @@ def from_json_dict(d, where: str = "netlist") -> Netlist:
     missing = [k for k in ("num_inputs", "gates", "outputs", "num_classes") if k not in d]
     if missing:
         raise HwgenError(f"{where}: missing key \"{missing[0]}\"")
-    unknown = sorted(set(d) - {"format", "version", "num_inputs", "gates", "outputs", "num_classes", "encoder"})
+    unknown = sorted(set(d) - {"format", "version", "num_inputs", "gates", "outputs", "num_classes", "encoder",
+                               "input_names"})
     if unknown:
         raise HwgenError(f"{where}: unknown key \"{unknown[0]}\"")
     num_inputs = _require_int(d, "num_inputs", where)
@@ -294,6 +304,11 @@ def from_json_dict(d, where: str = "netlist") -> Netlist:
     enc = d.get("encoder")
     thresholds = None if enc is None else encoding.from_dict(enc, num_inputs)
     net = Netlist.from_nodes(num_inputs, nodes, o, num_classes, thresholds)
+    names = d.get("input_names")
+    if names is not None:
+        if not isinstance(names, list) or len(names) != num_inputs or not all(isinstance(n, str) for n in names):
+            raise HwgenError(f"{where}: \"input_names\" must be a list of {num_inputs} strings, one per input")
+        net.input_names = names
     net.validate(where)
     return net
 

@@ -384,4 +384,7 @@ def test_counts_read_as_words():
     assert (counted(1, "gate"), counted(2, "gate"), counted(1, "class", "classes"), counted(3, "class", "classes")) == \
         ("1 gate", "2 gates", "1 class", "3 classes")
     assert nodes(random_netlist(1, num_inputs=8, num_gates=1)) == "1 gate"
-    assert nodes(random_lut_netlist(1, num_inputs=8, num_gates=5)) == "5 LUT nodes"
+    from hwgen.netlist import Netlist
+    luts = Netlist.from_nodes(4, [("lut", 0x8, [0, 1]), ("lut", 0x6, [2, 3])], [4, 5], 2)
+    assert nodes(luts) == "2 LUT nodes"
+    assert nodes(random_lut_netlist(1, num_inputs=8, num_gates=50)).endswith(" nodes")

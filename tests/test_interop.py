@@ -1,6 +1,7 @@
 """BLIF and AIGER out and in: what hwgen writes, ABC reads as the same function, and what ABC writes,
 hwgen reads back as the same function."""
 
+import json
 import subprocess
 
 import numpy as np
@@ -70,6 +71,12 @@ def test_ascii_aiger_and_blif_in_any_order():
     bits = np.array([[i >> k & 1 for k in range(3)] for i in range(8)], dtype=bool)
     expected = ~(bits[:, 0] & bits[:, 1]) & bits[:, 2]
     assert np.array_equal(evaluate.output_bits(net, bits)[:, 0], expected)
+    # the BLIF's names stay with the inputs: through the passes and a netlist file
+    assert net.input_names == ["a", "b", "c"]
+    small, _ = rewrite.run(net, ["fold", "strash", "dce", "cut"])
+    assert small.input_names == ["a", "b", "c"]
+    from hwgen.netlist import from_json_dict
+    assert from_json_dict(json.loads(small.dumps())).input_names == ["a", "b", "c"]
 
 
 def test_export_and_import_on_the_command_line(tmp_path):

@@ -2,6 +2,7 @@
 gets one line."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -104,6 +105,19 @@ def test_a_config_trains_on_a_file_beside_it(tmp_path):
     net = harden_checkpoint(tmp_path / "out" / "checkpoint.pt")
     d = load_file(tmp_path / "wine.csv", seed=0)
     assert np.array_equal(net.encoder, d.thresholds(3))
+    # the CSV's column names name the input bits, through the exact passes and into explain's expressions
+    assert net.input_names[:3] == [f"alcohol>={t}" for t in net.encoder[0]]
+    net.save(tmp_path / "net.json")
+    run = subprocess.run([sys.executable, "-m", "hwgen.cli", "simplify", str(tmp_path / "net.json"), "--out",
+                          str(tmp_path / "small.json")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    from hwgen.explain import explain
+    from hwgen.netlist import load
+
+    small = load(tmp_path / "small.json")
+    assert small.input_names == net.input_names
+    info = explain(small, outputs=[0], log=lambda *a: None)
+    assert any(name in json.dumps(info) for name in ("alcohol>=", "acid>=", "count>="))
     cfg["dataset"] = "missing.csv"
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg))
     run = subprocess.run([sys.executable, "-m", "hwgen.cli", "train", str(tmp_path / "bad.yaml"), "--out",

@@ -19,6 +19,13 @@ class Dataset:
     image_shape: tuple | None = None  # (height, width) when each sample is an image, row-major
     class_names: list | None = None   # a user's data set (files.py): each class's name
     scaling: object = None            # and how its features became integers (files.Scaling)
+    feature_names: list | None = None  # and each feature's name (a CSV's header, an .npz's feature_names)
+
+    def input_names(self, thresholds: np.ndarray) -> list | None:
+        """Each input bit's name, "age>=37", where the features have names."""
+        if self.feature_names is None:
+            return None
+        return [f"{name}>={t}" for name, row in zip(self.feature_names, thresholds.tolist()) for t in row]
 
     @property
     def from_file(self) -> bool:

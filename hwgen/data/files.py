@@ -1,5 +1,5 @@
 """A user's own data set from a file: .npz (arrays x, y, or train_x, train_y, test_x, test_y; optionally
-class_names and image_shape) or .csv (a header row, one column of labels, the rest features). Loading never
+class_names, feature_names and image_shape) or .csv (a header row, one column of labels, the rest features). Loading never
 runs code from the file: arrays load without pickle, CSV as text.
 
 Features become what hwgen's encoder and RTL read, unsigned integers: integer features (0 or more) as
@@ -64,6 +64,7 @@ def from_arrays(arrays: dict, path, test_fraction: float = 0.2, seed: int = 0, i
     arrays = {k: np.asarray(v) for k, v in arrays.items()}
     names = arrays.pop("class_names", None)
     shape = arrays.pop("image_shape", None)
+    features = arrays.pop("feature_names", None)
     if image_shape:
         shape = tuple(image_shape)
     if "x" in arrays:
@@ -90,6 +91,11 @@ def from_arrays(arrays: dict, path, test_fraction: float = 0.2, seed: int = 0, i
     data = Dataset(path.stem, train_codes, train_y, test_codes, test_y,
                    max_value=int(max(train_codes.max(initial=1), 1)), num_classes=len(names), image_shape=shape)
     data.class_names, data.scaling = list(names), scaling
+    if features is not None:
+        features = [str(f) for f in np.asarray(features).ravel()]
+        if len(features) != train_x.shape[1]:
+            raise HwgenError(f"{path}: {len(features)} feature names for {train_x.shape[1]} features")
+        data.feature_names = features
     return data
 
 
@@ -99,11 +105,11 @@ def _read_npz(path: Path) -> dict:
             arrays = {k: f[k] for k in f.files}
     except (OSError, ValueError) as e:
         raise HwgenError(f"{path}: not a readable .npz of plain arrays ({e})") from None
-    keys = set(arrays) - {"class_names", "image_shape"}
+    keys = set(arrays) - {"class_names", "image_shape", "feature_names"}
     if keys == {"x", "y"} or keys == {"train_x", "train_y", "test_x", "test_y"}:
         return arrays
     raise HwgenError(f"{path} holds {', '.join(sorted(keys)) or 'no arrays'}: it needs x and y, or train_x, train_y, "
-                     "test_x and test_y (and may hold class_names and image_shape)")
+                     "test_x and test_y (and may hold class_names, feature_names and image_shape)")
 
 
 def _read_csv(path: Path, label: str) -> dict:
@@ -133,7 +139,7 @@ def _read_csv(path: Path, label: str) -> dict:
             except ValueError:
                 raise HwgenError(f"{path}: line {line}, column \"{features[j]}\": {v!r} is not a number "
                                  "(features must be numbers; code categories as integers)") from None
-    return {"x": x, "y": np.array([r[column].strip() for r in rows[1:]])}
+    return {"x": x, "y": np.array([r[column].strip() for r in rows[1:]]), "feature_names": np.array(features)}
 
 
 def _check_rows(path: Path, x: np.ndarray, y: np.ndarray, xname: str, yname: str):

@@ -356,7 +356,7 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
     out = ensure_dir(out_dir) if out_dir else None
     shape = image_shape_of(net, image_shape, guess_image)
     if input_names is None:
-        input_names = pixel_names(net, shape) if shape else feature_names(net)
+        input_names = net.input_names or (pixel_names(net, shape) if shape else feature_names(net))
     chosen = list(range(len(net.outputs))) if outputs is None else list(outputs)
     if any(not 0 <= j < len(net.outputs) for j in chosen):
         raise HwgenError(f"output positions must be in 0..{len(net.outputs) - 1}")

@@ -152,7 +152,9 @@ def read_blif(text: str, num_classes: int = 1, where: str = "BLIF", luts: bool =
     missing = [o for o in outputs if o not in lits]
     if missing:
         raise HwgenError(f"{where}: output {missing[0]} is never defined")
-    return finish_import(builder, [lits[o] for o in outputs], num_classes, where)
+    net = finish_import(builder, [lits[o] for o in outputs], num_classes, where)
+    net.input_names = list(inputs)  # the BLIF's own names, for explain
+    return net
 
 
 def finish_import(builder: Builder, output_lits, num_classes: int, where: str) -> Netlist:

@@ -70,7 +70,10 @@ def harden_checkpoint(path) -> Netlist:
         return harden_rule(rule_from_checkpoint(ckpt))
     model = model_from_checkpoint(ckpt)
     encoder = None if ckpt["encoder"] is None else np.asarray(ckpt["encoder"], dtype=np.int64)
-    return harden_model(model, ckpt["arch"]["in_dim"], encoder)
+    net = harden_model(model, ckpt["arch"]["in_dim"], encoder)
+    if ckpt.get("input_names") and not isinstance(net, ConvNetlist):
+        net.input_names = list(ckpt["input_names"])  # a user's features by name: what explain shows
+    return net
 
 
 def harden_difflogic_file(path, num_inputs: int | None = None, binarize: list | None = None) -> Netlist:

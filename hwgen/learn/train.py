@@ -251,7 +251,8 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True, data=
         save_checkpoint(ckpt_path, format="hwgen-checkpoint", config=cfg, arch=arch, model=model.state_dict(),
                         optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                         sampler=sampler.get_state(), step=step,
-                        history=history, encoder=thresholds.tolist(), metrics=metrics)
+                        history=history, encoder=thresholds.tolist(), metrics=metrics,
+                        input_names=data.input_names(thresholds))
 
     loss_fn = torch.nn.CrossEntropyLoss()
     teacher, teacher_acc = None, None

@@ -7,6 +7,7 @@ it is given, and is guarded by test accuracy. A pass's parameters and their defa
 ("simplify" section): the one place a config, the CLI and the library read them from.
 """
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -84,7 +85,7 @@ def run(net: Netlist, names, params: dict | None = None, data=None) -> tuple[Net
     and out, seconds, the parameters it ran with and its own statistics."""
     check_names(names, exact_only=data is None)
     net.validate("netlist to simplify")  # the cut kernel reads raw memory: every id must name a node
-    stats, per_level = [], gates_per_level(net)
+    stats, per_level, input_names = [], gates_per_level(net), net.input_names
     for name in names:
         chosen = {**default_params(name), **(params or {}).get(name, {})}
         extra = {} if PASSES[name].exact else {"data": data}
@@ -96,4 +97,6 @@ def run(net: Netlist, names, params: dict | None = None, data=None) -> tuple[Net
         stats.append({"pass": name, "gates_in": before_gates, "gates_out": net.num_gates,
                       "levels_in": before_levels, "levels_out": len(per_level), "gates_per_level": per_level,
                       "seconds": round(seconds, 4), "params": chosen, "stats": own})
+    if input_names is not None:  # the passes keep the inputs as they are, so their names hold
+        net = dataclasses.replace(net, input_names=input_names)
     return net, stats
