@@ -62,6 +62,16 @@ def test_build_goes_on_from_a_checkpoint_of_the_same_training_only(trained):
         goes_on_from(small_config(lr=0.02), checkpoint, False)
     assert not goes_on_from(small_config(lr=0.02), checkpoint, retrain=True)
     assert not goes_on_from(cfg, out / "missing.pt", False)
+    # a user's data split otherwise trains otherwise; a checkpoint from before the data section is its defaults
+    with pytest.raises(HwgenError, match=r"other settings \(data.test_fraction\)"):
+        goes_on_from({**cfg, "data": {**cfg["data"], "test_fraction": 0.3}}, checkpoint, False)
+    import torch
+
+    from hwgen.learn.train import load_checkpoint
+    state = load_checkpoint(checkpoint)
+    del state["config"]["data"]
+    torch.save(state, out / "older.pt")
+    assert goes_on_from(cfg, out / "older.pt", False)
 
 
 def test_training_learns(trained):

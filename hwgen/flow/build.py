@@ -22,7 +22,7 @@ def timed(seconds: dict, stage: str):
     seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - start, 2)  # a stage run again adds up
 
 
-TRAINING_KEYS = ("task", "dataset", "seed", "encoding", "model", "train")
+TRAINING_KEYS = ("task", "dataset", "data", "seed", "encoding", "model", "train")
 # Settings that do not change the weights a run ends with; and those a run may be lengthened by (a
 # resumed run takes the new schedule from where it is).
 NOT_WEIGHTS = {("train", "threads"), ("train", "eval_every"), ("train", "checkpoint_every")}
@@ -33,7 +33,7 @@ def training_differences(cfg: dict, saved: dict) -> list:
     """The settings ("section.key") in which a checkpoint's config differs from cfg in what it trains."""
     differ = []
     for section in TRAINING_KEYS:
-        mine, theirs = cfg[section], saved.get(section)
+        mine, theirs = cfg[section], saved.get(section, DEFAULTS.get(section))  # a section added since: its defaults
         if isinstance(mine, dict) and isinstance(theirs, dict):
             # a key the checkpoint lacks was added since, and its default keeps what it trained
             theirs = {**DEFAULTS[section], **theirs}
