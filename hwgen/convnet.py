@@ -89,6 +89,10 @@ class ConvNetlist:
     def num_classes(self) -> int:
         return self.head.num_classes
 
+    @property
+    def score_width(self) -> int:
+        return self.head.score_width
+
     def shapes(self) -> list:
         """The feature map's (H, W, C) before each stage, then the head's input."""
         shapes = [tuple(self.input_shape)]

@@ -195,10 +195,8 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
         raise HwgenError(f"{rtl_dir}: the RTL was emitted from another netlist"
                          + (f" ({info['netlist_file']})" if info.get("netlist_file") else "")
                          + ": simulate it against the netlist it was emitted from")
-    if (info["num_inputs"], info["num_classes"], info["score_width"],
-                                                  info["input_port"]) != \
-            (net.num_inputs, net.num_classes, net.head.score_width if stream else net.score_width,
-             "in_bits" if net.encoder is None else "in_data"):
+    if (info["num_inputs"], info["num_classes"], info["score_width"], info["input_port"]) != \
+            (net.num_inputs, net.num_classes, net.score_width, "in_bits" if net.encoder is None else "in_data"):
         raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
     port_bits, input_bits = port_and_input_bits(net, inputs)
     if stream:  # a transfer per pixel: its feature_bits, or its channels' input bits

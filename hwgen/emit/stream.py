@@ -26,7 +26,7 @@ from ..errors import HwgenError
 from . import RTL_FORMAT
 from .direct import pipelined_core_verilog
 from .pipeline import feature_bits, plan_core
-from .verilog import top_verilog
+from .verilog import port_layout, top_verilog
 
 
 def _bits(n: int) -> int:
@@ -364,13 +364,8 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
     pixels = ih * iw
     in_flight = math.ceil((pixels + latency + 3) / pixels) + 1  # images holding a credit at once
     depth_bits = max(1, (in_flight - 1).bit_length())
-    if fb is None:
-        layout = f"// in_bits: the pixel's {net.input_shape[2]} input channels, channel c at [c]."
-    else:
-        layout = (f"// in_data: the pixel, an unsigned {fb}-bit value; every threshold is below 2**{fb}, so saturate a "
-                  f"wider value at {(1 << fb) - 1}.")
-    layout += (f"\n// out_scores: class c's score (how many of its outputs are 1) at [c*{net.head.score_width} +: "
-               f"{net.head.score_width}]; out_class: the class of the highest score, the lowest on a tie.")
+    layout = port_layout(f"in_bits: the pixel's {net.input_shape[2]} input channels, channel c at [c]" if fb is None
+                         else "in_data: the pixel", fb or 0, net.score_width)
     header = (f"// {name}: valid/ready stream around the streaming conv engine {core}. In: one pixel per transfer,\n"
               f"// {pixels} per image in raster order (row 0 first, each row from x = 0). Out: per image its class "
               f"and\n// scores, {latency} clocks after its last pixel. The engine never stalls. An image is admitted "

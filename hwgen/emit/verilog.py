@@ -47,14 +47,11 @@ def core_backend(net: Netlist, backend: str) -> str:
     return "direct" if backend == "auto" else backend
 
 
-def port_layout(plan: CorePlan, score_width: int) -> str:
-    """The ports' bit layout, as the header of NAME.v says it."""
-    if plan.input_port == "in_data":
-        b = plan.feature_bits
-        first = (f"// in_data: feature f at [f*{b} +: {b}], an unsigned {b}-bit value; every threshold is below 2**{b}, "
-                 f"so saturate a wider value at {(1 << b) - 1}.")
-    else:
-        first = "// in_bits: input bit i at [i]."
+def port_layout(inputs: str, feature_bits: int, score_width: int) -> str:
+    """The ports' bit layout, as the header of NAME.v says it: `inputs` says where the input port's bits
+    go; with raw features (feature_bits > 0), each one's width and saturation."""
+    first = f"// {inputs}" + (f", an unsigned {feature_bits}-bit value; every threshold is below 2**{feature_bits}, "
+                              f"so saturate a wider value at {(1 << feature_bits) - 1}." if feature_bits else ".")
     return (first + f"\n// out_scores: class c's score (how many of its outputs are 1) at [c*{score_width} +: {score_width}]; "
             "out_class: the class of the highest score, the lowest on a tie.")
 
@@ -80,7 +77,9 @@ def dense_top_verilog(plan: CorePlan, name: str, score_width: int) -> str:
               "in_ready is a register\n// bit (no combinational path from out_ready to in_ready). With out_ready "
               "high, one sample per clock flows.\n// The same flow control as hwgen/emit/amaranth_rtl.py's "
               "Classifier: the two must agree (tests simulate both).")
-    return top_verilog(name, header, port_layout(plan, score_width), plan.input_width, plan.input_port,
+    b = plan.feature_bits
+    inputs = f"in_data: feature f at [f*{b} +: {b}]" if plan.input_port == "in_data" else "in_bits: input bit i at [i]"
+    return top_verilog(name, header, port_layout(inputs, b, score_width), plan.input_width, plan.input_port,
                        plan.class_width, plan.scores_width, fifo_depth_bits(plan.latency),
                        "at least latency + 3, the credits one sample per clock holds")
 
@@ -92,9 +91,20 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
     as meet freq_mhz on the target's FPGA family. A conv netlist (v3) becomes the streaming engine
     (stream.py; the direct writer's); flatten it first for the unrolled circuit. NAME.json records which
     netlist it was (`source`, the file, and its digest), so that a simulation can check it is given that one."""
-    origin = {"netlist_sha256": netlist_digest(net), "netlist_file": None if source is None else str(source)}
     if isinstance(net, ConvNetlist):
-        return _emit_stream(net, out_dir, name, backend, pipeline, freq_mhz, target, origin)
+        text, info = _stream(net, name, backend, pipeline, freq_mhz, target)
+    else:
+        text, info = _dense(net, name, backend, pipeline, freq_mhz, target)
+    info.update(freq_mhz=freq_mhz, target=target, netlist_sha256=netlist_digest(net),
+                netlist_file=None if source is None else str(source))
+    out_dir = ensure_dir(out_dir)
+    write_text(Path(out_dir) / f"{name}.v", text)
+    write_json(Path(out_dir) / f"{name}.json", info)
+    return info
+
+
+def _dense(net: Netlist, name: str, backend: str, pipeline, freq_mhz: float, target: str) -> tuple[str, dict]:
+    """NAME.v's text and NAME.json's description for a flat netlist, through either backend."""
     backend = core_backend(net, backend)
     plan = plan_core(net, pipeline, freq_mhz, family_of(target))
     if backend == "amaranth":
@@ -111,11 +121,7 @@ def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: s
                               emit_src=False)
     else:
         core, top = pipelined_core_verilog(plan, f"{name}_core"), dense_top_verilog(plan, name, net.score_width)
-    info = {**describe(net, name, plan), "core_backend": backend, "freq_mhz": freq_mhz, "target": target, **origin}
-    out_dir = ensure_dir(out_dir)
-    write_text(Path(out_dir) / f"{name}.v", top + "\n" + core)
-    write_json(Path(out_dir) / f"{name}.json", info)
-    return info
+    return top + "\n" + core, {**describe(net, name, plan), "core_backend": backend}
 
 
 def netlist_digest(net) -> str:
@@ -123,16 +129,12 @@ def netlist_digest(net) -> str:
     return hashlib.sha256(net.dumps().encode()).hexdigest()
 
 
-def _emit_stream(net: ConvNetlist, out_dir, name: str, backend: str, pipeline, freq_mhz: float, target: str,
-                 origin: dict) -> dict:
+def _stream(net: ConvNetlist, name: str, backend: str, pipeline, freq_mhz: float, target: str) -> tuple[str, dict]:
+    """The same for a conv netlist: the streaming engine, which the direct writer writes."""
     from .stream import stream_verilog
 
     if core_backend(net, backend) != "direct":
         raise HwgenError("the streaming conv engine is written by the direct backend only (use --backend direct or "
                          "auto, or flatten the netlist for the Amaranth backend)")
     text, info = stream_verilog(net, name, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target))
-    info.update(core_backend="direct", freq_mhz=freq_mhz, target=target, **origin)
-    out_dir = ensure_dir(out_dir)
-    write_text(Path(out_dir) / f"{name}.v", text)
-    write_json(Path(out_dir) / f"{name}.json", info)
-    return info
+    return text, {**info, "core_backend": "direct"}
