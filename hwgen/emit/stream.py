@@ -24,7 +24,7 @@ import math
 from ..convnet import ConvNetlist, ConvStage
 from ..errors import HwgenError
 from . import RTL_FORMAT
-from .direct import pipelined_core_verilog
+from .direct import _range, pipelined_core_verilog
 from .pipeline import feature_bits, plan_core
 from .verilog import port_layout, top_verilog
 
@@ -32,10 +32,6 @@ from .verilog import port_layout, top_verilog
 def _bits(n: int) -> int:
     """Bits of a counter that holds 0 .. n - 1."""
     return max(1, (n - 1).bit_length())
-
-
-def _range(width: int) -> str:
-    return f"[{width - 1}:0]"
 
 
 def _count_up(counter: str, limit: int, width: int) -> str:
@@ -301,11 +297,10 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
     modules, chain, latency = [], [], 1  # clocks from the edge that takes an image's last pixel: that one
     modules.append(_encoder_module(f"{core}_encoder", net, fb))
     shapes = net.shapes()
-    plans, stats = [], {"conv_stages": []}
+    conv_stages = []  # what NAME.json says of each stage
     for j, stage in enumerate(net.stages):
         g = _Stage(stage, shapes[j])
         plan = plan_core(stage.kernel, levels, family=family, classify=False)
-        plans.append(plan)
         modules.append(_window_module(f"{core}_window{j}", g))
         modules.append(pipelined_core_verilog(plan, f"{core}_kernel{j}"))
         if g.q > 1:
@@ -314,9 +309,9 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
         # the last pixel in -> the last output out: its slot, the flush, the kernel's entry register and
         # latency, the pooling register
         latency += 1 + g.flush + plan.latency + (1 if g.q > 1 else 0)
-        stats["conv_stages"].append({"window": g.k, "stride": g.s, "padding": g.p, "pool": g.q, "input": [g.h, g.w, g.c],
-                                "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
-                                "kernel_latency_cycles": plan.latency, "flush_slots": g.flush})
+        conv_stages.append({"window": g.k, "stride": g.s, "padding": g.p, "pool": g.q, "input": [g.h, g.w, g.c],
+                            "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
+                            "kernel_latency_cycles": plan.latency, "flush_slots": g.flush})
     modules.append(_collect_module(f"{core}_collect", shapes[-1]))
     head = plan_core(net.head, levels, family=family, register_input=False)
     modules.append(pipelined_core_verilog(head, f"{core}_head"))
@@ -394,7 +389,8 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
         "outputs_per_class": net.head.outputs_per_class, "score_width": score_width,
         "class_width": net.head.class_width,
         "gates": sum(s.kernel.num_gates for s in net.stages) + net.head.num_gates,
-        "pipeline_levels": levels, "stages": max(p.latency for p in plans + [head]) - 1, **stats,
+        "pipeline_levels": levels, "stages": max(p.stats["stages"] for p in [*(plan for _, _, plan in chain), head]),
+        "conv_stages": conv_stages,
         "head_latency_cycles": head.latency,
         "ports": {"clk": 1, "rst": 1, "in_valid": 1, "in_ready": 1, port: width, "out_valid": 1, "out_ready": 1,
                   "out_class": net.head.class_width, "out_scores": c_classes * score_width},
