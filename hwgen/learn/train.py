@@ -172,28 +172,20 @@ class _DataParallel:
             dist.destroy_process_group()
 
 
-class _Flag:
-    def __init__(self):
-        self.raised = False
-
-    def __bool__(self):
-        return self.raised
-
-
 @contextlib.contextmanager
 def _interruptible():
-    """A flag that Ctrl-C (SIGINT) raises instead of stopping the program mid-step, so that the training
+    """An event that Ctrl-C (SIGINT) sets instead of stopping the program mid-step, so that the training
     loop can stop between steps and save them; a second Ctrl-C stops at once. Outside the main thread,
-    where no handler can be set, a flag that stays down."""
-    flag = _Flag()
+    where no handler can be set, an event that stays clear."""
+    flag = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
     def handler(signum, frame):
-        if flag.raised:
+        if flag.is_set():
             raise KeyboardInterrupt
-        flag.raised = True
+        flag.set()
 
     before = signal.signal(signal.SIGINT, handler)
     try:
@@ -270,7 +262,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True, data=
                unit="step", dynamic_ncols=True)
     running_loss = running_acc = None
     with _interruptible() as interrupted:
-        while step < total_steps and not interrupted:
+        while step < total_steps and not interrupted.is_set():
             # The whole global batch is drawn (and shifted) by every process, which then takes its slice: the
             # sampler's state stays the same in all of them.
             idx = torch.randint(len(train_y), (tcfg["batch_size"],), generator=sampler).to(device)
@@ -305,7 +297,7 @@ def train(cfg: dict, out_dir, resume: bool = False, progress: bool = True, data=
                               f"hardened {history[-1]['test_hardened']:.4f}")
             if step % tcfg["checkpoint_every"] == 0 and step < total_steps:
                 checkpoint()
-    if interrupted:  # Ctrl-C: stopped after the step it came in, which the checkpoint holds
+    if interrupted.is_set():  # Ctrl-C: stopped after the step it came in, which the checkpoint holds
         bar.close()
         checkpoint()
         parallel.stop()
