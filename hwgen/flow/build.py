@@ -86,7 +86,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
         hardened = as_flat(trained)  # a conv netlist's stages unrolled: the circuit as one netlist
     stream = isinstance(trained, ConvNetlist) and cfg["emit"]["conv"] == "stream"
     data = from_config(cfg)
-    acc_hardened = evaluate.accuracy(trained, evaluate.encode_features(trained, data.test_x), data.test_y)
+    test_bits = evaluate.encode_features(trained, data.test_x)
+    acc_hardened = evaluate.accuracy(trained, test_bits, data.test_y)
     log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
 
     simp = cfg["simplify"]
@@ -129,7 +130,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
                                scfg["xilinx"]) if scfg["parts"] or scfg["xilinx"] else None
 
         n_test = vcfg["test_vectors"] or len(data.test_y)
-        test_inputs = data.test_x if circuit.encoder is not None else evaluate.encode_features(trained, data.test_x)
+        test_inputs = data.test_x if circuit.encoder is not None else test_bits
         vectors = np.concatenate([test_inputs[:n_test],  # what the RTL's port takes
                                   random_inputs(circuit, vcfg["random_vectors"], cfg["seed"]).astype(test_inputs.dtype)])
         with timed(seconds, "sim"):
