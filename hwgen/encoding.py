@@ -16,6 +16,12 @@ def uniform_thresholds(num_features: int, bits: int, max_value: int) -> np.ndarr
     return np.tile(steps, (num_features, 1))
 
 
+def bit_names(thresholds: np.ndarray, features=None) -> list:
+    """Each input bit by what it tests: "age>=37" (its feature's name, else f3, and its threshold)."""
+    features = features or [f"f{f}" for f in range(len(thresholds))]
+    return [f"{name}>={t}" for name, row in zip(features, np.asarray(thresholds).tolist()) for t in row]
+
+
 def quantile_thresholds(train_x: np.ndarray, bits: int) -> np.ndarray:
     """Per feature, `bits` thresholds at its training values' quantiles k / (bits + 1): each the smallest
     value above that quantile, so that x >= t splits the data there (a feature with fewer distinct values

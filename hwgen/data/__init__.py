@@ -23,9 +23,9 @@ class Dataset:
 
     def input_names(self, thresholds: np.ndarray) -> list | None:
         """Each input bit's name, "age>=37", where the features have names."""
-        if self.feature_names is None:
-            return None
-        return [f"{name}>={t}" for name, row in zip(self.feature_names, thresholds.tolist()) for t in row]
+        from ..encoding import bit_names
+
+        return None if self.feature_names is None else bit_names(thresholds, self.feature_names)
 
     @property
     def from_file(self) -> bool:
@@ -79,6 +79,17 @@ IMAGE_SHAPES = {"mnist": (28, 28), "fashion-mnist": (28, 28), "digits": (8, 8)} 
 NUM_CLASSES = {"mnist": 10, "fashion-mnist": 10, "digits": 10, "monk1": 2, "monk2": 2, "monk3": 2, "breast-cancer": 2, "adult": 2}
 
 
+def read_npz(path) -> dict:
+    """Every array of an .npz file, loaded without unpickling (object arrays are refused), or one line."""
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {k: arrays[k] for k in arrays.files}
+    except FileNotFoundError:
+        raise HwgenError(f"{path}: no such data file") from None
+    except (OSError, ValueError) as e:
+        raise HwgenError(f"{path}: not a readable .npz of plain arrays ({e})") from None
+
+
 def user_data(source: str, net) -> Dataset:
     """Training and test inputs for data-aware folding: a data set by name, or a user's .npz holding train_x,
     test_x and test_y (raw integer features when the netlist has an encoder, else 0/1 input bits). Loading
@@ -90,13 +101,8 @@ def user_data(source: str, net) -> Dataset:
     path = Path(source)
     if path.suffix != ".npz":
         raise HwgenError(f"--data must be a data set ({', '.join(NAMES)}) or an .npz file, got {source!r}")
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            found = {k: arrays[k] for k in ("train_x", "test_x", "test_y") if k in arrays.files}
-    except FileNotFoundError:
-        raise HwgenError(f"{path}: no such data file") from None
-    except (OSError, ValueError) as e:
-        raise HwgenError(f"{path}: not a readable .npz of plain arrays ({e})") from None
+    arrays = read_npz(path)
+    found = {k: arrays[k] for k in ("train_x", "test_x", "test_y") if k in arrays}
     missing = [k for k in ("train_x", "test_x", "test_y") if k not in found]
     if missing:
         raise HwgenError(f"{path} lacks {', '.join(missing)} (train_x, test_x and test_y are needed)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HwgenError
-from . import Dataset
+from . import Dataset, read_npz
 
 SUFFIXES = (".npz", ".csv")
 CODE_MAX = 255  # a scaled feature's code: 8 bits
@@ -100,11 +100,7 @@ def from_arrays(arrays: dict, path, test_fraction: float = 0.2, seed: int = 0, i
 
 
 def _read_npz(path: Path) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as e:
-        raise HwgenError(f"{path}: not a readable .npz of plain arrays ({e})") from None
+    arrays = read_npz(path)
     keys = set(arrays) - {"class_names", "image_shape", "feature_names"}
     if keys == {"x", "y"} or keys == {"train_x", "train_y", "test_x", "test_y"}:
         return arrays

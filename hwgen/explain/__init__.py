@@ -21,7 +21,7 @@ from collections import Counter
 
 import numpy as np
 
-from .. import ops, rewrite
+from .. import encoding, ops, rewrite
 from ..errors import HwgenError
 from ..files import atomic_path, ensure_dir, write_json, write_text
 from ..golden import evaluate
@@ -105,8 +105,7 @@ def feature_names(net: Netlist) -> list:
     "x7" for input bit 7."""
     if net.encoder is None:
         return [f"x{i}" for i in range(net.num_inputs)]
-    per_feature = net.encoder.shape[1]
-    return [f"f{f}>={net.encoder[f][k]}" for f, k in (divmod(i, per_feature) for i in range(net.num_inputs))]
+    return encoding.bit_names(net.encoder)
 
 
 def pixel_reads(net: Netlist, image_shape) -> np.ndarray:
