@@ -47,13 +47,9 @@ def cmd_harden(args):
     if args.from_dwn:
         if args.classes is None:
             raise HwgenError("--from-dwn needs --classes (a torch-dwn state_dict does not hold its GroupSum's k)")
-        perm = None
-        if args.randperm:
-            import numpy as np
-            try:
-                perm = np.load(args.randperm, allow_pickle=False)
-            except (OSError, ValueError) as e:
-                raise HwgenError(f"{args.randperm}: not a readable .npy array ({e})") from None
+        from .data import read_npy
+
+        perm = read_npy(args.randperm, "permutation") if args.randperm else None
         net = harden_dwn_file(args.checkpoint, args.classes, args.inputs, perm)
     elif args.classes is not None or args.randperm is not None:
         raise HwgenError("--classes and --randperm go with --from-dwn")

@@ -220,12 +220,9 @@ def inputs_for(net: Netlist, vectors: str, dataset: str | None, seed: int) -> tu
     if vectors.endswith(".npy"):
         if dataset is not None:
             raise HwgenError("--dataset goes with a count of --vectors, not with a file")
-        try:
-            inputs = np.load(vectors, allow_pickle=False)
-        except FileNotFoundError:
-            raise HwgenError(f"{vectors}: no such vectors file") from None
-        except (OSError, ValueError) as e:
-            raise HwgenError(f"{vectors}: not a readable .npy array ({e})") from None
+        from .data import read_npy
+
+        inputs = read_npy(vectors, "vectors")
         evaluate.input_bits(net, inputs)  # the checks: shape, integers, no negatives, bits
         if net.encoder is None and ((inputs < 0) | (inputs > 1)).any():
             raise HwgenError(f"{vectors} must hold input bits (0 or 1): the netlist has no encoder")

@@ -90,6 +90,16 @@ def read_npz(path) -> dict:
         raise HwgenError(f"{path}: not a readable .npz of plain arrays ({e})") from None
 
 
+def read_npy(path, what: str) -> np.ndarray:
+    """An .npy file's array, loaded without unpickling, or one line naming it as `what`."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise HwgenError(f"{path}: no such {what} file") from None
+    except (OSError, ValueError) as e:
+        raise HwgenError(f"{path}: not a readable .npy array ({e})") from None
+
+
 def user_data(source: str, net) -> Dataset:
     """Training and test inputs for data-aware folding: a data set by name, or a user's .npz holding train_x,
     test_x and test_y (raw integer features when the netlist has an encoder, else 0/1 input bits). Loading
