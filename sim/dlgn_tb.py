@@ -25,7 +25,7 @@ async def stream_matches_golden_model(dut):
     gap, stall = float(os.environ.get("HWGEN_SIM_GAP", "0")), float(os.environ.get("HWGEN_SIM_STALL", "0"))
     rng = random.Random(int(os.environ.get("HWGEN_SIM_SEED", "1")))
     transfers = [int.from_bytes(row.tobytes(), "little") for row in packed]
-    per_vector = int(data["transfers_per_vector"]) if "transfers_per_vector" in data else 1
+    per_vector = int(data["transfers_per_vector"])
     n, num_classes = len(want_class), want_scores.shape[1]
     mask = (1 << width) - 1
 
@@ -38,7 +38,7 @@ async def stream_matches_golden_model(dut):
 
     sent, got_class, got_scores, cycles = 0, [], [], 0
     last_taken, latencies = [], []  # the cycle each vector's last transfer went in; each result's wait
-    limit = 20 * len(transfers) + 1000
+    limit = 20 * len(transfers) + 100
     start = time.perf_counter()
     while len(got_class) < n and cycles < limit:
         await FallingEdge(dut.clk)

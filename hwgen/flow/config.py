@@ -272,8 +272,9 @@ def shipped() -> dict:
 def load(path) -> dict:
     """A config file; or, where no such file exists, the shipped example of that name (`mnist-small`)."""
     path = Path(path)
-    if not path.exists() and path.parent == Path(".") and path.stem in shipped():
-        path = shipped()[path.stem]
+    examples = shipped()
+    if not path.exists() and path.parent == Path(".") and path.stem in examples:
+        path = examples[path.stem]
     text = read_text(path, "config")
     try:
         given = yaml.safe_load(text)
