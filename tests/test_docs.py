@@ -32,20 +32,21 @@ def test_configs_page_defaults_block_is_the_defaults():
     assert set(shown) == set(DEFAULTS) - {"ca"}, "the block leaves out a section (ca is described below it)"
 
 
-def test_pareto_points_named_after_configs_are_those_configs():
-    """A sweep point whose comment names a config (`# configs/X.yaml`) builds exactly that config, so the
-    README's Pareto rows and its Configs figures are of one model."""
-    root = README.parent
-    sys.path.insert(0, str(root / "benchmarks"))
-    from pareto import merged
-    sweep_path = root / "benchmarks" / "pareto-mnist.yaml"
-    sweep = yaml.safe_load(sweep_path.read_text())
-    base = yaml.safe_load((sweep_path.parent / sweep["base"]).read_text())
-    named = re.findall(r"^  ([\w-]+):.*# (configs/[\w-]+\.yaml)", sweep_path.read_text(), re.M)
+def test_pareto_rows_named_after_configs_are_those_configs():
+    """A hand-picked Pareto row whose note names a config (configs/X.yaml) is that config's model (its
+    changes over configs/mnist-small.yaml give it), so the README's Pareto rows and its Configs figures are of
+    one model."""
+    import json
+
+    from hwgen.flow import config
+    from hwgen.flow.sweep import changed
+
+    base = config.load(ROOT / "configs" / "mnist-small.yaml")
+    rows = json.loads((ROOT / "docs" / "results" / "pareto-mnist.json").read_text())["rows"]
+    named = [(row, row["about"]) for row in rows if re.fullmatch(r"configs/[\w-]+\.yaml", row["about"])]
     assert len(named) >= 3, named
-    for point, config in named:
-        assert merged(base, sweep["points"][point] or {}) == yaml.safe_load((root / config).read_text()), \
-            f"sweep point {point} is not {config}"
+    for row, path in named:
+        assert changed(base, row["changes"], row["name"]) == config.load(ROOT / path), f"{row['name']} is not {path}"
 
 
 def test_results_tables_are_their_reports():

@@ -1,6 +1,6 @@
 """Data sets as raw integer features: (N, F) arrays plus labels, split into train and test."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,14 +31,25 @@ class Dataset:
     def from_file(self) -> bool:
         return self.scaling is not None
 
-    def thresholds(self, bits: int) -> np.ndarray:
-        """The encoder's (F, bits) thresholds: bands of equal width over 0..max_value for a built-in data set,
-        the training data's quantiles per feature for a user's (features of any range and spread)."""
+    def thresholds(self, bits: int, kind: str = "auto") -> np.ndarray:
+        """The encoder's (F, bits) thresholds. uniform: bands of equal width over 0..max_value; quantile: the
+        training data's quantiles per feature (DWN's distributive thermometer: each bit splits the data
+        evenly); auto: uniform for a built-in data set, quantile for a user's (features of any range and spread)."""
         from .. import encoding
 
-        if self.from_file:
+        if kind == "quantile" or (kind == "auto" and self.from_file):
             return encoding.quantile_thresholds(self.train_x, bits)
         return encoding.uniform_thresholds(self.train_x.shape[1], bits, self.max_value)
+
+    def hold_out(self, fraction: float, seed: int) -> "Dataset":
+        """This data set with a random `fraction` of its training samples as its test set, the rest to train
+        on: what a search scores its trials on, so that the test set stays unseen until the end."""
+        order = np.random.default_rng(seed).permutation(len(self.train_y))
+        held, kept = np.sort(order[:round(fraction * len(order))]), np.sort(order[round(fraction * len(order)):])
+        if not len(held) or not len(kept):
+            raise HwgenError(f"data.validation {fraction} leaves no samples to train on or to score with")
+        return replace(self, train_x=self.train_x[kept], train_y=self.train_y[kept], test_x=self.train_x[held],
+                       test_y=self.train_y[held])
 
 
 def load(name: str) -> Dataset:
@@ -65,13 +76,15 @@ def load(name: str) -> Dataset:
 
 def from_config(cfg: dict) -> Dataset:
     """The data set a config names: a built-in one, or a user's file (.npz, .csv) with the config's `data`
-    options."""
+    options; with data.validation, a share of its training set in place of its test set."""
     from .files import is_file, load_file
 
+    d = cfg["data"]
     if is_file(cfg["dataset"]):
-        d = cfg["data"]
-        return load_file(cfg["dataset"], d["label"], d["test_fraction"], cfg["seed"], d["image_shape"] or None)
-    return load(cfg["dataset"])
+        data = load_file(cfg["dataset"], d["label"], d["test_fraction"], cfg["seed"], d["image_shape"] or None)
+    else:
+        data = load(cfg["dataset"])
+    return data.hold_out(d["validation"], cfg["seed"]) if d["validation"] else data
 
 
 NAMES = ("mnist", "fashion-mnist", "digits", "monk1", "monk2", "monk3", "breast-cancer", "adult")

@@ -71,7 +71,6 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     from ..explain import explain
     from ..learn.harden import harden_checkpoint
     from ..learn.train import CHECKPOINT, load_checkpoint, train
-    from ..rewrite.flow import simplify, simplify_conv
     from ..simulation import random_inputs, simulate
     from ..synthesis import add_counts
 
@@ -90,30 +89,8 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     acc_hardened = evaluate.accuracy(trained, test_bits, data.test_y)
     log(f"hardened: {hardened.num_gates} gates, test accuracy {acc_hardened:.4f}")
 
-    simp = cfg["simplify"]
-    if stream:  # each kernel and the head simplified and proven once; the engine built from them
-        with timed(seconds, "simplify"):
-            circuit, stage_stats = simplify_conv(trained, simp["passes"], simp["verify"], pass_params(simp))
-        circuit.save(out / "simplified.netlist.json")
-        simplified = flatten(circuit)  # what explain reads
-        pass_stats = [{**p, "pass": f"{st['stage']}: {p['pass']}"} for st in stage_stats for p in st["passes"]]
-        equivalence = "proven" if all(st["equivalence"] == "proven" for st in stage_stats) else "not checked"
-        exact_gates, data_aware = simplified.num_gates, None
-        log(f"simplified: kernels and head {sum(s.kernel.num_gates for s in circuit.stages) + circuit.head.num_gates} "
-            f"gates ({exact_gates} unrolled); equivalence {equivalence}")
-    else:
-        result = simplify(hardened, simp["passes"], simp["verify"], data if simp["data_aware"] else None,
-                          simp["rare_fraction"], simp["max_accuracy_drop"], pass_params(simp))
-        seconds.update(result.seconds)
-        result.exact.save(out / "simplified.netlist.json")
-        log(f"simplified: {result.exact.num_gates} gates, depth {result.exact.depth()}; equivalence {result.equivalence}")
-        simplified, data_aware, pass_stats, equivalence = result.final, result.data_aware, result.passes, result.equivalence
-        exact_gates, circuit = result.exact.num_gates, result.final
-        if data_aware:
-            simplified.save(out / "data-aware.netlist.json")
-            log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
-                f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
-
+    circuit, simplified, exact_gates, data_aware, pass_stats, equivalence = _simplify(cfg, trained, data, out,
+                                                                                      seconds, log)
     # The stages that wait on tools run beside each other (two cores or more): explain, which reads only
     # the netlist, beside synthesis; the part and Xilinx counts beside simulation, which reads the final RTL.
     # Explain's seconds go into `beside` first, so that `seconds` keeps the order of the stages; the counts
@@ -166,6 +143,75 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     check_clock(report, scfg["must_meet"], out / "report.json")
     return report
+
+
+def _simplify(cfg: dict, trained, data, out: Path, seconds: dict, log=print):
+    """The config's simplify stage on a hardened netlist, its results saved in OUT. Returns the circuit to
+    emit, the netlist it computes (flat: what explain reads), the exact result's gates, the data-aware
+    result's summary (None without one), the passes' statistics and the equivalence."""
+    from ..rewrite.flow import simplify, simplify_conv
+
+    simp = cfg["simplify"]
+    if isinstance(trained, ConvNetlist) and cfg["emit"]["conv"] == "stream":
+        # each kernel and the head simplified and proven once; the engine built from them
+        with timed(seconds, "simplify"):
+            circuit, stage_stats = simplify_conv(trained, simp["passes"], simp["verify"], pass_params(simp))
+        circuit.save(out / "simplified.netlist.json")
+        simplified = flatten(circuit)  # what explain reads
+        pass_stats = [{**p, "pass": f"{st['stage']}: {p['pass']}"} for st in stage_stats for p in st["passes"]]
+        equivalence = "proven" if all(st["equivalence"] == "proven" for st in stage_stats) else "not checked"
+        exact_gates, data_aware = simplified.num_gates, None
+        log(f"simplified: kernels and head {sum(s.kernel.num_gates for s in circuit.stages) + circuit.head.num_gates} "
+            f"gates ({exact_gates} unrolled); equivalence {equivalence}")
+    else:
+        result = simplify(as_flat(trained), simp["passes"], simp["verify"], data if simp["data_aware"] else None,
+                          simp["rare_fraction"], simp["max_accuracy_drop"], pass_params(simp))
+        seconds.update(result.seconds)
+        result.exact.save(out / "simplified.netlist.json")
+        log(f"simplified: {result.exact.num_gates} gates, depth {result.exact.depth()}; equivalence {result.equivalence}")
+        simplified, data_aware, pass_stats, equivalence = result.final, result.data_aware, result.passes, result.equivalence
+        exact_gates, circuit = result.exact.num_gates, result.final
+        if data_aware:
+            simplified.save(out / "data-aware.netlist.json")
+            log(f"data-aware: {data_aware['gates']} gates, test accuracy {data_aware['test_accuracy']:.4f} "
+                f"({0.0 - data_aware['drop_points']:+.2f} points; not equivalent by design)")
+    return circuit, simplified, exact_gates, data_aware, pass_stats, equivalence
+
+
+def measure(cfg: dict, out_dir, log=print) -> dict:
+    """What a search scores a trial by, at a fraction of a build's cost: train, harden, accuracy on the
+    config's test set (its validation share in a search), simplify, emit, and yosys's mapping alone (no
+    placement or routing: LUT counts for the target and for Xilinx, no Fmax, no simulation). Written to
+    OUT/measure.json."""
+    from ..data import from_config
+    from ..emit.verilog import emit
+    from ..learn.harden import harden_checkpoint
+    from ..learn.train import CHECKPOINT, train
+    from ..synthesis import map_counts
+
+    out, seconds = ensure_dir(out_dir), {}
+    with timed(seconds, "train"):
+        metrics = train(cfg, out / "train", progress=False)
+    with timed(seconds, "harden"):
+        trained = harden_checkpoint(out / "train" / CHECKPOINT)
+    data = from_config(cfg)
+    accuracy = evaluate.accuracy(trained, evaluate.encode_features(trained, data.test_x), data.test_y)
+    circuit, _, exact_gates, data_aware, _, equivalence = _simplify(cfg, trained, data, out, seconds, log)
+    e, s = cfg["emit"], cfg["synth"]
+    with timed(seconds, "emit"):
+        info = emit(circuit, out / "rtl", e["name"], e["backend"], e["pipeline"], s["freq_mhz"], s["target"])
+    with timed(seconds, "synth"):
+        counts = map_counts(out / "rtl", s["target"], xilinx=True)
+    result = {"accuracy": {"float": metrics["test_float"], "hardened": accuracy,
+                           "data_aware": data_aware["test_accuracy"] if data_aware else None},
+              "scored_on": "validation" if cfg["data"]["validation"] else "test",
+              "gates": {"hardened": as_flat(trained).num_gates, "simplified": exact_gates},
+              "equivalence": equivalence, "latency_cycles": info["latency_cycles"],
+              "luts": {"xilinx": counts["xilinx"]["luts"], "lut_positions": counts["lut_positions"],
+                       "target": s["target"]},
+              "ffs": counts["ffs"] - counts["harness_ffs"], "seconds": seconds}
+    write_json(out / "measure.json", result)
+    return result
 
 
 def throughput(info: dict, fmax_mhz) -> dict:

@@ -18,9 +18,13 @@ DEFAULTS = {
     "dataset": "digits",         # a built-in data set, or a file of your own (.npz, .csv: docs/configs.md)
     "seed": 0,
     # a file's options: its label column (CSV), the share of rows kept for testing where the file gives no
-    # test set, and the image shape (height, width) where its features are pixels
-    "data": {"label": "label", "test_fraction": 0.2, "image_shape": []},
-    "encoding": {"bits": 1},  # thermometer thresholds per feature (1 = binarise)
+    # test set, and the image shape (height, width) where its features are pixels. validation (any data
+    # set): >0 scores on this share of the training set instead of the test set (a search's trials do)
+    "data": {"label": "label", "test_fraction": 0.2, "image_shape": [], "validation": 0.0},
+    # thermometer thresholds per feature (1 = binarise); thresholds: uniform (equal bands over the range),
+    # quantile (at the training data's quantiles: DWN's distributive thermometer), auto (quantile for a
+    # data file, else uniform)
+    "encoding": {"bits": 1, "thresholds": "auto"},
     "model": {
         "layers": [2000, 2000],  # logic layer widths; the last must split evenly into the classes
         "tau": 10.0,             # group-sum temperature (training only)
@@ -98,6 +102,7 @@ CONV_DEFAULTS = {"channels": 16, "window": 3, "depth": 3, "stride": 1, "padding"
 
 CHOICES = {
     ("task",): ("classify", "ca"),
+    ("encoding", "thresholds"): ("auto", "uniform", "quantile"),
     ("ca", "pattern"): ("checkerboard", "game-of-life"),
     ("ca", "update_init"): ("random", "residual"),
     ("model", "init"): ("residual", "random"),
@@ -219,6 +224,8 @@ def _check(cfg, source):
         if len(window) != len(layers) or local != sorted(local, reverse=True):
             raise HwgenError(f"{source}: \"model.local_window\" as a list needs one window per layer "
                              f"({len(layers)}), the layers wired at random (0) last")
+    if not 0 <= cfg["data"]["validation"] < 1:
+        raise HwgenError(f"{source}: \"data.validation\" must be a share of the training set in 0..1 (0: none)")
     if not 1 <= cfg["encoding"]["bits"] <= 255:
         raise HwgenError(f"{source}: \"encoding.bits\" must be in 1..255")
     from ..data import NAMES, NUM_CLASSES

@@ -34,7 +34,7 @@ def encoded_dataset(cfg, data=None):
     if cfg["model"]["layers"][-1] % data.num_classes:
         raise HwgenError(f"\"model.layers\": the last layer ({cfg['model']['layers'][-1]}) must be a multiple of "
                          f"{cfg['dataset']}'s {data.num_classes} classes")
-    return data, data.thresholds(cfg["encoding"]["bits"])
+    return data, data.thresholds(cfg["encoding"]["bits"], cfg["encoding"]["thresholds"])
 
 
 def _device(cfg):
