@@ -6,7 +6,6 @@ Heavy imports (torch, amaranth, cocotb) happen inside the subcommand that needs 
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -366,8 +365,6 @@ def cmd_sweep(args):
         raise HwgenError(f"hwgen sweep needs {' and '.join(missing)}: pip install 'hwgen[sweep]'")
     from .flow.sweep import run
 
-    # a scheduler's or kill's TERM stops the sweep as Ctrl-C does: Ray shut down, the journal ready to go on
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     run(args.sweep, args.out, args.address, args.workers, build_front=not args.no_build)
 
 

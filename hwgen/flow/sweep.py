@@ -55,19 +55,23 @@ def load(path) -> dict:
     if unknown:
         raise HwgenError(f"{path}: unknown key \"{unknown[0]}\" (known: {', '.join(SWEEP_DEFAULTS)})")
     sweep = {**copy.deepcopy(SWEEP_DEFAULTS), **given}
+    for key, least in (("trials", 1), ("population", 1), ("seed", 0), ("front_builds", 0)):
+        if not isinstance(sweep[key], int) or isinstance(sweep[key], bool) or sweep[key] < least:
+            raise HwgenError(f"{path}: \"{key}\" must be a whole number, {least} or more")
+    if not isinstance(sweep["base"], str):
+        raise HwgenError(f"{path}: \"base\" must name a config file or a shipped example")
     base = path.parent / sweep["base"]
     sweep["base_config"] = config.load(base if base.exists() else sweep["base"])
-    if not isinstance(sweep["trials"], int) or sweep["trials"] < 1:
-        raise HwgenError(f"{path}: \"trials\" must be a count (1 or more)")
     if sweep["sampler"] not in SAMPLERS:
         raise HwgenError(f"{path}: \"sampler\" must be one of {', '.join(SAMPLERS)}, got {sweep['sampler']!r}")
-    if not 0 < sweep["validation"] < 1:
+    if not isinstance(sweep["validation"], float) or not 0 < sweep["validation"] < 1:
         raise HwgenError(f"{path}: \"validation\" must be a share of the training set, between 0 and 1")
     for key in ("trial", "space", "front"):
         if not isinstance(sweep[key], dict):
             raise HwgenError(f"{path}: \"{key}\" must be a mapping of \"section.key\" to values")
-    if not isinstance(sweep["front_builds"], int) or sweep["front_builds"] < 0:
-        raise HwgenError(f"{path}: \"front_builds\" must be a count (0: every front point)")
+    for key in ("start", "published"):
+        if not isinstance(sweep[key], list):
+            raise HwgenError(f"{path}: \"{key}\" must be a list")
     if not sweep["space"]:
         raise HwgenError(f"{path}: \"space\" names no keys to search")
     for key, spec in sweep["space"].items():
@@ -80,6 +84,11 @@ def load(path) -> dict:
         if not isinstance(point, dict) or set(point) - set(sweep["space"]):
             raise HwgenError(f"{path}: each \"start\" point gives values of the space's keys")
     changed(sweep["base_config"], sweep["front"], f"{path}: front")
+    for design in sweep["published"]:
+        if not (isinstance(design, dict) and isinstance(design.get("name"), str) and
+                all(isinstance(design.get(k), (int, float)) for k in ("accuracy", "luts")) and
+                design.get("kind", "LUT6") in ("LUT6", "LUT4")):
+            raise HwgenError(f"{path}: each \"published\" design is {{name, accuracy (%), luts, kind: LUT6 or LUT4}}")
     return sweep
 
 
@@ -96,9 +105,9 @@ def changed(cfg: dict, changes: dict, source: str) -> dict:
     return config.from_dict(given, source)
 
 
-def _distribution(key: str, spec, source):
-    """The Optuna distribution of a space entry. Choices travel as JSON text (Optuna's categorical values
-    are scalars; a choice may be a list, such as model.layers)."""
+def _distribution(key: str, spec, source="sweep"):
+    """The Optuna distribution of a space entry: choices (as JSON text: Optuna's categorical values are
+    scalars, and a choice may be a list, such as model.layers), or integers or numbers from low to high."""
     import optuna.distributions as d
 
     if isinstance(spec, list) and spec:
@@ -115,23 +124,23 @@ def _distribution(key: str, spec, source):
 
 
 def _suggest(trial, key: str, spec):
-    """The trial's value of a space entry, as Optuna stores it (choices as JSON text)."""
-    if isinstance(spec, list):
-        return trial.suggest_categorical(key, [json.dumps(c) for c in spec])
-    if isinstance(spec["low"], int) and isinstance(spec["high"], int) and not isinstance(spec.get("step", 1), float):
-        return trial.suggest_int(key, spec["low"], spec["high"], step=spec.get("step", 1), log=spec.get("log", False))
-    return trial.suggest_float(key, spec["low"], spec["high"], step=spec.get("step"), log=spec.get("log", False))
+    """The trial's value of a space entry, as Optuna stores it."""
+    import optuna.distributions as d
+
+    dist = _distribution(key, spec)
+    if isinstance(dist, d.CategoricalDistribution):
+        return trial.suggest_categorical(key, dist.choices)
+    suggest = trial.suggest_int if isinstance(dist, d.IntDistribution) else trial.suggest_float
+    return suggest(key, dist.low, dist.high, step=dist.step, log=dist.log)
 
 
 def _corners(spec) -> list:
     return spec if isinstance(spec, list) else [spec["low"], spec["high"]]
 
 
-def _value(key: str, spec, raw):
-    """A trial's parameter as the config's value."""
-    if isinstance(spec, list):
-        return json.loads(raw)
-    return int(raw) if isinstance(spec["low"], int) and isinstance(spec["high"], int) else float(raw)
+def _value(spec, raw):
+    """A trial's parameter as the config's value (a choice comes back from its JSON text)."""
+    return json.loads(raw) if isinstance(spec, list) else raw
 
 
 def _sampler(sweep: dict, resumed_at: int):
@@ -158,7 +167,7 @@ def trial_threads(sweep: dict) -> int:
 def trial_config(sweep: dict, params: dict) -> dict:
     """The config a trial trains: the base, the settings every trial gets, its point of the space, and the
     validation share it is scored on."""
-    point = {k: _value(k, sweep["space"][k], v) for k, v in params.items()}
+    point = {k: _value(sweep["space"][k], v) for k, v in params.items()}
     return changed(sweep["base_config"], {**sweep["trial"], **point, "data.validation": sweep["validation"]},
                    f"trial {point}")
 
@@ -166,9 +175,13 @@ def trial_config(sweep: dict, params: dict) -> dict:
 def front_config(sweep: dict, params: dict) -> dict:
     """The config a front point is built from in full: as the trial's, with the front's settings, scored on
     the test set."""
-    point = {k: _value(k, sweep["space"][k], v) for k, v in params.items()}
+    point = {k: _value(sweep["space"][k], v) for k, v in params.items()}
     return changed(sweep["base_config"], {**sweep["trial"], **point, **sweep["front"], "data.validation": 0.0},
                    f"front point {point}")
+
+
+def _error_line(e: Exception) -> str:
+    return f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
 
 
 def _measure_trial(cfg: dict) -> dict:
@@ -179,7 +192,7 @@ def _measure_trial(cfg: dict) -> dict:
         with tempfile.TemporaryDirectory(prefix="hwgen-trial-") as folder:
             return measure(cfg, folder, log=lambda *_: None)
     except Exception as e:  # any failure is the trial's result, never the sweep's end
-        return {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
+        return {"error": _error_line(e)}
 
 
 # The files of a front point's build that come back from its worker: the report, the netlists and the RTL.
@@ -203,7 +216,7 @@ def _build_point(cfg: dict) -> dict:
                 return {"error": error or "no report"}
             return {"report": json.loads(files["report.json"]), "files": files, "error": error}
     except Exception as e:
-        return {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
+        return {"error": _error_line(e)}
 
 
 def _next_result(ray, running: dict) -> tuple:
@@ -216,7 +229,7 @@ def _next_result(ray, running: dict) -> tuple:
     try:
         result = ray.get(ready[0])
     except Exception as e:
-        result = {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
+        result = {"error": _error_line(e)}
     return (*what, result)
 
 
@@ -227,8 +240,8 @@ def _start_ray(address: str | None):
         # a local Ray of this machine's cores, or the cluster at `address`; its own logs stay in its folder
         ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                  configure_logging=False)
-    except ConnectionError as e:
-        raise HwgenError(f"cannot join the Ray cluster at {address}: {e}") from None
+    except Exception as e:  # ConnectionError, or Ray's own for an address that is not a cluster
+        raise HwgenError(f"cannot start or join Ray{' at ' + address if address else ''}: {_error_line(e)}") from None
     return ray
 
 
@@ -334,7 +347,7 @@ class Sweep:
         self.note(f"trial {trial.number} failed after {time.perf_counter() - started:.0f} s: {error}")
 
     def _point(self, params: dict) -> str:
-        return ", ".join(f"{k}={_value(k, self.sweep['space'][k], v)}" for k, v in params.items())
+        return ", ".join(f"{k}={_value(self.sweep['space'][k], v)}" for k, v in params.items())
 
     def front(self) -> list:
         """The finished trials no other beats in every objective, fewest LUTs first."""
@@ -396,7 +409,7 @@ class Sweep:
             r = t.user_attrs.get("result", {})
             row = {"trial": t.number, "state": "complete" if t.state == TrialState.COMPLETE else "failed",
                    "front": t.number in front,
-                   **{k: _value(k, self.sweep["space"][k], v) for k, v in t.params.items()},
+                   **{k: _value(self.sweep["space"][k], v) for k, v in t.params.items()},
                    "accuracy": _rounded(r.get("accuracy", {}).get("hardened")), "scored_on": r.get("scored_on"),
                    "xilinx_luts": r.get("luts", {}).get("xilinx"), "lut_positions": r.get("luts", {}).get("lut_positions"),
                    "nodes": r.get("gates", {}).get("simplified"), "ffs": r.get("ffs"),
@@ -504,9 +517,11 @@ def run(sweep_file, out, address: str | None = None, workers: int | None = None,
     """The whole sweep: trials until the budget is spent, then the front written out, built and plotted.
     Returns OUT/summary.json's contents."""
     sweep = load(sweep_file)
-    s = Sweep(sweep, out, log)
-    ray = _start_ray(address)
+    if workers is not None and workers < 1:
+        raise HwgenError(f"--workers must be 1 or more, got {workers}")
+    ray = _start_ray(address)  # before DIR is written: a cluster that cannot be joined leaves nothing behind
     try:
+        s = Sweep(sweep, out, log)
         threads = trial_threads(sweep)
         workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // threads))
         s.note(f"sweep {sweep_file}: {sweep['trials']} trials, {workers} at a time ({threads} thread"
