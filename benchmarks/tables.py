@@ -2,10 +2,12 @@
 
     python benchmarks/tables.py           # rewrite the tables in place
     python benchmarks/tables.py --check   # exit 1 if a table differs from its reports (tests/test_docs.py)
+    python benchmarks/tables.py --from-sweep build/sweep-mnist sweep-mnist "COMMAND" "PROCESSOR"
+                                          # first keep a finished sweep as docs/results/sweep-mnist.json
 
 A table sits between `<!-- results:NAME -->` and `<!-- /results:NAME -->` in a Markdown file; NAME is one of
 TABLES. A report is a `hwgen build` report.json (docs/results/NAME.json holds it under "report", beside the
-config, the command and the processor it was measured on), or the rows of a Pareto front.
+config, the command and the processor it was measured on), or a sweep's summary and rows (`--from-sweep`).
 """
 
 import argparse
@@ -77,6 +79,40 @@ def pareto_table() -> str:
     return "\n".join(lines)
 
 
+def _point(row: dict, keys: list) -> str:
+    return ", ".join(f"{k.split('.')[-1]} {row[k]}" for k in keys)
+
+
+def sweep_table() -> str:
+    """The searched front of docs/results/sweep-mnist.json: each point's validation scores (short training),
+    and the full build's test accuracy, logic cells and Fmax where it was built."""
+    d = load("sweep-mnist")
+    keys = d["space"]
+    lines = ["| trial | point | validation (1,000 steps) | Xilinx LUTs | ECP5 LUT positions | built in full: test = RTL | "
+             "Xilinx LUTs | ECP5 logic cells | Fmax |", "|" + " --- |" * 9]
+    for r in sorted((r for r in d["rows"] if r["front"]), key=lambda r: r["xilinx_luts"]):
+        built = r.get("test_accuracy") is not None
+        lines.append(f"| {r['trial']} | {_point(r, keys)} | {_pct(r['accuracy'])} | {_int(r['xilinx_luts'])} | "
+                     f"{_int(r['lut_positions'])} | " + (f"**{_pct(r['test_accuracy'])}** | {_int(r['built_xilinx_luts'])} | "
+                                                          f"{_int(r['logic_cells'])} | {r['fmax_mhz']:.1f} MHz |"
+                                                          if built else "– | – | – | – |"))
+    return "\n".join(lines)
+
+
+def laws_table() -> str:
+    """The fitted laws error = a * x^-b of the sweeps in docs/results/ (validation error, short training)."""
+    lines = ["| sweep | data set | fitted over | against | a | b | R² | points | range |", "|" + " --- |" * 9]
+    for name in ("scaling-mnist", "scaling-fashion-mnist", "sweep-mnist"):
+        d = load(name)
+        for key, law in d["summary"]["laws"].items():
+            if law:
+                over, against = key.split("_", 1)
+                lines.append(f"| `{name}` | {d['dataset']} | {'every trial' if over == 'trials' else 'the front'} | "
+                             f"{'Xilinx LUTs' if against == 'xilinx_luts' else 'nodes'} | {law['a']} | {law['b']} | "
+                             f"{law['r2']} | {law['points']} | {_int(round(law['from']))}–{_int(round(law['to']))} |")
+    return "\n".join(lines)
+
+
 def demo_report() -> str:
     """The default run's report.json, the per-pass statistics, part counts and seconds left out."""
     d = load("mnist-small")
@@ -93,7 +129,8 @@ def demo_report() -> str:
     return "\n".join(lines + ["}", "```", f"{d['processor']}; {d['note']}."])
 
 
-TABLES = {"designs": designs_table, "published": published_table, "pareto": pareto_table, "demo": demo_report}
+TABLES = {"designs": designs_table, "published": published_table, "pareto": pareto_table, "demo": demo_report,
+          "sweep": sweep_table, "laws": laws_table}
 
 
 def render(text: str) -> str:
@@ -111,10 +148,26 @@ def stale_files() -> list:
     return [path for path in FILES if render(path.read_text()) != path.read_text()]
 
 
+def save_sweep(folder: Path, name: str, command: str, processor: str):
+    """docs/results/NAME.json from a finished sweep's folder: its summary and table, with the command, the
+    processor and the space it searched."""
+    sweep = json.loads((folder / "sweep.json").read_text())
+    report = {"command": command, "processor": processor, "dataset": sweep["base"]["dataset"],
+              "space": list(sweep["space"]), "trial": sweep["trial"], "validation": sweep["validation"],
+              "summary": json.loads((folder / "summary.json").read_text()),
+              "rows": json.loads((folder / "trials.json").read_text())}
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table is stale")
+    p.add_argument("--from-sweep", nargs=4, metavar=("DIR", "NAME", "COMMAND", "PROCESSOR"),
+                   help="first save a finished sweep's results as docs/results/NAME.json")
     args = p.parse_args()
+    if args.from_sweep:
+        folder, name, command, processor = args.from_sweep
+        save_sweep(Path(folder), name, command, processor)
     stale = stale_files()
     if args.check:
         for path in stale:

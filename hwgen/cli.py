@@ -245,7 +245,7 @@ def cmd_explain(args):
             assert len(shape) == 2 and min(shape) > 0
         except (ValueError, AssertionError):
             raise HwgenError(f"--image must look like 28x28, got {args.image!r}") from None
-    net = load_any(args.netlist)
+    conv = net = load_any(args.netlist)
     kernels = None
     if isinstance(net, ConvNetlist):  # each kernel read once, then the whole circuit flattened
         from .explain.kernels import explain_kernels, kernel_lines
@@ -253,7 +253,7 @@ def cmd_explain(args):
         kernels = explain_kernels(net)
         print("\n".join(kernel_lines(kernels)))
         net = flatten(net)
-    bits = None
+    bits = data = None
     if args.data:
         from .data import user_data
         from .golden import evaluate
@@ -265,10 +265,20 @@ def cmd_explain(args):
     print(format_summary(info))
     if args.out:
         if kernels is not None:
-            from .files import write_json
+            from .files import atomic_path, write_json
 
             write_json(Path(args.out) / "kernels.json", {"format": "hwgen-kernels", "version": 1, "stages": kernels})
             info.setdefault("files", []).append("kernels.json")
+            if bits is not None:  # per class, where in the last feature map each channel's evidence lies
+                import numpy as np
+
+                from .explain.kernels import channel_evidence, channel_panels_png
+
+                maps = channel_evidence(conv, bits)
+                with atomic_path(Path(args.out) / "channel-evidence.npy") as tmp, open(tmp, "wb") as f:
+                    np.save(f, maps)
+                channel_panels_png(maps, Path(args.out) / "channel-evidence.png", getattr(data, "class_names", None))
+                info["files"] += ["channel-evidence.npy", "channel-evidence.png"]
         drawn = [info["heatmap"]] if "heatmap" in info else []
         drawn += [info["evidence"][k] for k in ("file", "picture") if k in info.get("evidence", {})]
         print(f"files in {args.out}: " + ", ".join(["explain.json"] + drawn + info.get("files", [])))

@@ -207,6 +207,32 @@ def test_explain_reads_each_kernel_over_its_window(tmp_path):
     assert json.loads((tmp_path / "x" / "kernels.json").read_text())["stages"][0]["channels"][0]["on_patterns"] == 1
 
 
+def test_explain_says_per_class_where_each_channel_s_evidence_lies(tmp_path):
+    """The head's evidence over the last feature map, laid out (class, row, column, channel): zero where the
+    head reads no bit, the features the head reads giving the golden model's scores, and from the command
+    line with --data, a file and a picture."""
+    from hwgen.explain.kernels import channel_evidence
+    from hwgen.golden import evaluate
+    from hwgen.golden.conv import conv_features, conv_scores
+
+    net = random_conv_netlist(5)
+    bits = random_bits(net.num_inputs, 300, 5)
+    maps = channel_evidence(net, bits)
+    h, w, c = net.shapes()[-1]
+    assert maps.shape == (net.num_classes, h, w, c)
+    read = net.head.reached(net.head.outputs, functional=True)[:net.head.num_inputs].reshape(h, w, c)
+    assert np.all(maps[:, ~read] == 0) and np.any(maps[:, read] != 0)
+    assert np.array_equal(evaluate.scores(net.head, conv_features(net, bits)), conv_scores(net, bits))
+
+    net.save(tmp_path / "conv.json")
+    np.savez(tmp_path / "data.npz", train_x=bits[:10], test_x=bits, test_y=np.zeros(len(bits), np.int64))
+    result = subprocess.run([sys.executable, "-m", "hwgen.cli", "explain", tmp_path / "conv.json", "--out",
+                             tmp_path / "x", "--data", tmp_path / "data.npz"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert np.allclose(np.load(tmp_path / "x" / "channel-evidence.npy"), maps)
+    assert (tmp_path / "x" / "channel-evidence.png").stat().st_size > 1000
+
+
 @pytest.mark.parametrize("seed, encoder, gap, stall", [(0, False, 0.0, 0.0), (1, False, 0.3, 0.5),
                                                       (2, True, 0.2, 0.3), (3, True, 0.0, 0.9)])
 def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed, encoder, gap, stall):

@@ -42,6 +42,40 @@ def explain_kernels(net: ConvNetlist) -> list:
     return stages
 
 
+def channel_evidence(net: ConvNetlist, bits: np.ndarray) -> np.ndarray:
+    """(classes, H, W, C) float64: per class, where in the last feature map (before the head) each channel's
+    evidence lies: the exact evidence (evidence.py) of the head's inputs over the samples' feature maps, the
+    map's position (row, column) and channel laid out as the head reads them."""
+    from ..golden.conv import conv_features
+    from .evidence import evidence
+
+    h, w, c = net.shapes()[-1]
+    return evidence(net.head, conv_features(net, bits)).reshape(net.num_classes, h, w, c)
+
+
+def channel_panels_png(maps: np.ndarray, path, class_names=None):
+    """One row per class, one panel per channel: blue where the channel's bit being on adds to the class's
+    score, red where it takes away, on one scale."""
+    from ..flow.report_html import pyplot
+
+    plt = pyplot()
+    classes, _, _, channels = maps.shape
+    fig, axes = plt.subplots(classes, channels, figsize=(1.1 * channels + 0.8, 1.1 * classes), squeeze=False)
+    scale = float(np.abs(maps).max()) or 1.0
+    for k in range(classes):
+        for ch in range(channels):
+            ax = axes[k, ch]
+            ax.imshow(maps[k, :, :, ch], cmap="RdBu", vmin=-scale, vmax=scale)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k == 0:
+                ax.set_title(f"ch {ch}", fontsize=7)
+        axes[k, 0].set_ylabel(class_names[k] if class_names else f"class {k}", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def _window_picture(table: np.ndarray, support: list, window: int, channels: int) -> list:
     """Rows of the window, a character per place and input channel: '+' where setting that bit turns the
     channel on in more of the patterns than clearing it does, '-' where fewer, '=' where as many, '.'

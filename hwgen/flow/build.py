@@ -91,6 +91,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
 
     circuit, simplified, exact_gates, data_aware, pass_stats, equivalence = _simplify(cfg, trained, data, out,
                                                                                       seconds, log)
+
     # The stages that wait on tools run beside each other (two cores or more): explain, which reads only
     # the netlist, beside synthesis; the part and Xilinx counts beside simulation, which reads the final RTL.
     # Explain's seconds go into `beside` first, so that `seconds` keeps the order of the stages; the counts

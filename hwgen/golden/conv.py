@@ -9,8 +9,9 @@ from ..convnet import ConvNetlist
 CHUNK = 512  # samples per pass: the windows of a chunk are (CHUNK * positions, window bits)
 
 
-def conv_scores(net: ConvNetlist, bits: np.ndarray, threads: int = 0) -> np.ndarray:
-    """(N, H * W * C) input bits, position-major -> (N, num_classes) class scores."""
+def conv_features(net: ConvNetlist, bits: np.ndarray, threads: int = 0) -> np.ndarray:
+    """(N, H * W * C) input bits, position-major -> (N, head inputs) bool: the last feature map, position-major
+    (row, column, channel), as the head reads it."""
     from .evaluate import scores
 
     h, w, c = net.input_shape
@@ -24,5 +25,15 @@ def conv_scores(net: ConvNetlist, bits: np.ndarray, threads: int = 0) -> np.ndar
             maps = out.reshape(*windows.shape[:3], stage.channels)
             if stage.pool > 1:
                 maps = stage.pool_blocks(maps).any(axis=-1)
-        results.append(scores(net.head, maps.reshape(n, -1), threads=threads))
-    return np.concatenate(results)[:len(bits)] if len(bits) else np.zeros((0, net.num_classes), np.int64)
+        results.append(maps.reshape(n, -1))
+    return np.concatenate(results)[:len(bits)] if len(bits) else np.zeros((0, net.head.num_inputs), bool)
+
+
+def conv_scores(net: ConvNetlist, bits: np.ndarray, threads: int = 0) -> np.ndarray:
+    """(N, H * W * C) input bits, position-major -> (N, num_classes) class scores."""
+    from .evaluate import scores
+
+    if not len(bits):
+        return np.zeros((0, net.num_classes), np.int64)
+    return np.concatenate([scores(net.head, conv_features(net, bits[k:k + CHUNK], threads), threads=threads)
+                           for k in range(0, len(bits), CHUNK)])
