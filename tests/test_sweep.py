@@ -142,3 +142,18 @@ def test_trials_are_scored_on_a_share_of_the_training_set_never_the_test_set(tmp
     assert len(held & kept) < 5  # ... and not trained on (digits repeats a few images)
     front = from_config(front_config(sweep, params))
     assert np.array_equal(front.test_x, full.test_x) and np.array_equal(front.train_x, full.train_x)
+
+
+def test_the_grid_sampler_enqueues_every_combination_once(tmp_path):
+    from optuna.trial import TrialState
+
+    from hwgen.flow.sweep import Sweep, _suggest
+
+    grid = {**TINY, "sampler": "grid", "start": [], "space": {"model.layers": [[100, 50], [200, 50]],
+                                                             "model.tau": [2.0, 3.0, 4.0]}}
+    s = Sweep(load(write(tmp_path / "s.yaml", grid)), tmp_path / "out", log=lambda *_: None)
+    s._enqueue_start()
+    assert len(s.study.get_trials(states=(TrialState.WAITING,))) == 6
+    asked = [s.study.ask() for _ in range(6)]
+    points = {tuple(_suggest(t, k, spec) for k, spec in grid["space"].items()) for t in asked}
+    assert len(points) == 6  # each combination once

@@ -9,6 +9,7 @@ of the training set, so that the test set stays unseen; the front's points are t
 
 import copy
 import csv
+import itertools
 import json
 import math
 import tempfile
@@ -25,7 +26,8 @@ from . import config
 SWEEP_DEFAULTS = {
     "base": "mnist-small",  # the config each trial starts from: a file (beside the sweep file) or a shipped name
     "trials": 30,           # trials to finish (failed ones count; those a stop cut short are run again)
-    "sampler": "tpe",       # tpe (multi-objective TPE), nsga2 (NSGA-II), grid (every combination of the choices)
+    "sampler": "tpe",       # tpe (multi-objective TPE), nsga2 (NSGA-II), grid (every combination of the choices,
+                            # in order, up to `trials`)
     "population": 10,       # nsga2: trials per generation
     "seed": 0,              # the sampler's
     "validation": 0.1,      # the share of the training set each trial is scored on (data.validation)
@@ -150,9 +152,8 @@ def _sampler(sweep: dict, resumed_at: int):
 
     seed = sweep["seed"] + resumed_at
 
-    if sweep["sampler"] == "grid":
-        return optuna.samplers.GridSampler({k: [json.dumps(c) for c in v] for k, v in sweep["space"].items()},
-                                           seed=seed)
+    if sweep["sampler"] == "grid":  # every combination is enqueued (Sweep._enqueue_start); a draw is never needed
+        return optuna.samplers.RandomSampler(seed=seed)
     if sweep["sampler"] == "nsga2":
         return optuna.samplers.NSGAIISampler(population_size=sweep["population"], seed=seed)
     # constant liar: trials still running count as poor, so that parallel trials spread out
@@ -286,23 +287,26 @@ class Sweep:
         """Trials a stop cut short (still RUNNING in the journal): closed as failed, their points run again."""
         from optuna.trial import TrialState
 
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-            if t.state == TrialState.RUNNING:
-                self.study.tell(t.number, state=TrialState.FAIL)
-                self.study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
-                self.note(f"trial {t.number} was cut short by a stop: its point is tried again")
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            self.study.tell(t.number, state=TrialState.FAIL)
+            self.study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
+            self.note(f"trial {t.number} was cut short by a stop: its point is tried again")
 
     def _enqueue_start(self):
+        """The start points, then for the grid sampler every combination of the choices, as the first trials."""
         if self.study.trials:
             return  # a resumed sweep has them already
-        for point in self.sweep["start"]:
-            self.study.enqueue_trial({k: json.dumps(v) if isinstance(self.sweep["space"][k], list) else v
-                                      for k, v in point.items()})
+        space = self.sweep["space"]
+        points = [{k: json.dumps(v) if isinstance(space[k], list) else v for k, v in point.items()}
+                  for point in self.sweep["start"]]
+        if self.sweep["sampler"] == "grid":
+            points += [dict(zip(space, combination))
+                       for combination in itertools.product(*([json.dumps(c) for c in space[k]] for k in space))]
+        for point in points:
+            self.study.enqueue_trial(point)
 
     def run_trials(self, ray, workers: int):
         """Trials, `workers` at a time, until `trials` have finished (a resumed sweep counts those it has)."""
-        from optuna.trial import TrialState
-
         self._requeue_stopped()
         self._enqueue_start()
         threads = trial_threads(self.sweep)
@@ -325,6 +329,8 @@ class Sweep:
                 write_text(self.out / "trials" / f"{trial.number:04d}.yaml", yaml.safe_dump(cfg, sort_keys=False))
                 running[task.remote(cfg)] = (trial, time.perf_counter())
                 self.note(f"trial {trial.number} started: {self._point(params)}", show=False)
+            if not running:  # the last trials were refused by the config check
+                continue
             trial, started, result = _next_result(ray, running)
             done += 1
             if "error" in result:
@@ -337,7 +343,6 @@ class Sweep:
                       f"({result['scored_on']}), {result['luts']['xilinx']:,} Xilinx LUTs, "
                       f"{result['luts']['lut_positions']:,} {result['luts']['target']} LUT positions, "
                       f"{time.perf_counter() - started:.0f} s; {self._point(trial.params)}")
-        assert all(t.state != TrialState.RUNNING for t in self.study.get_trials(deepcopy=False))
 
     def _fail(self, trial, error: str, started: float):
         from optuna.trial import TrialState
@@ -347,7 +352,8 @@ class Sweep:
         self.note(f"trial {trial.number} failed after {time.perf_counter() - started:.0f} s: {error}")
 
     def _point(self, params: dict) -> str:
-        return ", ".join(f"{k}={_value(self.sweep['space'][k], v)}" for k, v in params.items())
+        values = {k: _value(self.sweep["space"][k], v) for k, v in params.items()}
+        return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
     def front(self) -> list:
         """The finished trials no other beats in every objective, fewest LUTs first."""
