@@ -38,8 +38,8 @@ RAM_CELLS = {"ice40": (), "ecp5": ("TRELLIS_DPR16X4",)}  # LUTs used as RAM (the
 # nextpnr's count of the LUT positions a design takes: LUTs, the two of each carry cell, and LUT RAM.
 LOGIC_CELLS = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
 # The LUT positions that mapped cells take, counted before placement (hwgen's search scores trials so): an
-# ECP5 carry cell takes two, an iCE40 carry sits beside its LUT. nextpnr's count adds LUT RAM and the
-# pass-through LUTs placement inserts (about 5% more on the MNIST models).
+# ECP5 carry cell takes two, an iCE40 carry sits beside its LUT. nextpnr's LOGIC_CELLS count adds LUT RAM
+# and the feed-through LUTs that packing inserts, so it is a little higher.
 LUT_POSITIONS = {"ice40": {"luts": 1}, "ecp5": {"luts": 1, "carry": 2}}
 # Cell types of yosys synth_xilinx (7 series), mapping only: the LUT6-based count that published Xilinx
 # designs give.
