@@ -80,7 +80,9 @@ def pareto_table() -> str:
 
 
 def _point(row: dict, keys: list) -> str:
-    return ", ".join(f"{k.split('.')[-1]} {row[k]}" for k in keys)
+    def show(v):
+        return " + ".join(_int(w) for w in v) if isinstance(v, list) else f"{v:.3g}" if isinstance(v, float) else v
+    return ", ".join(f"{k.split('.')[-1]} {show(row[k])}" for k in keys)
 
 
 def sweep_table() -> str:

@@ -63,8 +63,8 @@ def test_a_sweep_stopped_and_resumed_finishes_its_trials_and_builds_its_front(tm
     rows = list(csv.DictReader(open(out / "trials.csv")))
     complete = [r for r in rows if r["state"] == "complete"]
     failed = {r["trial"]: r["error"] for r in rows if r["state"] == "failed"}
-    cut_short = [e for e in failed.values() if e.startswith("cut short by a stop")]
-    assert cut_short, rows
+    stopped = [r for r in rows if r["state"] == "stopped"]
+    assert stopped and all(r["error"].startswith("cut short by a stop") for r in stopped), rows
     assert "going on: 2 of 4 trials finished before" in (out / "sweep.log").read_text()
     gpu_failures = [e for e in failed.values() if "cuda" in e.lower()]
     assert len(complete) + len(gpu_failures) == 4, rows

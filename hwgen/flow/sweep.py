@@ -42,6 +42,8 @@ SAMPLERS = ("tpe", "nsga2", "grid")
 # What a trial is scored by (build.measure's result), and in which direction.
 OBJECTIVES = {"accuracy": "maximize", "xilinx_luts": "minimize", "lut_positions": "minimize"}
 JOURNAL = "study.journal"
+# What a sweep's folder holds it to (with its base config): a sweep goes on only with the same ones.
+RECORDED = ("space", "trial", "validation", "sampler", "seed")
 
 
 def load(path) -> dict:
@@ -258,7 +260,7 @@ class Sweep:
         self.sweep, self.out, self.log = sweep, ensure_dir(out), log
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         recorded = self.out / "sweep.json"
-        mine = {k: sweep[k] for k in ("space", "trial", "validation", "sampler", "seed")} | {"base": sweep["base_config"]}
+        mine = {"base": sweep["base_config"], **{k: sweep[k] for k in RECORDED}}
         if recorded.exists() and json.loads(recorded.read_text()) != json.loads(json.dumps(mine)):
             raise HwgenError(f"{self.out} holds a sweep of other settings (base, space, trial, validation or sampler): "
                              "go on with the same sweep file, or give another --out")
@@ -413,16 +415,19 @@ class Sweep:
             if t.state not in (TrialState.COMPLETE, TrialState.FAIL):
                 continue
             r = t.user_attrs.get("result", {})
-            row = {"trial": t.number, "state": "complete" if t.state == TrialState.COMPLETE else "failed",
+            state = "complete" if t.state == TrialState.COMPLETE else "stopped" if t.number in retried else "failed"
+            row = {"trial": t.number, "state": state,
                    "front": t.number in front,
                    **{k: _value(self.sweep["space"][k], v) for k, v in t.params.items()},
                    "accuracy": _rounded(r.get("accuracy", {}).get("hardened")), "scored_on": r.get("scored_on"),
-                   "xilinx_luts": r.get("luts", {}).get("xilinx"), "lut_positions": r.get("luts", {}).get("lut_positions"),
+                   "xilinx_luts": r.get("luts", {}).get("xilinx"),
+                   "lut_positions": r.get("luts", {}).get("lut_positions"),
                    "nodes": r.get("gates", {}).get("simplified"), "ffs": r.get("ffs"),
                    "train_s": r.get("seconds", {}).get("train"), "synth_s": r.get("seconds", {}).get("synth"),
                    "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
-                   "error": t.user_attrs.get("error") or (f"cut short by a stop; tried again as trial {retried[t.number]}"
-                                                          if t.number in retried else None)}
+                   "error": t.user_attrs.get("error") or (
+                       f"cut short by a stop; tried again as trial {retried.get(t.number)}" if state == "stopped"
+                       else None)}
             built = reports.get(f"trial-{t.number:04d}")
             if built:
                 s = built["synth"]
@@ -479,6 +484,16 @@ def scaling(rows: list) -> dict:
             for over, group in (("trials", done), ("front", front)) for against in ("xilinx_luts", "nodes")}
 
 
+def _front_2d(rows: list, key: str) -> list:
+    """The rows that no other row beats in both accuracy and `key` (fewer is better), fewest first."""
+    line, best = [], -1.0
+    for r in sorted(rows, key=lambda r: (r[key], -r["accuracy"])):
+        if r["accuracy"] > best:
+            line.append(r)
+            best = r["accuracy"]
+    return line
+
+
 def plot(rows: list, laws: dict, published: list, path: Path, dataset: str):
     """Accuracy against Xilinx LUT6 and against target LUT positions: every trial, the front, the front's full
     builds (test accuracy), the published designs and the fitted law."""
@@ -490,24 +505,30 @@ def plot(rows: list, laws: dict, published: list, path: Path, dataset: str):
 
     done = [r for r in rows if r["state"] == "complete"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, key, built_key, label in ((axes[0], "xilinx_luts", "built_xilinx_luts", "Xilinx LUT6 (yosys synth_xilinx)"),
-                                      (axes[1], "lut_positions", "logic_cells", "ECP5 LUT positions (logic cells when built)")):
-        ax.plot([r[key] for r in done], [100 * r["accuracy"] for r in done], ".", color="0.6", label="trials (validation)")
-        front = sorted((r for r in done if r["front"]), key=lambda r: r[key])
-        ax.plot([r[key] for r in front], [100 * r["accuracy"] for r in front], "o-", color="tab:blue",
+    panels = ((axes[0], "xilinx_luts", "built_xilinx_luts", "Xilinx LUT6 (yosys synth_xilinx)"),
+              (axes[1], "lut_positions", "logic_cells", "ECP5 LUT positions (logic cells when built)"))
+    for ax, key, built_key, label in panels:
+        ax.plot([r[key] for r in done], [100 * r["accuracy"] for r in done], ".", color="0.6",
+                label="trials (validation)")
+        front = [r for r in done if r["front"]]
+        ax.plot([r[key] for r in front], [100 * r["accuracy"] for r in front], "o", color="tab:blue",
                 label="front (validation)")
+        line = _front_2d(done, key)  # the points no other beats on these two axes
+        ax.plot([r[key] for r in line], [100 * r["accuracy"] for r in line], "-", color="tab:blue", lw=1)
         built = [r for r in rows if r.get("test_accuracy") is not None and r.get(built_key)]
         ax.plot([r[built_key] for r in built], [100 * r["test_accuracy"] for r in built], "s", color="tab:green",
                 label="front built in full (test, routed)")
-        law = laws.get("trials_xilinx_luts") if key == "xilinx_luts" else None
+        over = "front" if laws.get("front_xilinx_luts") else "trials"
+        law = laws.get(f"{over}_xilinx_luts") if key == "xilinx_luts" else None
         if law:
             xs = np.geomspace(law["from"], law["to"], 50)
             ax.plot(xs, 100 * (1 - law["a"] * xs ** -law["b"]), "--", color="tab:orange",
-                    label=f"error = {law['a']:g} LUTs^-{law['b']:g} (R² {law['r2']})")
+                    label=f"error = {law['a']:g} LUTs^-{law['b']:g}, R² {law['r2']} ({over})")
         for p in published:
             if (p.get("kind", "LUT6") == "LUT6") == (key == "xilinx_luts"):
                 ax.plot([p["luts"]], [p["accuracy"]], "^", color="tab:red")
-                ax.annotate(p["name"], (p["luts"], p["accuracy"]), fontsize=7, xytext=(4, -3), textcoords="offset points")
+                ax.annotate(p["name"], (p["luts"], p["accuracy"]), fontsize=7, xytext=(4, -3),
+                            textcoords="offset points")
         ax.set_xscale("log")
         ax.set_xlabel(f"{label}, log scale")
         ax.set_ylabel(f"{dataset} accuracy, hardened (%)")
@@ -532,16 +553,12 @@ def run(sweep_file, out, address: str | None = None, workers: int | None = None,
         workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // threads))
         s.note(f"sweep {sweep_file}: {sweep['trials']} trials, {workers} at a time ({threads} thread"
                f"{'s' if threads > 1 else ''} each), {sweep['sampler']} sampler; log in {s.log_file}")
-        start = time.perf_counter()
         s.run_trials(ray, workers)
-        trial_seconds = time.perf_counter() - start
         front = s.front()
         configs = s.write_front_configs(front)
         s.note(f"front: {len(front)} points ({', '.join(configs)}); configs in {s.out / 'front'}")
-        start = time.perf_counter()
         chosen = spread(list(configs), sweep["front_builds"])
         reports = s.build_front(ray, {name: configs[name] for name in chosen}, workers) if build_front else {}
-        front_seconds = time.perf_counter() - start
     finally:
         ray.shutdown()
     rows = s.rows(reports)
@@ -549,13 +566,18 @@ def run(sweep_file, out, address: str | None = None, workers: int | None = None,
     laws = scaling(rows)
     plot(rows, laws, sweep["published"], s.out / "pareto.png", sweep["base_config"]["dataset"])
     done = [r for r in rows if r["state"] == "complete"]
-    summary = {"trials": len(rows), "complete": len(done), "failed": len(rows) - len(done),
+    summary = {"trials": len(rows), "complete": len(done), "failed": sum(r["state"] == "failed" for r in rows),
+               "stopped": sum(r["state"] == "stopped" for r in rows),
                "front": [r["trial"] for r in rows if r["front"]], "laws": laws,
-               "seconds": {"trials": round(trial_seconds), "front_builds": round(front_seconds),
+               # worker-seconds over every run of the sweep: the trials' (their training and their synthesis), and
+               # the full builds' (each stage of each build)
+               "seconds": {"trials": round(sum(r["seconds"] or 0 for r in rows)),
                            "train": round(sum(r["train_s"] or 0 for r in done)),
-                           "synth": round(sum(r["synth_s"] or 0 for r in done))}}
+                           "synth": round(sum(r["synth_s"] or 0 for r in done)),
+                           "front_builds": round(sum(sum(r["seconds"].values()) for r in reports.values()))}}
     write_json(s.out / "summary.json", summary)
-    s.note(f"{summary['complete']} trials finished, {summary['failed']} failed; front: trials "
+    s.note(f"{summary['complete']} trials finished, {summary['failed']} failed, {summary['stopped']} cut short by a "
+           "stop and run again; front: trials "
            f"{', '.join(map(str, summary['front']))}; table {s.out / 'trials.csv'}, plot {s.out / 'pareto.png'}")
     return summary
 
