@@ -9,6 +9,7 @@ of the training set, so that the test set stays unseen; the front's points are t
 
 import copy
 import csv
+import io
 import itertools
 import json
 import math
@@ -386,7 +387,7 @@ class Sweep:
             while waiting and len(running) < workers:
                 name = waiting.pop(0)
                 running[task.remote(configs[name])] = (name, time.perf_counter())
-                self.note(f"front point {name}: built in full")
+                self.note(f"front point {name}: building in full")
             name, started, result = _next_result(ray, running)
             if "report" not in result:
                 self.note(f"front point {name} failed: {result['error']}")
@@ -398,8 +399,9 @@ class Sweep:
             write_json(folder / "config.json", configs[name])
             r = reports[name] = result["report"]
             s = r["synth"]
+            xilinx = s.get("xilinx", {}).get("luts")
             self.note(f"front point {name}: test {100 * r['accuracy']['hardened']:.2f}% (RTL "
-                      f"{100 * r['accuracy']['rtl']:.2f}%), {s.get('xilinx', {}).get('luts', '-'):,} Xilinx LUTs, "
+                      f"{100 * r['accuracy']['rtl']:.2f}%), {f'{xilinx:,}' if xilinx else '-'} Xilinx LUTs, "
                       f"{s['logic_cells']:,} {s['target']} logic cells, {s['fmax_mhz']} MHz"
                       f"{'' if s['met'] else ' (misses the asked clock)'}; {time.perf_counter() - started:.0f} s")
         return reports
@@ -440,11 +442,11 @@ class Sweep:
 
     def write_table(self, rows: list):
         write_json(self.out / "trials.json", rows)
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        with open(self.out / "trials.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, columns)
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, list(dict.fromkeys(k for row in rows for k in row)))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(self.out / "trials.csv", text.getvalue())
 
 
 def spread(names: list, count: int) -> list:
