@@ -46,7 +46,9 @@ def test_a_sweep_stopped_and_resumed_finishes_its_trials_and_builds_its_front(tm
     import torch
 
     sweep, out = write(tmp_path / "tiny.yaml", TINY), tmp_path / "out"
-    proc = subprocess.Popen(sweep_cmd(sweep, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's signal as a terminal delivers it: a suite started in the background inherits SIGINT ignored
+    proc = subprocess.Popen(sweep_cmd(sweep, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     log, deadline = out / "sweep.log", time.time() + 600
     # stopped (as by Ctrl-C) once two trials have ended (the one on a GPU fails at once), while the third runs
     while time.time() < deadline and proc.poll() is None and \
