@@ -265,18 +265,15 @@ def cmd_explain(args):
     print(format_summary(info))
     if args.out:
         if kernels is not None:
-            from .files import atomic_path, write_json
+            from .files import write_json, write_npy
 
             write_json(Path(args.out) / "kernels.json", {"format": "hwgen-kernels", "version": 1, "stages": kernels})
             info.setdefault("files", []).append("kernels.json")
             if bits is not None:  # per class, where in the last feature map each channel's evidence lies
-                import numpy as np
-
                 from .explain.kernels import channel_evidence, channel_panels_png
 
                 maps = channel_evidence(conv, bits)
-                with atomic_path(Path(args.out) / "channel-evidence.npy") as tmp, open(tmp, "wb") as f:
-                    np.save(f, maps)
+                write_npy(Path(args.out) / "channel-evidence.npy", maps)
                 channel_panels_png(maps, Path(args.out) / "channel-evidence.png", getattr(data, "class_names", None))
                 info["files"] += ["channel-evidence.npy", "channel-evidence.png"]
         drawn = [info["heatmap"]] if "heatmap" in info else []

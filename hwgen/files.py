@@ -81,5 +81,12 @@ def write_text(path, text: str):
         tmp.write_text(text)
 
 
+def write_npy(path, array):
+    import numpy as np
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:  # np.save given a name would add ".npy" to it
+        np.save(f, array)
+
+
 def write_json(path, obj):
     write_text(path, json.dumps(obj, indent=2) + "\n")

@@ -45,7 +45,8 @@ class Dataset:
         """This data set with a random `fraction` of its training samples as its test set, the rest to train
         on: what a search scores its trials on, so that the test set stays unseen until the end."""
         order = np.random.default_rng(seed).permutation(len(self.train_y))
-        held, kept = np.sort(order[:round(fraction * len(order))]), np.sort(order[round(fraction * len(order)):])
+        cut = round(fraction * len(order))
+        held, kept = np.sort(order[:cut]), np.sort(order[cut:])
         if not len(held) or not len(kept):
             raise HwgenError(f"data.validation {fraction} leaves no samples to train on or to score with")
         return replace(self, train_x=self.train_x[kept], train_y=self.train_y[kept], test_x=self.train_x[held],

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import encoding, ops, rewrite
 from ..errors import HwgenError
-from ..files import atomic_path, ensure_dir, write_json, write_text
+from ..files import atomic_path, ensure_dir, write_json, write_npy, write_text
 from ..golden import evaluate
 from ..netlist import LUT, Netlist
 from ..rewrite.dce import dce
@@ -375,9 +375,7 @@ def explain(net: Netlist, out_dir=None, outputs=None, image_shape=None, input_na
         maps = evidence.evidence(net, data_bits)
         info["evidence"] = {"samples": len(data_bits), "file": "evidence.npy"}
         if out:
-            with atomic_path(out / "evidence.npy") as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, maps)
+            write_npy(out / "evidence.npy", maps)
             if shape:
                 panels_png(evidence.per_pixel(maps, shape), out / "evidence.png", class_names, diverging=True,
                            label="mean score change when the pixel is on")

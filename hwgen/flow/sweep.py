@@ -143,9 +143,9 @@ def _corners(spec) -> list:
     return spec if isinstance(spec, list) else [spec["low"], spec["high"]]
 
 
-def _value(spec, raw):
-    """A trial's parameter as the config's value (a choice comes back from its JSON text)."""
-    return json.loads(raw) if isinstance(spec, list) else raw
+def _values(sweep: dict, params: dict) -> dict:
+    """A trial's parameters as the config's values (a choice comes back from its JSON text)."""
+    return {k: json.loads(v) if isinstance(sweep["space"][k], list) else v for k, v in params.items()}
 
 
 def _sampler(sweep: dict, resumed_at: int):
@@ -171,7 +171,7 @@ def trial_threads(sweep: dict) -> int:
 def trial_config(sweep: dict, params: dict) -> dict:
     """The config a trial trains: the base, the settings every trial gets, its point of the space, and the
     validation share it is scored on."""
-    point = {k: _value(sweep["space"][k], v) for k, v in params.items()}
+    point = _values(sweep, params)
     return changed(sweep["base_config"], {**sweep["trial"], **point, "data.validation": sweep["validation"]},
                    f"trial {point}")
 
@@ -179,7 +179,7 @@ def trial_config(sweep: dict, params: dict) -> dict:
 def front_config(sweep: dict, params: dict) -> dict:
     """The config a front point is built from in full: as the trial's, with the front's settings, scored on
     the test set."""
-    point = {k: _value(sweep["space"][k], v) for k, v in params.items()}
+    point = _values(sweep, params)
     return changed(sweep["base_config"], {**sweep["trial"], **point, **sweep["front"], "data.validation": 0.0},
                    f"front point {point}")
 
@@ -355,7 +355,7 @@ class Sweep:
         self.note(f"trial {trial.number} failed after {time.perf_counter() - started:.0f} s: {error}")
 
     def _point(self, params: dict) -> str:
-        values = {k: _value(self.sweep["space"][k], v) for k, v in params.items()}
+        values = _values(self.sweep, params)
         return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
     def front(self) -> list:
@@ -420,7 +420,7 @@ class Sweep:
             state = "complete" if t.state == TrialState.COMPLETE else "stopped" if t.number in retried else "failed"
             row = {"trial": t.number, "state": state,
                    "front": t.number in front,
-                   **{k: _value(self.sweep["space"][k], v) for k, v in t.params.items()},
+                   **_values(self.sweep, t.params),
                    "accuracy": _rounded(r.get("accuracy", {}).get("hardened")), "scored_on": r.get("scored_on"),
                    "xilinx_luts": r.get("luts", {}).get("xilinx"),
                    "lut_positions": r.get("luts", {}).get("lut_positions"),

@@ -35,5 +35,4 @@ def conv_scores(net: ConvNetlist, bits: np.ndarray, threads: int = 0) -> np.ndar
 
     if not len(bits):
         return np.zeros((0, net.num_classes), np.int64)
-    return np.concatenate([scores(net.head, conv_features(net, bits[k:k + CHUNK], threads), threads=threads)
-                           for k in range(0, len(bits), CHUNK)])
+    return scores(net.head, conv_features(net, bits, threads), threads=threads)
