@@ -196,7 +196,8 @@ def _part(module: str, name: str) -> str:
     if not module.startswith((f"{name}_core_", f"{name}_core.")):
         return "harness" if module == TOP else "flow control"
     part = module[len(name) + 6:]
-    return STREAM_PARTS.get(re.sub(r"\d+$", "", part.split("_")[0]), part)
+    part = re.split(r"[._]", part)[0]  # kernel0_gates (direct), kernel0.gates (Amaranth): kernel0
+    return STREAM_PARTS.get(re.sub(r"\d+$", "", part), part)
 
 
 def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:

@@ -23,6 +23,11 @@ from hwgen.netlist import Netlist
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run(*args):
+    """`hwgen ARGS` in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-m", "hwgen.cli", *map(str, args)], capture_output=True, text=True)
+
+
 def random_conv_netlist(seed: int, shape=(7, 6, 2), luts: bool = False) -> ConvNetlist:
     """Two conv stages of random kernels (strides, paddings and poolings that leave remainders) and a
     random head: the geometry the flattening and the direct evaluation must both get right."""
@@ -133,8 +138,6 @@ def test_bad_conv_netlists_name_the_problem(change, message):
 def test_flatten_on_the_command_line_and_every_command_reads_v3(tmp_path):
     net = random_conv_netlist(4)
     net.save(tmp_path / "conv.json")
-    run = lambda *args: subprocess.run([sys.executable, "-m", "hwgen.cli", *map(str, args)],  # noqa: E731
-                                       capture_output=True, text=True)
     result = run("flatten", tmp_path / "conv.json", "--out", tmp_path / "flat.json")
     assert result.returncode == 0, result.stderr
     flat = load_any(tmp_path / "flat.json")
@@ -156,8 +159,7 @@ def test_flatten_on_the_command_line_and_every_command_reads_v3(tmp_path):
     ({"model": {"conv": [{"window": 3, "padding": 3}]}}, "padding must be smaller than the window"),
     ({"model": {"conv": [{"channel": 3}]}}, "unknown key \"model.conv[0].channel\""),
     ({"model": {"conv": {"channels": 3}}}, "must be a list of mappings"),
-    ({"model": {"conv": [{}]}, "simplify": {"data_aware": True}}, "need \"emit.conv\": unrolled"),
-    ({"model": {"conv": [{}]}, "emit": {"backend": "amaranth"}}, "need \"emit.conv\": unrolled"),
+    ({"model": {"conv": [{}]}, "simplify": {"data_aware": True}}, "needs \"emit.conv\": unrolled"),
 ])
 def test_bad_conv_configs(given, message):
     with pytest.raises(HwgenError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -233,13 +235,14 @@ def test_explain_says_per_class_where_each_channel_s_evidence_lies(tmp_path):
     assert (tmp_path / "x" / "channel-evidence.png").stat().st_size > 1000
 
 
+@pytest.mark.parametrize("backend", ["direct", "amaranth"])
 @pytest.mark.parametrize("seed, encoder, gap, stall", [(0, False, 0.0, 0.0), (1, False, 0.3, 0.5),
                                                       (2, True, 0.2, 0.3), (3, True, 0.0, 0.9)])
-def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed, encoder, gap, stall):
+def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed, encoder, gap, stall, backend):
     """Images streamed a pixel per transfer, back to back, with random input gaps and output backpressure
-    (Icarus): every class and score is the golden model's, borders (padding, strides, pooling remainders)
-    included; back to back, an image takes its pixels' clocks; the first result of an idle engine comes
-    the latency NAME.json states after the image's last pixel."""
+    (Icarus), through either backend: every class and score is the golden model's, borders (padding,
+    strides, pooling remainders) included; back to back, an image takes its pixels' clocks; the first
+    result of an idle engine comes the latency NAME.json states after the image's last pixel."""
     from hwgen.emit.verilog import emit
     from hwgen.simulation import simulate
 
@@ -251,13 +254,34 @@ def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed,
         inputs = rng.integers(0, 20, size=(40, h * w))  # above 15 saturates at the 4-bit port
     else:
         inputs = random_bits(net.num_inputs, 40, seed)
-    info = emit(net, tmp_path / "rtl", backend="direct", pipeline=1 + seed % 2)
-    assert info["kind"] == "conv-stream" and info["clocks_per_image"] == h * w
+    info = emit(net, tmp_path / "rtl", backend=backend, pipeline=1 + seed % 2)
+    assert info["kind"] == "conv-stream" and info["clocks_per_image"] == h * w and info["core_backend"] == backend
     result = simulate(tmp_path / "rtl", net, inputs, "icarus", gap=gap, stall=stall, seed=seed)
     assert result["mismatches"] == 0 and result["received"] == 40
     assert result["min_latency_cycles"] == info["latency_cycles"]
     if gap == stall == 0:
         assert result["cycles"] <= 40 * h * w + info["latency_cycles"] + 5
+
+
+@pytest.mark.slow
+def test_both_backends_build_the_engine_alike(tmp_path):
+    """The two backends' engines, synthesized for ECP5 with the hierarchy kept, have the same parts
+    (Amaranth's submodules NAME_core.kernel0.gates count as kernels as the direct writer's
+    NAME_core_kernel0_gates do) at about the same size."""
+    net = random_conv_netlist(2, shape=(12, 10, 2))
+    net.encoder = np.tile([3, 9], (120, 1))
+    net.save(tmp_path / "conv.json")
+    parts = {}
+    for backend in ("direct", "amaranth"):
+        rtl = tmp_path / backend
+        assert run("emit", tmp_path / "conv.json", "--out", rtl, "--backend", backend).returncode == 0
+        result = run("synth", rtl, "--target", "ecp5-25k", "--no-route", "--no-xilinx")
+        assert result.returncode == 0, result.stderr[-2000:]
+        parts[backend] = json.loads((rtl / "synth-ecp5-25k.json").read_text())["parts"]
+    assert set(parts["direct"]) == set(parts["amaranth"]) >= {"encoder", "line buffers", "kernels", "pooling", "head"}
+    for part in ("line buffers", "kernels", "pooling", "head"):
+        amaranth, direct = parts["amaranth"][part]["luts"], parts["direct"][part]["luts"]
+        assert direct > 0 and abs(amaranth - direct) <= 0.2 * direct + 4, (part, amaranth, direct)
 
 
 def test_the_streaming_engine_refuses_thresholds_that_differ_by_pixel(tmp_path):
@@ -267,5 +291,5 @@ def test_the_streaming_engine_refuses_thresholds_that_differ_by_pixel(tmp_path):
     h, w, c = net.input_shape
     net.encoder = np.arange(h * w * c).reshape(h * w, c) % 16
     with pytest.raises(HwgenError, match="same thresholds"):
-        emit(net, tmp_path / "rtl", backend="direct")
+        emit(net, tmp_path / "rtl", backend="amaranth")
     assert not (tmp_path / "rtl").exists()

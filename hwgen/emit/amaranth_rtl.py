@@ -43,13 +43,13 @@ def _gate(op: int, a, b):
 
 class PipelinedCore(wiring.Component):
     """The stall-free pipeline: a sample in every clock (with in_valid), its result `plan.latency` clocks
-    later (with out_valid)."""
+    later (with out_valid): out_class and out_scores, or out_bits for a plan without classification."""
 
     def __init__(self, net: Netlist, pipeline: int = 2, plan: CorePlan | None = None):
         self.plan = plan or plan_core(net, pipeline)
         p = self.plan
         super().__init__({"in_valid": In(1), p.input_port: In(p.input_width), "out_valid": Out(1),
-                          "out_class": Out(p.class_width), "out_scores": Out(p.scores_width)})
+                          **{port: Out(p.widths[x]) for port, x in p.outputs.items()}})
 
     def elaborate(self, platform):
         m = Module()
@@ -99,8 +99,8 @@ class PipelinedCore(wiring.Component):
             m.submodules[part] = module
         valid = Signal(p.latency, name="valid")  # valid[k]: the sample that entered k + 1 clocks ago is real
         m.d.sync += valid.eq(Cat(self.in_valid, valid[:-1]) if p.latency > 1 else self.in_valid)
-        m.d.comb += [self.out_valid.eq(valid[-1]), self.out_class.eq(signals[p.outputs['out_class']]),
-                     self.out_scores.eq(signals[p.outputs['out_scores']])]
+        m.d.comb += self.out_valid.eq(valid[-1])
+        m.d.comb += [getattr(self, port).eq(signals[x]) for port, x in p.outputs.items()]
         return m
 
 
@@ -128,38 +128,51 @@ class Classifier(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self.plan
-        depth_bits = fifo_depth_bits(p.latency)
-        take, give, gave = Signal(), Signal(), Signal()
-        # Samples taken and not yet given back, in the core or the FIFO. A given slot comes back a clock
-        # later (gave), so o.ready and the FIFO pointers are not timed into the counter.
-        credits = Signal(depth_bits + 1)
-        m.d.comb += [self.i.ready.eq(~credits[-1]), take.eq(self.i.valid & self.i.ready),
-                     give.eq(self.o.valid & self.o.ready)]
-        m.d.sync += [gave.eq(give), credits.eq(credits + take - gave)]
-
-        core_valid, core_class, core_scores = Signal(), Signal(p.class_width), Signal(p.scores_width)
-        if self.core_module:
-            m.submodules.core = Instance(
-                self.core_module, i_clk=ClockSignal(), i_rst=ResetSignal(), i_in_valid=take,
-                **{f"i_{p.input_port}": self.i.payload}, o_out_valid=core_valid, o_out_class=core_class,
-                o_out_scores=core_scores)
-        else:
-            m.submodules.core = core = PipelinedCore(self.net, plan=p)
-            m.d.comb += [core.in_valid.eq(take), getattr(core, p.input_port).eq(self.i.payload),
-                         core_valid.eq(core.out_valid), core_class.eq(core.out_class),
-                         core_scores.eq(core.out_scores)]
-
-        m.submodules.fifo = fifo = Memory(shape=p.class_width + p.scores_width, depth=1 << depth_bits, init=[])
-        write, read = fifo.write_port(), fifo.read_port(domain="comb")
-        write_at, read_at = Signal(depth_bits + 1), Signal(depth_bits + 1)  # an extra bit tells full from empty
-        m.d.comb += [write.en.eq(core_valid), write.addr.eq(write_at[:depth_bits]),
-                     write.data.eq(Cat(core_class, core_scores)), read.addr.eq(read_at[:depth_bits]),
-                     self.o.valid.eq(write_at != read_at), self.o.payload.eq(read.data)]
-        with m.If(core_valid):
-            m.d.sync += write_at.eq(write_at + 1)
-        with m.If(give):
-            m.d.sync += read_at.eq(read_at + 1)
+        flow_control(m, self.i, self.o, lambda: PipelinedCore(self.net, plan=p), p.input_port,
+                     fifo_depth_bits(p.latency), self.core_module)
         return m
+
+
+def flow_control(m: Module, i, o, make_core, input_port: str, depth_bits: int, core_module: str | None = None,
+                 busy=None):
+    """The flow control of rtl_templates/stream_top.v around the core `make_core()` builds (ports in_valid,
+    INPUT_PORT, out_valid, out_class, out_scores; with `core_module`, an instance of that Verilog module in
+    its place, the ports as wide as o's payload's fields): a credit
+    per result owed and an output FIFO of 2**depth_bits results. `busy`: a sample is admitted only
+    where it is low (an image's first pixel), and taken whatever the credits while it is high. Returns
+    `take`."""
+    take, give, gave = Signal(), Signal(), Signal()
+    # Results owed, in the core or the FIFO. A given slot comes back a clock later (gave), so o.ready
+    # and the FIFO pointers are not timed into the counter.
+    credits = Signal(depth_bits + 1)
+    admit = take if busy is None else take & ~busy
+    m.d.comb += [i.ready.eq(~credits[-1] if busy is None else busy | ~credits[-1]), take.eq(i.valid & i.ready),
+                 give.eq(o.valid & o.ready)]
+    m.d.sync += [gave.eq(give), credits.eq(credits + admit - gave)]
+
+    core_valid = Signal()
+    core_class, core_scores = Signal(len(o.payload.label)), Signal(len(o.payload.scores.as_value()))
+    if core_module:
+        m.submodules.core = Instance(
+            core_module, i_clk=ClockSignal(), i_rst=ResetSignal(), i_in_valid=take,
+            **{f"i_{input_port}": i.payload}, o_out_valid=core_valid, o_out_class=core_class,
+            o_out_scores=core_scores)
+    else:
+        m.submodules.core = core = make_core()
+        m.d.comb += [core.in_valid.eq(take), getattr(core, input_port).eq(i.payload),
+                     core_valid.eq(core.out_valid), core_class.eq(core.out_class), core_scores.eq(core.out_scores)]
+
+    m.submodules.fifo = fifo = Memory(shape=len(core_class) + len(core_scores), depth=1 << depth_bits, init=[])
+    write, read = fifo.write_port(), fifo.read_port(domain="comb")
+    write_at, read_at = Signal(depth_bits + 1), Signal(depth_bits + 1)  # an extra bit tells full from empty
+    m.d.comb += [write.en.eq(core_valid), write.addr.eq(write_at[:depth_bits]),
+                 write.data.eq(Cat(core_class, core_scores)), read.addr.eq(read_at[:depth_bits]),
+                 o.valid.eq(write_at != read_at), o.payload.eq(read.data)]
+    with m.If(core_valid):
+        m.d.sync += write_at.eq(write_at + 1)
+    with m.If(give):
+        m.d.sync += read_at.eq(read_at + 1)
+    return take
 
 
 class FlatClassifier(wiring.Component):

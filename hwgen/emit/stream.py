@@ -20,12 +20,13 @@ pixel is taken as it comes, so backpressure never drops or reorders a pixel.
 """
 
 import math
+from dataclasses import dataclass
 
 from ..convnet import ConvNetlist, ConvStage
 from ..errors import HwgenError
 from . import RTL_FORMAT
 from .direct import _range, pipelined_core_verilog
-from .pipeline import feature_bits, plan_core
+from .pipeline import CorePlan, feature_bits, plan_core
 from .verilog import port_layout, top_verilog
 
 
@@ -289,40 +290,89 @@ def _pixel_bits(net: ConvNetlist) -> int | None:
     return feature_bits(net.encoder)
 
 
-def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tuple[str, dict]:
-    """NAME.v's text (NAME, NAME_core and their parts) and what NAME.json says of it."""
+@dataclass
+class StreamPlan:
+    """The streaming engine of a conv netlist, as both backends build it: per conv stage its geometry and
+    its kernel's pipelined core, the head's core, the latency and the output FIFO's size."""
+    net: ConvNetlist
+    feature_bits: int | None     # bits of a raw pixel on in_data (None: the input bits come on in_bits)
+    port: str                    # in_data or in_bits
+    width: int
+    stages: list                 # (_Stage, the kernel's CorePlan), a conv stage each
+    head: CorePlan
+    latency: int                 # clocks from the edge that takes an image's last pixel to its result out
+    depth_bits: int              # the output FIFO holds 2**depth_bits results
+
+    @property
+    def pixels(self) -> int:
+        return self.net.input_shape[0] * self.net.input_shape[1]
+
+
+def plan_stream(net: ConvNetlist, levels: int, family: str) -> StreamPlan:
     net.validate("netlist to emit")
     fb = _pixel_bits(net)
-    core = f"{name}_core"
-    modules, chain, latency = [], [], 1  # clocks from the edge that takes an image's last pixel: that one
-    modules.append(_encoder_module(f"{core}_encoder", net, fb))
     shapes = net.shapes()
-    conv_stages = []  # what NAME.json says of each stage
+    stages, latency = [], 1  # the edge that takes an image's last pixel: that one
     for j, stage in enumerate(net.stages):
         g = _Stage(stage, shapes[j])
         plan = plan_core(stage.kernel, levels, family=family, classify=False)
-        modules.append(_window_module(f"{core}_window{j}", g))
-        modules.append(pipelined_core_verilog(plan, f"{core}_kernel{j}"))
-        if g.q > 1:
-            modules.append(_pool_module(f"{core}_pool{j}", g, stage.channels))
-        chain.append((j, g, plan))
+        stages.append((g, plan))
         # the last pixel in -> the last output out: its slot, the flush, the kernel's entry register and
         # latency, the pooling register
         latency += 1 + g.flush + plan.latency + (1 if g.q > 1 else 0)
-        conv_stages.append({"window": g.k, "stride": g.s, "padding": g.p, "pool": g.q, "input": [g.h, g.w, g.c],
-                            "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
-                            "kernel_latency_cycles": plan.latency, "flush_slots": g.flush})
-    modules.append(_collect_module(f"{core}_collect", shapes[-1]))
     head = plan_core(net.head, levels, family=family, register_input=False)
-    modules.append(pipelined_core_verilog(head, f"{core}_head"))
-    latency += 1 + head.latency
-
+    latency += 1 + head.latency + 1  # the collect register, the head, the output FIFO
+    pixels = net.input_shape[0] * net.input_shape[1]
+    in_flight = math.ceil((pixels + latency + 3) / pixels) + 1  # images holding a credit at once
     port, width = ("in_bits", net.input_shape[2]) if fb is None else ("in_data", fb)
+    return StreamPlan(net, fb, port, width, stages, head, latency, max(1, (in_flight - 1).bit_length()))
+
+
+def describe_stream(plan: StreamPlan, name: str) -> dict:
+    """What NAME.json says of the engine: ports, clocks per image, latency, each stage's geometry."""
+    net, head = plan.net, plan.head
+    conv_stages = [{"window": g.k, "stride": g.s, "padding": g.p, "pool": g.q, "input": [g.h, g.w, g.c],
+                    "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
+                    "kernel_latency_cycles": kernel.latency, "flush_slots": g.flush}
+                   for (g, kernel), stage in zip(plan.stages, net.stages)]
+    return {
+        "format": RTL_FORMAT, "name": name, "core": f"{name}_core", "kind": "conv-stream",
+        "input_shape": list(net.input_shape), "clocks_per_image": plan.pixels, "latency_cycles": plan.latency,
+        "fifo_depth": 1 << plan.depth_bits,
+        "input_port": plan.port, "input_width": plan.width, "feature_bits": plan.feature_bits or 0,
+        "num_inputs": net.num_inputs, "num_outputs": len(net.head.outputs), "num_classes": net.num_classes,
+        "outputs_per_class": net.head.outputs_per_class, "score_width": net.head.score_width,
+        "class_width": net.head.class_width,
+        "gates": sum(s.kernel.num_gates for s in net.stages) + net.head.num_gates,
+        "pipeline_levels": head.stats["pipeline_levels"],
+        "stages": max(p.stats["stages"] for p in [*(kernel for _, kernel in plan.stages), head]),
+        "conv_stages": conv_stages,
+        "head_latency_cycles": head.latency,
+        "ports": {"clk": 1, "rst": 1, "in_valid": 1, "in_ready": 1, plan.port: plan.width, "out_valid": 1,
+                  "out_ready": 1, "out_class": net.head.class_width,
+                  "out_scores": net.num_classes * net.head.score_width},
+    }
+
+
+def stream_verilog(plan: StreamPlan, name: str) -> str:
+    """NAME.v's text: NAME (the flow control), NAME_core (the engine) and the engine's parts."""
+    net, fb, port, width, head = plan.net, plan.feature_bits, plan.port, plan.width, plan.head
+    core = f"{name}_core"
+    shapes = net.shapes()
+    modules = [_encoder_module(f"{core}_encoder", net, fb)]
+    for j, (g, kernel) in enumerate(plan.stages):
+        modules.append(_window_module(f"{core}_window{j}", g))
+        modules.append(pipelined_core_verilog(kernel, f"{core}_kernel{j}"))
+        if g.q > 1:
+            modules.append(_pool_module(f"{core}_pool{j}", g, net.stages[j].channels))
+    modules.append(_collect_module(f"{core}_collect", shapes[-1]))
+    modules.append(pipelined_core_verilog(head, f"{core}_head"))
+
     wires = ["  wire v0;", f"  wire {_range(net.input_shape[2])} p0;",
              f"  {core}_encoder encoder (.clk(clk), .rst(rst), .in_valid(in_valid), .{port}({port}), "
              ".out_valid(v0), .out_pixel(p0));"]
     at = "0"
-    for j, g, plan in chain:
+    for j, (g, _) in enumerate(plan.stages):
         c_in, c_out = g.c, net.stages[j].channels
         wires += [f"  wire w{j}_valid, k{j}_valid;",
                   f"  wire {_range(g.k * g.k * c_in)} w{j}_window;",
@@ -345,9 +395,10 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
               f"  {core}_head head (.clk(clk), .rst(rst), .in_valid(map_valid), .in_bits(map), "
               ".out_valid(out_valid), .out_class(out_class), .out_scores(out_scores));"]
     ih, iw, _ = net.input_shape
+    core_latency = plan.latency - 1  # the output FIFO's clock is the top level's
     top_core = "\n".join([
-        f"// {core}: a {ih}x{iw} image in raster order, a pixel per clock; its class {latency} clocks after its "
-        "last pixel",
+        f"// {core}: a {ih}x{iw} image in raster order, a pixel per clock; its class {core_latency} clocks after "
+        "its last pixel",
         f"module {core} (",
         "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
         f"  input  wire {_range(width)} {port},",
@@ -355,19 +406,16 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
         f"  output wire {_range(head.class_width)} out_class,",
         f"  output wire {_range(head.scores_width)} out_scores",
         ");", *wires, "endmodule", ""])
-    latency += 1  # the output FIFO
-    pixels = ih * iw
-    in_flight = math.ceil((pixels + latency + 3) / pixels) + 1  # images holding a credit at once
-    depth_bits = max(1, (in_flight - 1).bit_length())
+    pixels = plan.pixels
     layout = port_layout(f"in_bits: the pixel's {net.input_shape[2]} input channels, channel c at [c]" if fb is None
                          else "in_data: the pixel", fb or 0, net.score_width)
     header = (f"// {name}: valid/ready stream around the streaming conv engine {core}. In: one pixel per transfer,\n"
               f"// {pixels} per image in raster order (row 0 first, each row from x = 0). Out: per image its class "
-              f"and\n// scores, {latency} clocks after its last pixel. The engine never stalls. An image is admitted "
-              "(its first\n// pixel taken) only while the output FIFO is sure to have room for its result (a credit "
-              "per image); after\n// that every pixel of it is taken as it comes, so backpressure on out_ready holds "
-              "images back whole and\n// never drops or reorders a pixel. in_ready is a function of registers only. "
-              "With out_ready high, one\n// pixel per clock flows, image after image.")
+              f"and\n// scores, {plan.latency} clocks after its last pixel. The engine never stalls. An image is "
+              "admitted (its first\n// pixel taken) only while the output FIFO is sure to have room for its result (a "
+              "credit per image); after\n// that every pixel of it is taken as it comes, so backpressure on out_ready "
+              "holds images back whole and\n// never drops or reorders a pixel. in_ready is a function of registers "
+              "only. With out_ready high, one\n// pixel per clock flows, image after image.")
     pb = _bits(pixels)
     admission = {  # per image: a counter of the current image's pixels; an image is admitted at its first
         "ADMITTED": "images",
@@ -376,23 +424,6 @@ def stream_verilog(net: ConvNetlist, name: str, levels: int, family: str) -> tup
                      "  wire admit = take & (taken == 0);",
         "ADMISSION_RESET": "\n      taken <= 0;",
         "ADMISSION_UPDATE": f"\n      if (take) taken <= taken == {pb}'d{pixels - 1} ? 0 : taken + 1'b1;"}
-    top = top_verilog(name, header, layout, width, port, head.class_width, head.scores_width, depth_bits,
+    top = top_verilog(name, header, layout, width, port, head.class_width, head.scores_width, plan.depth_bits,
                       "every image in flight", admission)
-    text = top + "\n/* verilator lint_off DECLFILENAME */\n" + "\n".join(modules) + top_core
-    c_classes, score_width = net.num_classes, net.head.score_width
-    info = {
-        "format": RTL_FORMAT, "name": name, "core": core, "kind": "conv-stream",
-        "input_shape": list(net.input_shape), "clocks_per_image": pixels, "latency_cycles": latency,
-        "fifo_depth": 1 << depth_bits,
-        "input_port": port, "input_width": width, "feature_bits": fb or 0,
-        "num_inputs": net.num_inputs, "num_outputs": len(net.head.outputs), "num_classes": c_classes,
-        "outputs_per_class": net.head.outputs_per_class, "score_width": score_width,
-        "class_width": net.head.class_width,
-        "gates": sum(s.kernel.num_gates for s in net.stages) + net.head.num_gates,
-        "pipeline_levels": levels, "stages": max(p.stats["stages"] for p in [*(plan for _, _, plan in chain), head]),
-        "conv_stages": conv_stages,
-        "head_latency_cycles": head.latency,
-        "ports": {"clk": 1, "rst": 1, "in_valid": 1, "in_ready": 1, port: width, "out_valid": 1, "out_ready": 1,
-                  "out_class": net.head.class_width, "out_scores": c_classes * score_width},
-    }
-    return text, info
+    return top + "\n/* verilator lint_off DECLFILENAME */\n" + "\n".join(modules) + top_core

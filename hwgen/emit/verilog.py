@@ -130,11 +130,19 @@ def netlist_digest(net) -> str:
 
 
 def _stream(net: ConvNetlist, name: str, backend: str, pipeline, freq_mhz: float, target: str) -> tuple[str, dict]:
-    """The same for a conv netlist: the streaming engine, which the direct writer writes."""
-    from .stream import stream_verilog
+    """The same for a conv netlist: the streaming engine, through either backend."""
+    from .stream import describe_stream, plan_stream, stream_verilog
 
-    if core_backend(net, backend) != "direct":
-        raise HwgenError("the streaming conv engine is written by the direct backend only (use --backend direct or "
-                         "auto, or flatten the netlist for the Amaranth backend)")
-    text, info = stream_verilog(net, name, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target))
-    return text, {**info, "core_backend": "direct"}
+    backend = core_backend(net, backend)
+    plan = plan_stream(net, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target))
+    if backend == "amaranth":
+        from amaranth.back import verilog
+
+        from .amaranth_stream import ConvEngine, FlatConvClassifier
+
+        core = verilog.convert(ConvEngine(plan), name=f"{name}_core", emit_src=False)
+        text = verilog.convert(FlatConvClassifier(plan, core_module=f"{name}_core"), name=name, emit_src=False)
+        text += "\n" + core
+    else:
+        text = stream_verilog(plan, name)
+    return text, {**describe_stream(plan, name), "core_backend": backend}

@@ -257,10 +257,9 @@ def _check_conv(cfg, source):
 
         if cfg["dataset"] not in IMAGE_SHAPES and not is_file(cfg["dataset"]):
             raise HwgenError(f"{source}: \"model.conv\" needs an image data set ({', '.join(IMAGE_SHAPES)})")
-        if cfg["emit"]["conv"] == "stream" and (cfg["simplify"]["data_aware"] or cfg["emit"]["backend"] == "amaranth"):
-            raise HwgenError(f"{source}: the streaming engine (\"emit.conv\": stream) is written by the direct backend "
-                             "from the exact kernels: data-aware folding and the Amaranth backend need \"emit.conv\": "
-                             "unrolled")
+        if cfg["emit"]["conv"] == "stream" and cfg["simplify"]["data_aware"]:
+            raise HwgenError(f"{source}: the streaming engine (\"emit.conv\": stream) runs the exact kernels at every "
+                             "position: data-aware folding needs \"emit.conv\": unrolled")
 
 
 def from_dict(given, source="config") -> dict:

@@ -1,0 +1,270 @@
+"""The streaming conv engine as Amaranth components, from the plan the direct writer prints
+(`stream.plan_stream`): `ConvClassifier(plan)` is the whole stream for your own Amaranth designs,
+
+    i  In(stream.Signature(pixel))    one pixel per transfer, raster order, H * W per image: a raw pixel
+                                      (when the netlist has an encoder) or its input channels' bits
+    o  Out(stream.Signature(RESULT))  per image: payload.label, payload.scores[c] (amaranth_rtl's layout)
+
+and `ConvEngine(plan)` the engine inside it (never stalls). Each part mirrors stream.py's Verilog module
+of the same name, signal for signal: stream.py's docstring says how a stage sees its input, and tests
+simulate both backends against the golden model.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from .amaranth_rtl import PipelinedCore, flow_control, result_layout
+from .stream import StreamPlan, _bits, _Stage
+
+
+def _count_up(counter: Signal, limit: int):
+    """counter + 1, back to 0 after limit - 1."""
+    return Mux(counter == limit - 1, 0, counter + 1)
+
+
+def _line(m: Module, name: str, length: int, width: int, enable, write_data, read_data):
+    """A delay of `length` slots: a memory read before it is written, at an address counting up on
+    `enable` (stream.py's line buffers and pooling row)."""
+    m.submodules[name] = memory = Memory(shape=width, depth=length, init=[])
+    at = Signal(_bits(length), name=f"{name}_at")
+    write, read = memory.write_port(), memory.read_port(transparent_for=())
+    m.d.comb += [write.addr.eq(at), write.data.eq(write_data), write.en.eq(enable),
+                 read.addr.eq(at), read.en.eq(enable), read_data.eq(read.data)]
+    with m.If(enable):
+        m.d.sync += at.eq(_count_up(at, length))
+
+
+class Window(wiring.Component):
+    """Line buffers, window, anchor position and masks of one stage (stream.py's _window_module)."""
+
+    def __init__(self, g: _Stage):
+        self.g = g
+        super().__init__({"in_valid": In(1), "in_pixel": In(g.c), "out_valid": Out(1),
+                          "out_window": Out(g.k * g.k * g.c)})
+
+    def elaborate(self, platform):
+        m = Module()
+        g = self.g
+        k, c, h, w, s = g.k, g.c, g.h, g.w, g.s
+        pixels, owed_max = h * w, g.anchor_delay
+        taken, owed = Signal(_bits(pixels)), Signal(_bits(owed_max + 1))
+        at_start, owing = Signal(init=1), Signal()
+        empty, advance = Signal(), Signal()
+        m.d.comb += [empty.eq(owing & at_start & ~self.in_valid), advance.eq(self.in_valid | empty)]
+        taken_next = Mux(self.in_valid, _count_up(taken, pixels), taken)
+        owed_next = Mux(self.in_valid & (taken == pixels - 1), owed_max, Mux(advance & owing, owed - 1, owed))
+        m.d.sync += [taken.eq(taken_next), owed.eq(owed_next), at_start.eq(taken_next == 0),
+                     owing.eq(owed_next != 0)]
+
+        depth = g.anchor_delay + 1
+        pixel = Signal(depth)  # pixel[j]: the slot j behind the newest is a pixel (not an empty slot)
+        with m.If(advance):
+            m.d.sync += pixel.eq(Cat(self.in_valid, pixel[:-1]) if depth > 1 else self.in_valid)
+        anchor_real = pixel[depth - 1]
+
+        tap = {(dy, dx): Signal(c, name=f"tap_{dy}_{dx}", reset_less=True) for dy in range(k) for dx in range(k)}
+        for j in range(1, k):  # line j: the slot j * W behind the newest
+            source = self.in_pixel if j == 1 else tap[k - j, k - 1]
+            read = Signal(c, name=f"line{j}_out")
+            _line(m, f"line{j}", w if j == 1 else w - 1, c, advance, source, read)
+            m.d.comb += tap[k - 1 - j, k - 1].eq(read)
+        with m.If(advance):  # the rest of each row of the window shifts on every slot
+            for dy in range(k):
+                m.d.sync += [tap[dy, dx].eq(tap[dy, dx + 1]) for dx in range(k - 1)]
+            m.d.sync += tap[k - 1, k - 1].eq(self.in_pixel)
+
+        y, x = Signal(_bits(h), name="y"), Signal(_bits(w), name="x")
+        step = advance & anchor_real
+        y_next = Mux(step & (x == w - 1), _count_up(y, h), y)
+        x_next = Mux(step, _count_up(x, w), x)
+        flags = {}
+        for axis, pos, n, size, at_end in (("y", y, g.oh, h, step & (x == w - 1)), ("x", x, g.ow, w, step)):
+            last = (n - 1) * s
+            conds = [pos <= last] if last < size - 1 else []
+            if s > 1:
+                phase = Signal(_bits(s), name=f"{axis}_phase")
+                wrap = (y == h - 1) if axis == "y" else (x == w - 1)
+                m.d.sync += phase.eq(Mux(at_end, Mux(wrap | (phase == s - 1), 0, phase + 1), phase))
+                conds.append(phase == 0)
+            flags[f"{axis}_out"] = _all(conds)
+            for d in range(k):
+                low, high = g.p - d, size - 1 + g.p - d  # 0 <= anchor - p + d < size
+                flags[f"{axis}_ok{d}"] = _all(([pos >= low] if low > 0 else []) +
+                                              ([pos <= high] if high < size - 1 else []))
+        fresh = Signal()  # a slot came in at the last clock: the window holds a new position
+        m.d.sync += [fresh.eq(advance), y.eq(y_next), x.eq(x_next)]
+        m.d.comb += self.out_valid.eq(fresh & anchor_real & flags["y_out"] & flags["x_out"])
+        taps = []
+        for dy in range(k):
+            for dx in range(k):
+                my, mx = g.masked(dy, dx)
+                keep = _all([flags[f"y_ok{dy}"]] * my + [flags[f"x_ok{dx}"]] * mx)
+                taps.append(tap[dy, dx] & keep.replicate(c))
+        m.d.comb += self.out_window.eq(Cat(*taps))
+        return m
+
+
+def _all(conditions: list):
+    """The AND of conditions (1 where there are none)."""
+    value = Const(1, 1)
+    for condition in conditions:
+        value = value & condition
+    return value
+
+
+class Pool(wiring.Component):
+    """OR pooling over q x q blocks, the remainders dropped (stream.py's _pool_module)."""
+
+    def __init__(self, g: _Stage, channels: int):
+        self.g = g
+        super().__init__({"in_valid": In(1), "in_pixel": In(channels), "out_valid": Out(1),
+                          "out_pixel": Out(channels)})
+
+    def elaborate(self, platform):
+        m = Module()
+        g, channels = self.g, len(self.in_pixel)
+        q, oh, ow, pw = g.q, g.oh, g.ow, g.pw
+        y, x = Signal(_bits(oh), name="y"), Signal(_bits(ow), name="x")
+        y_phase, x_phase = Signal(_bits(q), name="y_phase"), Signal(_bits(q), name="x_phase")
+        segment = Signal(channels, name="segment", reset_less=True)  # the OR of this block's row so far
+        above = Signal(channels, name="above", reset_less=True)  # the OR of this block's rows above
+        joined = Mux(x_phase == 0, self.in_pixel, segment | self.in_pixel)
+        block_end = Signal()
+        m.d.comb += block_end.eq(self.in_valid & (y < g.ph * q) & (x < pw * q) & (x_phase == q - 1))
+        block = Signal(channels)
+        m.d.comb += block.eq(Mux(y_phase == 0, joined, above | joined))
+        m.d.sync += self.out_valid.eq(block_end & (y_phase == q - 1))
+        with m.If(self.in_valid):
+            m.d.sync += [x.eq(_count_up(x, ow)), segment.eq(joined),
+                         x_phase.eq(Mux((x == ow - 1) | (x_phase == q - 1), 0, x_phase + 1))]
+            with m.If(x == ow - 1):
+                m.d.sync += [y.eq(_count_up(y, oh)),
+                             y_phase.eq(Mux((y == oh - 1) | (y_phase == q - 1), 0, y_phase + 1))]
+        out_pixel = Signal(channels, reset_less=True)
+        m.d.comb += self.out_pixel.eq(out_pixel)
+        with m.If(block_end):
+            m.d.sync += out_pixel.eq(block)
+        if pw == 1:
+            with m.If(block_end):
+                m.d.sync += above.eq(block)
+        else:
+            _line(m, "row", pw - 1, channels, block_end, block, above)
+        return m
+
+
+class Collect(wiring.Component):
+    """The last feature map of an image, pixel i at [i*C +: C], and a strobe when it is whole."""
+
+    def __init__(self, shape: tuple):
+        h, w, c = shape
+        self.pixels, self.c = h * w, c
+        super().__init__({"in_valid": In(1), "in_pixel": In(c), "out_valid": Out(1), "map": Out(h * w * c)})
+
+    def elaborate(self, platform):
+        m = Module()
+        count = Signal(_bits(self.pixels))
+        held = Signal(len(self.map), reset_less=True)  # data registers without a reset, as stream.py's
+        m.d.sync += self.out_valid.eq(self.in_valid & (count == self.pixels - 1))
+        with m.If(self.in_valid):
+            m.d.sync += [count.eq(_count_up(count, self.pixels)), held.word_select(count, self.c).eq(self.in_pixel)]
+        m.d.comb += self.map.eq(held)
+        return m
+
+
+class Encoder(wiring.Component):
+    """A pixel's input bits, registered: the thresholds' comparators on a raw pixel, or the bits as they come."""
+
+    def __init__(self, plan: StreamPlan):
+        self.plan = plan
+        super().__init__({"in_valid": In(1), "in_pixel": In(plan.width), "out_valid": Out(1),
+                          "out_pixel": Out(plan.net.input_shape[2])})
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.plan.feature_bits is None:
+            bits = self.in_pixel
+        else:
+            # a threshold at or below 0 is always met; one above the port's range never is
+            bits = Cat(*(Const(t <= 0, 1) if t <= 0 or t >= 1 << self.plan.feature_bits else self.in_pixel >= t
+                         for t in (int(t) for t in self.plan.net.encoder[0])))
+        held = Signal(len(self.out_pixel), reset_less=True)
+        m.d.sync += [self.out_valid.eq(self.in_valid), held.eq(bits)]
+        m.d.comb += self.out_pixel.eq(held)
+        return m
+
+
+class ConvEngine(wiring.Component):
+    """The engine: encoder, per conv stage window, kernel (a PipelinedCore) and pooling, the feature map's
+    collection and the head; a pixel in every clock that in_valid is high, a result per image out."""
+
+    def __init__(self, plan: StreamPlan):
+        self.plan = plan
+        super().__init__({"in_valid": In(1), plan.port: In(plan.width), "out_valid": Out(1),
+                          "out_class": Out(plan.head.class_width), "out_scores": Out(plan.head.scores_width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        m.submodules.encoder = encoder = Encoder(plan)
+        m.d.comb += [encoder.in_valid.eq(self.in_valid), encoder.in_pixel.eq(getattr(self, plan.port))]
+        valid, pixel = encoder.out_valid, encoder.out_pixel
+        for j, (g, kernel_plan) in enumerate(plan.stages):
+            m.submodules[f"window{j}"] = window = Window(g)
+            m.submodules[f"kernel{j}"] = kernel = PipelinedCore(plan.net.stages[j].kernel, plan=kernel_plan)
+            m.d.comb += [window.in_valid.eq(valid), window.in_pixel.eq(pixel),
+                         kernel.in_valid.eq(window.out_valid), kernel.in_bits.eq(window.out_window)]
+            valid, pixel = kernel.out_valid, kernel.out_bits
+            if g.q > 1:
+                m.submodules[f"pool{j}"] = pool = Pool(g, plan.net.stages[j].channels)
+                m.d.comb += [pool.in_valid.eq(valid), pool.in_pixel.eq(pixel)]
+                valid, pixel = pool.out_valid, pool.out_pixel
+        m.submodules.collect = collect = Collect(plan.net.shapes()[-1])
+        m.submodules.head = head = PipelinedCore(plan.net.head, plan=plan.head)
+        m.d.comb += [collect.in_valid.eq(valid), collect.in_pixel.eq(pixel),
+                     head.in_valid.eq(collect.out_valid), head.in_bits.eq(collect.map),
+                     self.out_valid.eq(head.out_valid), self.out_class.eq(head.out_class),
+                     self.out_scores.eq(head.out_scores)]
+        return m
+
+
+class ConvClassifier(wiring.Component):
+    """The valid/ready stream around a ConvEngine: an image is admitted (its first pixel taken) only while
+    the output FIFO is sure to have room for its result, then each of its pixels is taken as it comes
+    (the flow control of rtl_templates/stream_top.v with per-image admission). With `core_module` set,
+    the engine is an instance of that Verilog module instead."""
+
+    def __init__(self, plan: StreamPlan, core_module: str | None = None):
+        self.plan, self.core_module = plan, core_module
+        super().__init__({"i": In(stream.Signature(plan.width)),
+                          "o": Out(stream.Signature(result_layout(plan.head, plan.net.num_classes)))})
+
+    def elaborate(self, platform):
+        m = Module()
+        plan = self.plan
+        taken = Signal(_bits(plan.pixels))  # pixels of the current image taken so far
+        take = flow_control(m, self.i, self.o, lambda: ConvEngine(plan), plan.port, plan.depth_bits, self.core_module,
+                            busy=taken != 0)
+        with m.If(take):
+            m.d.sync += taken.eq(_count_up(taken, plan.pixels))
+        return m
+
+
+class FlatConvClassifier(wiring.Component):
+    """A ConvClassifier with the emitted Verilog's flat ports (stream_top.v's)."""
+
+    def __init__(self, plan: StreamPlan, core_module: str | None = None):
+        self.classifier = ConvClassifier(plan, core_module)
+        super().__init__({"in_valid": In(1), "in_ready": Out(1), plan.port: In(plan.width),
+                          "out_valid": Out(1), "out_ready": In(1), "out_class": Out(plan.head.class_width),
+                          "out_scores": Out(plan.head.scores_width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.classifier = c = self.classifier
+        m.d.comb += [c.i.valid.eq(self.in_valid), self.in_ready.eq(c.i.ready),
+                     c.i.payload.eq(getattr(self, c.plan.port)),
+                     self.out_valid.eq(c.o.valid), c.o.ready.eq(self.out_ready),
+                     self.out_class.eq(c.o.payload.label), self.out_scores.eq(c.o.payload.scores)]
+        return m
