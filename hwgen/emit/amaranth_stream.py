@@ -53,10 +53,13 @@ class Window(wiring.Component):
         at_start, owing = Signal(init=1), Signal()
         empty, advance = Signal(), Signal()
         m.d.comb += [empty.eq(owing & at_start & ~self.in_valid), advance.eq(self.in_valid | empty)]
-        taken_next = Mux(self.in_valid, _count_up(taken, pixels), taken)
-        owed_next = Mux(self.in_valid & (taken == pixels - 1), owed_max, Mux(advance & owing, owed - 1, owed))
-        m.d.sync += [taken.eq(taken_next), owed.eq(owed_next), at_start.eq(taken_next == 0),
-                     owing.eq(owed_next != 0)]
+        last_pixel = taken == pixels - 1
+        with m.If(self.in_valid):  # at_start (taken == 0) and owing (owed != 0) kept as flags
+            m.d.sync += [taken.eq(_count_up(taken, pixels)), at_start.eq(last_pixel)]
+        with m.If(self.in_valid & last_pixel):
+            m.d.sync += [owed.eq(owed_max), owing.eq(owed_max != 0)]
+        with m.Elif(advance & owing):
+            m.d.sync += [owed.eq(owed - 1), owing.eq(owed != 1)]
 
         depth = g.anchor_delay + 1
         pixel = Signal(depth)  # pixel[j]: the slot j behind the newest is a pixel (not an empty slot)
@@ -76,17 +79,21 @@ class Window(wiring.Component):
             m.d.sync += tap[k - 1, k - 1].eq(self.in_pixel)
 
         y, x = Signal(_bits(h), name="y"), Signal(_bits(w), name="x")
+        x_last = Signal(init=w == 1)  # x == W - 1, kept as a flag
         step = advance & anchor_real
-        y_next = Mux(step & (x == w - 1), _count_up(y, h), y)
-        x_next = Mux(step, _count_up(x, w), x)
+        with m.If(step):
+            m.d.sync += [x.eq(Mux(x_last, 0, x + 1)), x_last.eq(1 if w == 1 else x == w - 2)]
+            with m.If(x_last):
+                m.d.sync += y.eq(_count_up(y, h))
         flags = {}
-        for axis, pos, n, size, at_end in (("y", y, g.oh, h, step & (x == w - 1)), ("x", x, g.ow, w, step)):
+        for axis, pos, n, size, at_end in (("y", y, g.oh, h, step & x_last), ("x", x, g.ow, w, step)):
             last = (n - 1) * s
             conds = [pos <= last] if last < size - 1 else []
             if s > 1:
                 phase = Signal(_bits(s), name=f"{axis}_phase")
-                wrap = (y == h - 1) if axis == "y" else (x == w - 1)
-                m.d.sync += phase.eq(Mux(at_end, Mux(wrap | (phase == s - 1), 0, phase + 1), phase))
+                wrap = (y == h - 1) if axis == "y" else x_last
+                with m.If(at_end):
+                    m.d.sync += phase.eq(Mux(wrap | (phase == s - 1), 0, phase + 1))
                 conds.append(phase == 0)
             flags[f"{axis}_out"] = _all(conds)
             for d in range(k):
@@ -94,7 +101,7 @@ class Window(wiring.Component):
                 flags[f"{axis}_ok{d}"] = _all(([pos >= low] if low > 0 else []) +
                                               ([pos <= high] if high < size - 1 else []))
         fresh = Signal()  # a slot came in at the last clock: the window holds a new position
-        m.d.sync += [fresh.eq(advance), y.eq(y_next), x.eq(x_next)]
+        m.d.sync += fresh.eq(advance)
         m.d.comb += self.out_valid.eq(fresh & anchor_real & flags["y_out"] & flags["x_out"])
         taps = []
         for dy in range(k):
@@ -244,10 +251,11 @@ class ConvClassifier(wiring.Component):
         m = Module()
         plan = self.plan
         taken = Signal(_bits(plan.pixels))  # pixels of the current image taken so far
+        busy = Signal()  # taken != 0, kept as a flag: i.ready is a LUT of registers
         take = flow_control(m, self.i, self.o, lambda: ConvEngine(plan), plan.port, plan.depth_bits, self.core_module,
-                            busy=taken != 0)
+                            busy=busy)
         with m.If(take):
-            m.d.sync += taken.eq(_count_up(taken, plan.pixels))
+            m.d.sync += [taken.eq(_count_up(taken, plan.pixels)), busy.eq(taken != plan.pixels - 1)]
         return m
 
 

@@ -74,18 +74,17 @@ def _window_module(name: str, g: _Stage) -> str:
              ");",
              f"  reg {_range(ib)} taken;  // pixels of the current image in so far",
              f"  reg {_range(ob)} owed;   // slots the last image still needs after its last pixel",
-             "  reg at_start, owing;      // taken == 0, owed != 0",
+             "  reg at_start, owing;      // taken == 0, owed != 0: kept as flags, so no path runs through a count",
              "  wire empty = owing & at_start & ~in_valid;  // a slot made here while the input is idle between images",
              "  wire advance = in_valid | empty;",
-             f"  wire [{ib - 1}:0] taken_next = in_valid ? ({_count_up('taken', pixels, ib)}) : taken;",
-             f"  wire [{ob - 1}:0] owed_next = in_valid && taken == {ib}'d{pixels - 1} ? {ob}'d{owed_max} : "
-             f"advance && owing ? owed - {ob}'d1 : owed;",
+             f"  wire last = taken == {ib}'d{pixels - 1};",
              "  always @(posedge clk) begin",
              "    if (rst) begin",
              "      taken <= 0; owed <= 0; at_start <= 1; owing <= 0;",
              "    end else begin",
-             f"      taken <= taken_next; owed <= owed_next; at_start <= taken_next == {ib}'d0; "
-             f"owing <= owed_next != {ob}'d0;",
+             f"      if (in_valid) begin taken <= last ? {ib}'d0 : taken + {ib}'d1; at_start <= last; end",
+             f"      if (in_valid && last) begin owed <= {ob}'d{owed_max}; owing <= 1'b{int(owed_max != 0)}; end",
+             f"      else if (advance && owing) begin owed <= owed - {ob}'d1; owing <= owed != {ob}'d1; end",
              "    end",
              "  end"]
     # pixel[j]: the slot j behind the newest is a pixel (not an empty slot); pixel[anchor]: the anchor
@@ -127,11 +126,9 @@ def _window_module(name: str, g: _Stage) -> str:
     # The anchor's position (y, x) in its image, counted over the real anchors, and from it the masks
     # and whether this position is an output (stride, and the last rows and columns a window cannot fill):
     # compares of registers with constants, a LUT or two before the kernel's entry register.
-    y_next = f"anchor_real ? (x == {xb}'d{w - 1} ? ({_count_up('y', h, yb)}) : y) : y"
-    x_next = f"anchor_real ? ({_count_up('x', w, xb)}) : x"
     lines += [f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;",
-              f"  wire [{yb - 1}:0] y_next = advance ? ({y_next}) : y;",
-              f"  wire [{xb - 1}:0] x_next = advance ? ({x_next}) : x;"]
+              "  reg x_last;  // x == W - 1, kept as a flag",
+              "  wire step = advance & anchor_real;"]
     flags = {}
     for axis, n, size, bits in (("y", g.oh, h, yb), ("x", g.ow, w, xb)):
         last = (n - 1) * s
@@ -146,20 +143,23 @@ def _window_module(name: str, g: _Stage) -> str:
                 ([f"{axis} <= {bits}'d{high}"] if high < size - 1 else [])
             if cond:
                 flags[f"{axis}_ok{d}"] = " && ".join(cond)
-    if s > 1:
-        sb = _bits(s)
-        for axis, step, wrap in (("x", "advance && anchor_real", f"x == {xb}'d{w - 1}"),
-                                 ("y", f"advance && anchor_real && x == {xb}'d{w - 1}", f"y == {yb}'d{h - 1}")):
-            lines.append(f"  wire [{sb - 1}:0] {axis}_phase_next = !({step}) ? {axis}_phase : "
-                         f"{wrap} || {axis}_phase == {sb}'d{s - 1} ? {sb}'d0 : {axis}_phase + {sb}'d1;")
     lines += [f"  wire {flag} = {cond};" for flag, cond in flags.items()]
+    sb = _bits(s)
     lines += ["  reg fresh;  // a slot came in at the last clock: the window holds a new position",
               "  always @(posedge clk) begin",
               "    fresh <= rst ? 1'b0 : advance;",
-              f"    y <= rst ? {yb}'d0 : y_next; x <= rst ? {xb}'d0 : x_next;"]
+              "    if (rst) begin",
+              f"      y <= 0; x <= 0; x_last <= 1'b{int(w == 1)};" + (" y_phase <= 0; x_phase <= 0;" if s > 1 else ""),
+              "    end else if (step) begin",
+              f"      x <= x_last ? {xb}'d0 : x + {xb}'d1;",
+              "      x_last <= " + ("1'b1;" if w == 1 else f"x == {xb}'d{w - 2};"),
+              f"      if (x_last) y <= y == {yb}'d{h - 1} ? {yb}'d0 : y + {yb}'d1;"]
     if s > 1:
-        lines.append("    y_phase <= rst ? 0 : y_phase_next; x_phase <= rst ? 0 : x_phase_next;")
-    lines += ["  end",
+        lines += [f"      x_phase <= x_last || x_phase == {sb}'d{s - 1} ? {sb}'d0 : x_phase + {sb}'d1;",
+                  f"      if (x_last) y_phase <= y == {yb}'d{h - 1} || y_phase == {sb}'d{s - 1} ? {sb}'d0 : "
+                  f"y_phase + {sb}'d1;"]
+    lines += ["    end",
+              "  end",
               "  assign out_valid = fresh & anchor_real & y_out & x_out;"]
     taps = []
     for dy in range(k):
@@ -420,10 +420,12 @@ def stream_verilog(plan: StreamPlan, name: str) -> str:
     admission = {  # per image: a counter of the current image's pixels; an image is admitted at its first
         "ADMITTED": "images",
         "ADMISSION": f"  reg [{pb - 1}:0] taken;  // pixels of the current image taken so far\n"
-                     "  assign in_ready = (taken != 0) | ~credits[DEPTH_BITS];\n"
-                     "  wire admit = take & (taken == 0);",
-        "ADMISSION_RESET": "\n      taken <= 0;",
-        "ADMISSION_UPDATE": f"\n      if (take) taken <= taken == {pb}'d{pixels - 1} ? 0 : taken + 1'b1;"}
+                     "  reg busy;  // taken != 0, kept as a flag: in_ready is a LUT of registers\n"
+                     f"  wire last_pixel = taken == {pb}'d{pixels - 1};\n"
+                     "  assign in_ready = busy | ~credits[DEPTH_BITS];\n"
+                     "  wire admit = take & ~busy;",
+        "ADMISSION_RESET": "\n      taken <= 0;\n      busy <= 0;",
+        "ADMISSION_UPDATE": f"\n      if (take) begin taken <= last_pixel ? 0 : taken + 1'b1; busy <= ~last_pixel; end"}
     top = top_verilog(name, header, layout, width, port, head.class_width, head.scores_width, plan.depth_bits,
                       "every image in flight", admission)
     return top + "\n/* verilator lint_off DECLFILENAME */\n" + "\n".join(modules) + top_core
