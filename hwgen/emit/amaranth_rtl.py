@@ -11,8 +11,8 @@
 so a design connects it with `wiring.connect(m, producer.o, classifier.i)`. It runs in the `sync`
 domain, `latency` clocks from taking a sample to offering its result, one sample per clock sustained
 while o.ready stays high. `PipelinedCore` is the stall-free pipeline inside it. Both are built from
-`pipeline.plan_core`, the same plan the direct Verilog writer prints. `FlatClassifier` gives the
-Classifier the flat ports of the emitted Verilog (in_valid, in_ready, in_data or in_bits, out_valid,
+`pipeline.plan_core`, the same plan the direct Verilog writer prints. `FlatClassifier` (through `FlatPorts`) gives
+the Classifier the flat ports of the emitted Verilog (in_valid, in_ready, in_data or in_bits, out_valid,
 out_ready, out_class, out_scores: rtl_templates/stream_top.v's), for `hwgen emit --backend amaranth`.
 """
 
@@ -137,10 +137,9 @@ def flow_control(m: Module, i, o, make_core, input_port: str, depth_bits: int, c
                  busy=None):
     """The flow control of rtl_templates/stream_top.v around the core `make_core()` builds (ports in_valid,
     INPUT_PORT, out_valid, out_class, out_scores; with `core_module`, an instance of that Verilog module in
-    its place, the ports as wide as o's payload's fields): a credit
-    per result owed and an output FIFO of 2**depth_bits results. `busy`: a sample is admitted only
-    where it is low (an image's first pixel), and taken whatever the credits while it is high. Returns
-    `take`."""
+    its place, the ports as wide as o's payload's fields): a credit per result owed and an output FIFO of
+    2**depth_bits results. `busy`: a sample is admitted only where it is low (an image's first pixel), and
+    taken whatever the credits while it is high. Returns `take`."""
     take, give, gave = Signal(), Signal(), Signal()
     # Results owed, in the core or the FIFO. A given slot comes back a clock later (gave), so o.ready
     # and the FIFO pointers are not timed into the counter.
@@ -175,23 +174,28 @@ def flow_control(m: Module, i, o, make_core, input_port: str, depth_bits: int, c
     return take
 
 
-class FlatClassifier(wiring.Component):
-    """A Classifier with the emitted Verilog's flat ports (in_valid, in_ready, in_data or in_bits,
-    out_valid, out_ready, out_class, out_scores), the ports rtl_templates/stream_top.v declares."""
+class FlatPorts(wiring.Component):
+    """`classifier` (a component with streams i and o, as Classifier) with the emitted Verilog's flat ports
+    (in_valid, in_ready, INPUT_PORT, out_valid, out_ready, out_class, out_scores), the ports
+    rtl_templates/stream_top.v declares."""
 
-    def __init__(self, net: Netlist, pipeline: int = 2, core_module: str | None = None,
-                 plan: CorePlan | None = None):
-        self.classifier = Classifier(net, pipeline, core_module, plan)
-        p = self.classifier.plan
-        super().__init__({"in_valid": In(1), "in_ready": Out(1), p.input_port: In(p.input_width),
-                          "out_valid": Out(1), "out_ready": In(1), "out_class": Out(p.class_width),
-                          "out_scores": Out(p.scores_width)})
+    def __init__(self, classifier, input_port: str):
+        self.classifier, self.input_port = classifier, input_port
+        super().__init__({"in_valid": In(1), "in_ready": Out(1), input_port: In(len(classifier.i.payload)),
+                          "out_valid": Out(1), "out_ready": In(1), "out_class": Out(len(classifier.o.payload.label)),
+                          "out_scores": Out(len(classifier.o.payload.scores.as_value()))})
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.classifier = c = self.classifier
         m.d.comb += [c.i.valid.eq(self.in_valid), self.in_ready.eq(c.i.ready),
-                     c.i.payload.eq(getattr(self, c.plan.input_port)),
+                     c.i.payload.eq(getattr(self, self.input_port)),
                      self.out_valid.eq(c.o.valid), c.o.ready.eq(self.out_ready),
                      self.out_class.eq(c.o.payload.label), self.out_scores.eq(c.o.payload.scores)]
         return m
+
+
+def FlatClassifier(net: Netlist, pipeline: int = 2, core_module: str | None = None, plan: CorePlan | None = None):
+    """A Classifier with the emitted Verilog's flat ports (FlatPorts)."""
+    classifier = Classifier(net, pipeline, core_module, plan)
+    return FlatPorts(classifier, classifier.plan.input_port)

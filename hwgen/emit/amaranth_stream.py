@@ -15,7 +15,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .amaranth_rtl import PipelinedCore, flow_control, result_layout
+from .amaranth_rtl import FlatPorts, PipelinedCore, flow_control, result_layout
 from .stream import StreamPlan, _bits, _Stage
 
 
@@ -259,20 +259,6 @@ class ConvClassifier(wiring.Component):
         return m
 
 
-class FlatConvClassifier(wiring.Component):
-    """A ConvClassifier with the emitted Verilog's flat ports (stream_top.v's)."""
-
-    def __init__(self, plan: StreamPlan, core_module: str | None = None):
-        self.classifier = ConvClassifier(plan, core_module)
-        super().__init__({"in_valid": In(1), "in_ready": Out(1), plan.port: In(plan.width),
-                          "out_valid": Out(1), "out_ready": In(1), "out_class": Out(plan.head.class_width),
-                          "out_scores": Out(plan.head.scores_width)})
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.classifier = c = self.classifier
-        m.d.comb += [c.i.valid.eq(self.in_valid), self.in_ready.eq(c.i.ready),
-                     c.i.payload.eq(getattr(self, c.plan.port)),
-                     self.out_valid.eq(c.o.valid), c.o.ready.eq(self.out_ready),
-                     self.out_class.eq(c.o.payload.label), self.out_scores.eq(c.o.payload.scores)]
-        return m
+def FlatConvClassifier(plan: StreamPlan, core_module: str | None = None):
+    """A ConvClassifier with the emitted Verilog's flat ports (amaranth_rtl.FlatPorts)."""
+    return FlatPorts(ConvClassifier(plan, core_module), plan.port)

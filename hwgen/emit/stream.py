@@ -425,7 +425,7 @@ def stream_verilog(plan: StreamPlan, name: str) -> str:
                      "  assign in_ready = busy | ~credits[DEPTH_BITS];\n"
                      "  wire admit = take & ~busy;",
         "ADMISSION_RESET": "\n      taken <= 0;\n      busy <= 0;",
-        "ADMISSION_UPDATE": f"\n      if (take) begin taken <= last_pixel ? 0 : taken + 1'b1; busy <= ~last_pixel; end"}
+        "ADMISSION_UPDATE": "\n      if (take) begin taken <= last_pixel ? 0 : taken + 1'b1; busy <= ~last_pixel; end"}
     top = top_verilog(name, header, layout, width, port, head.class_width, head.scores_width, plan.depth_bits,
                       "every image in flight", admission)
     return top + "\n/* verilator lint_off DECLFILENAME */\n" + "\n".join(modules) + top_core
