@@ -15,7 +15,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-from results import report
+from results import class_scores, report
 
 
 @cocotb.test()
@@ -27,7 +27,6 @@ async def stream_matches_golden_model(dut):
     rng = random.Random(int(os.environ.get("HWGEN_SIM_SEED", "1")))
     transfers = [int.from_bytes(row.tobytes(), "little") for row in packed]
     n, num_classes = len(want_class), want_scores.shape[1]
-    mask = (1 << width) - 1
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     port = getattr(dut, str(data["port"]))  # in_data (raw features) or in_bits
@@ -58,7 +57,7 @@ async def stream_matches_golden_model(dut):
                 latencies.append(cycles - last_taken[len(got_class)])
             got_class.append(int(dut.out_class.value))
             scores = int(dut.out_scores.value)
-            got_scores.append([(scores >> (c * width)) & mask for c in range(num_classes)])
+            got_scores.append(class_scores(scores, width, num_classes))
     seconds = time.perf_counter() - start
 
     report(want_class, want_scores, got_class, got_scores, cycles, seconds, min(latencies, default=None), limit)

@@ -6,6 +6,11 @@ import os
 import numpy as np
 
 
+def class_scores(value: int, width: int, num_classes: int) -> list:
+    """out_scores as each class's score (class c at [c*width +: width])."""
+    return [(value >> (c * width)) & ((1 << width) - 1) for c in range(num_classes)]
+
+
 def report(want_class, want_scores, got_class, got_scores, cycles: int, seconds: float, min_latency, limit: int):
     """Compares the results that arrived (in order) with the expected ones, writes the results file, and
     fails the test where a result differs or is missing."""

@@ -15,7 +15,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
-from results import report
+from results import class_scores, report
 
 
 @cocotb.test()
@@ -33,11 +33,11 @@ async def stream_matches_golden_model(dut):
 
     *lines, summary = open(os.environ["HWGEN_SIM_BENCH_RESULTS"]).read().split("\n")[:-1]
     _, cycles, _, latency = summary.split()
-    mask, num_classes = (1 << width) - 1, want_scores.shape[1]
+    num_classes = want_scores.shape[1]
     got_class, got_scores = [], []
     for line in lines:
         label, scores = (int(x, 16) for x in line.split())
         got_class.append(label)
-        got_scores.append([(scores >> (c * width)) & mask for c in range(num_classes)])
+        got_scores.append(class_scores(scores, width, num_classes))
     report(want_class, want_scores, got_class, got_scores, int(cycles), seconds,
            None if int(latency) < 0 else int(latency), int(data["limit"]))
