@@ -218,10 +218,8 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
     strict = info.get("core_backend") == "direct"
     if stream:
         h, w, _ = net.input_shape
-        transfers = port_bits.reshape(len(port_bits) * h * w, -1)
-        optimize = len(transfers) >= LONG_STREAM if optimize is None else optimize
-        results = _simulate_stream(rtl_dir, info, transfers, vectors, simulator, gap, stall, seed, strict, quiet,
-                                   waves, optimize)
+        results = _simulate_stream(rtl_dir, info, port_bits.reshape(len(port_bits) * h * w, -1), vectors,
+                                   simulator, gap, stall, seed, strict, quiet, waves, optimize)
     else:
         vectors["packed_inputs"] = np.packbits(port_bits, axis=1, bitorder="little")
         settings = {"HWGEN_SIM_GAP": gap, "HWGEN_SIM_STALL": stall, "HWGEN_SIM_SEED": seed}
@@ -237,9 +235,10 @@ def _chance(p: float) -> int:
 
 
 def _simulate_stream(rtl_dir: Path, info: dict, transfers: np.ndarray, vectors: dict, simulator: str, gap: float,
-                     stall: float, seed: int, strict: bool, quiet: bool, waves, optimize: bool) -> dict:
+                     stall: float, seed: int, strict: bool, quiet: bool, waves, optimize: bool | None) -> dict:
     """The streaming engine's run: the HDL bench (rtl_templates/stream_bench.v) streams `transfers` (the
-    port's bits, a row per pixel) and writes each result; stream_tb.py checks them."""
+    port's bits, a row per pixel) and writes each result; stream_tb.py checks them. optimize None: a
+    Verilator model built for a long run when the stream has LONG_STREAM transfers or more."""
     name = info["name"]
     bench = fill_template("stream_bench.v", {"NAME": name, "IN_PORT": info["input_port"],
                                              "IN_WIDTH": info["input_width"], "CLASS_WIDTH": info["class_width"],
@@ -248,6 +247,7 @@ def _simulate_stream(rtl_dir: Path, info: dict, transfers: np.ndarray, vectors: 
     if not bench_file.exists():
         write_text(bench_file, bench)
     count, n = len(transfers), len(vectors["classes"])
+    optimize = count >= LONG_STREAM if optimize is None else optimize
     vectors["limit"] = 20 * count + 100
 
     def prepare(run_dir: Path):
