@@ -47,10 +47,11 @@ def designs_table() -> str:
         r, s = d["report"], d["report"]["synth"]
         acc = r["accuracy"]
         same = "" if acc["rtl"] == acc["hardened"] else f" (RTL {_pct(acc['rtl'])})"
-        # a streaming engine builds each kernel once: its report counts the circuit unrolled
-        unrolled = " unrolled" if (r.get("engine") or {}).get("kind") == "conv-stream" else ""
+        nodes = _int(r['gates']['emitted'])
+        if (r.get("engine") or {}).get("kind") == "conv-stream":  # each kernel built once; gates counts it unrolled
+            nodes = f"{_int(r['engine']['gates'])} ({nodes} unrolled)"
         lines.append(f"| `{d['config']}` | {r['dataset']} | **{_pct(acc['hardened'])}**{same} | "
-                     f"{_int(r['gates']['emitted'])}{unrolled} | {TARGETS[s['target']]['part']} | **{_int(s['logic_cells'])}** | "
+                     f"{nodes} | {TARGETS[s['target']]['part']} | **{_int(s['logic_cells'])}** | "
                      f"{_int((s.get('xilinx') or {}).get('luts'))} | {_int(s['ffs'] - s['harness_ffs'])} | "
                      f"{s['fmax_mhz']:.1f} MHz | {r['latency_cycles']} cycles | {d['processor']} |")
     return "\n".join(lines)

@@ -180,6 +180,8 @@ def test_digits_conv_builds_end_to_end(tmp_path):
     assert isinstance(load_any(out / "hardened.netlist.json"), ConvNetlist)
     assert isinstance(load_any(out / "simplified.netlist.json"), ConvNetlist)
     assert report["engine"]["kind"] == "conv-stream" and report["engine"]["clocks_per_image"] == 64
+    simplified = load_any(out / "simplified.netlist.json")  # the engine builds each kernel once
+    assert report["engine"]["gates"] == sum(s.kernel.num_gates for s in simplified.stages) + simplified.head.num_gates
     assert report["synth"]["luts"] > 0 and report["synth"]["routed"]
     assert {"line buffers", "kernels", "head", "encoder"} <= set(report["synth"]["parts"])
 

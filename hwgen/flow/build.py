@@ -134,7 +134,7 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
                                       "xilinx") if k in syn},
         "latency_cycles": info["latency_cycles"],
         "throughput": throughput(info, syn["fmax_mhz"]),
-        **({"engine": {k: info[k] for k in ("kind", "clocks_per_image", "conv_stages", "head_latency_cycles")}}
+        **({"engine": {k: info[k] for k in ("kind", "gates", "clocks_per_image", "conv_stages", "head_latency_cycles")}}
            if stream else {}),
         "pipeline": {"levels": info["pipeline_levels"], "stages": info["stages"], "attempts": attempts},
         "seconds": seconds,
