@@ -4,8 +4,9 @@ The plain one is what a first implementation would write: unfold the image, gath
 and run every tree level as difflogic's reference gates (all 16 real-valued ops mixed by the softmax),
 position by position through the same tensors. Both run an MNIST-sized layer (28 x 28 x 1 input bits, 32
 channels, depth-3 trees over 3 x 3 windows, padding 1, OR pooling 2), then a GroupSum over the pooled map;
-a step is forward, backward and Adam, on 2 threads, the two models alternating in one process. Prints
-seconds per step and the ratio, measured in the same run.
+a step is forward, backward and Adam, on 2 threads, the models alternating in one process. Prints
+seconds per step and the ratio, measured in the same run; and, beside them, the same layer with LUT4-tree
+kernels (LUTTreeConv: 4 + 1 LUT4 nodes over 16 taps per channel), fixed taps and taps learned among 9.
 
     .venv/bin/python benchmarks/conv_speed.py [--batch 128] [--rounds 5]
 """
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from train_speed import reference_ops  # noqa: E402
 
 from hwgen.learn.nn import GroupSum  # noqa: E402
-from hwgen.learn.nn.conv import LogicTreeConv  # noqa: E402
+from hwgen.learn.nn.conv import LogicTreeConv, LUTTreeConv  # noqa: E402
 
 SHAPE, CHANNELS, DEPTH = (28, 28, 1), 32, 3
 GROUPS = 16  # a GroupSum that divides the 14 x 14 x 32 pooled map
@@ -66,8 +67,10 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(2)
     conv = LogicTreeConv(SHAPE, CHANNELS, depth=DEPTH, generator=torch.Generator().manual_seed(0))
-    models = {"hwgen": torch.nn.Sequential(conv, GroupSum(GROUPS, 3.0)),
-              "plain": torch.nn.Sequential(PlainConv(conv), GroupSum(GROUPS, 3.0))}
+    luts = {f"lut{c}": LUTTreeConv(SHAPE, CHANNELS, depth=2, candidates=c, generator=torch.Generator().manual_seed(0))
+            for c in (1, 9)}
+    models = {name: torch.nn.Sequential(layer, GroupSum(GROUPS, 3.0))
+              for name, layer in {"hwgen": conv, "plain": PlainConv(conv), **luts}.items()}
     optimizers = {k: torch.optim.Adam(m.parameters(), lr=0.01) for k, m in models.items()}
     x = torch.randint(0, 2, (args.batch, SHAPE[0] * SHAPE[1] * SHAPE[2])).float()
     y = torch.randint(0, 10, (args.batch,))
@@ -78,7 +81,7 @@ def main():
     best = {k: min(v[1:]) for k, v in times.items()}
     for k, s in best.items():
         print(f"{k:6s} {s * 1000:8.1f} ms/step (best of {args.rounds}, batch {args.batch})")
-    print(f"speed-up: {best['plain'] / best['hwgen']:.2f}x")
+    print(f"speed-up: {best['plain'] / best['hwgen']:.2f}x (lut1: LUT4 trees, fixed taps; lut9: taps learned among 9)")
 
 
 if __name__ == "__main__":

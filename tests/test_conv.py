@@ -83,13 +83,21 @@ def test_the_definition_one_window_at_a_time_agrees():
     assert np.array_equal(_reference_scores(net, bits), evaluate.scores(net, bits))
 
 
-@pytest.mark.parametrize("node, init", [("gate", "random"), ("lut", "random"), ("gate", "residual")])
-def test_the_trained_model_in_eval_mode_is_its_hardened_netlist(node, init):
+LUT_KERNELS = {"node": "lut", "k": 3, "depth": 2}  # each channel 3 + 1 LUT3 nodes over 9 taps
+
+
+@pytest.mark.parametrize("node, init, kernels", [
+    ("gate", "random", {}), ("lut", "random", {}), ("gate", "residual", {}),
+    ("lut", "random", LUT_KERNELS), ("lut", "random", {**LUT_KERNELS, "init": "random", "candidates": 6}),
+])
+def test_the_trained_model_in_eval_mode_is_its_hardened_netlist(node, init, kernels):
     """After a few training steps (weights away from their start), the model in eval mode computes exactly
-    the class scores of its v3 netlist and of that netlist flattened."""
+    the class scores of its v3 netlist and of that netlist flattened: gate-tree and LUT-tree kernels, taps
+    fixed or learned."""
+    conv = [{"channels": 4, "pool": 2, **kernels},
+            {"channels": 3, "padding": 0, "pool": 1, **kernels, "depth": 1 if kernels else 2}]
     cfg = from_dict({"dataset": "digits", "model": {"node": node, "k": 4, "init": init, "layers": [60, 30],
-                                                    "conv": [{"channels": 4, "pool": 2},
-                                                             {"channels": 3, "depth": 2, "padding": 0, "pool": 1}]}})
+                                                    "conv": conv}})
     model = build_model(128, 10, cfg["model"], 3, (8, 8))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     x = torch.from_numpy(random_bits(128, 64, 3).astype(np.float32))
@@ -160,6 +168,9 @@ def test_flatten_on_the_command_line_and_every_command_reads_v3(tmp_path):
     ({"model": {"conv": [{"channel": 3}]}}, "unknown key \"model.conv[0].channel\""),
     ({"model": {"conv": {"channels": 3}}}, "must be a list of mappings"),
     ({"model": {"conv": [{}]}, "simplify": {"data_aware": True}}, "needs \"emit.conv\": unrolled"),
+    ({"model": {"conv": [{"node": "xor"}]}}, "node must be gate or lut, got 'xor'"),
+    ({"model": {"conv": [{"candidates": 4}]}}, "above 1 only with node: lut"),
+    ({"model": {"conv": [{"node": "lut", "k": 7}]}}, "k must be in 1..6"),
 ])
 def test_bad_conv_configs(given, message):
     with pytest.raises(HwgenError, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -95,10 +95,13 @@ DEFAULTS = {
     },
 }
 
-# One conv layer of `model.conv`: output channels, each a tree of `depth` levels of gates over 2**depth taps
-# of its window x window window; stride and zero padding of the window; OR pooling over pool x pool blocks;
-# init: its gates' initialisation, as model.init's (residual: a tree that starts as one of its taps).
-CONV_DEFAULTS = {"channels": 16, "window": 3, "depth": 3, "stride": 1, "padding": 1, "pool": 2, "init": "residual"}
+# One conv layer of `model.conv`: output channels, each a tree of `depth` levels of nodes (node: gate, two
+# inputs each, over 2**depth taps; lut: k-input LUTs over k**depth taps) of its window x window window;
+# stride and zero padding of the window; OR pooling over pool x pool blocks; init: its nodes'
+# initialisation, as model.init's (residual: a tree that starts as one of its taps); candidates > 1
+# (node: lut): each first-level input learns which of that many places of the window it reads.
+CONV_DEFAULTS = {"channels": 16, "window": 3, "depth": 3, "stride": 1, "padding": 1, "pool": 2, "init": "residual",
+                 "node": "gate", "k": 4, "candidates": 1}
 
 CHOICES = {
     ("task",): ("classify", "ca"),
@@ -250,8 +253,14 @@ def _check_conv(cfg, source):
             raise HwgenError(f"{at}: channels, window, depth, stride and pool must be at least 1, padding at least 0")
         if conv["padding"] >= conv["window"] or conv["depth"] > 6:
             raise HwgenError(f"{at}: padding must be smaller than the window, and depth at most 6")
-        if conv["init"] not in CHOICES[("model", "init")]:
-            raise HwgenError(f"{at}: init must be {' or '.join(CHOICES[('model', 'init')])}, got {conv['init']!r}")
+        for key in ("init", "node"):
+            if conv[key] not in CHOICES[("model", key)]:
+                raise HwgenError(f"{at}: {key} must be {' or '.join(CHOICES[('model', key)])}, got {conv[key]!r}")
+        if conv["node"] == "lut" and not (1 <= conv["k"] <= MAX_LUT_INPUTS and conv["k"] ** conv["depth"] <= 4096):
+            raise HwgenError(f"{at}: k must be in 1..{MAX_LUT_INPUTS}, and k ** depth taps at most 4096")
+        if conv["candidates"] < 1 or (conv["candidates"] > 1 and conv["node"] != "lut"):
+            raise HwgenError(f"{at}: candidates must be at least 1, and above 1 only with node: lut (a gate "
+                             "tree's taps are fixed)")
     if cfg["model"]["conv"]:
         from ..data import IMAGE_SHAPES
 

@@ -8,18 +8,18 @@ import torch
 from ..convnet import ConvNetlist
 from ..errors import HwgenError
 from ..netlist import MAX_LUT_INPUTS, Netlist
-from .nn.conv import LogicTreeConv
+from .nn.conv import TreeConv
 
 
 def harden_model(model: torch.nn.Sequential, num_inputs: int, encoder=None):
     """Works on any Sequential of layers ending in a group sum with `k` classes. A gate layer has `weights`
     (out, 16) and `indices` (a pair of index tensors): hwgen's and difflogic's alike; each neuron becomes
     the gate of its largest weight. A LUTLayer's nodes become LUT nodes with their hardened tables. A model
-    that starts with LogicTreeConv layers becomes a ConvNetlist (netlist v3): their kernels, then the dense
+    that starts with tree conv layers becomes a ConvNetlist (netlist v3): their kernels, then the dense
     layers as its head."""
     # Shape-only layers (a Flatten in front, Identity anywhere) pass the bits on as they are.
     layers = [m for m in model if not isinstance(m, (torch.nn.Flatten, torch.nn.Identity))]
-    convs = [m for m in layers if isinstance(m, LogicTreeConv)]
+    convs = [m for m in layers if isinstance(m, TreeConv)]
     if convs:
         if layers[:len(convs)] != convs:
             raise HwgenError("the conv layers must come first")

@@ -331,7 +331,7 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
     (0: at random); the rest is wired at random. Local wiring in every
     layer costs some accuracy but keeps the circuit's wires short, which is what lets big ones route on an
     FPGA. With `candidates` > 1 every gate input learns which of that many nodes to read. With `conv`, a
-    stack of LogicTreeConv layers reads the image first and the dense layers read its last feature map.
+    stack of tree conv layers (conv.py) reads the image first and the dense layers read its last feature map.
     The wiring is state: a checkpoint restores it, whatever the seed."""
     generator = torch.Generator().manual_seed(seed)
     convs = conv_layers(in_dim, model_cfg, image_shape, generator)
@@ -342,15 +342,20 @@ def build_model(in_dim: int, num_classes: int, model_cfg: dict, seed: int, image
 
 
 def conv_layers(in_dim: int, model_cfg: dict, image_shape, generator: torch.Generator) -> list:
-    """The LogicTreeConv stack of `model.conv` over the input image (in_dim bits, image_shape pixels)."""
-    from .conv import LogicTreeConv
+    """The tree conv stack of `model.conv` over the input image (in_dim bits, image_shape pixels)."""
+    from .conv import LogicTreeConv, LUTTreeConv
 
     if not model_cfg.get("conv"):
         return []
     h, w = image_shape
     shape, layers = (h, w, in_dim // (h * w)), []
     for spec in model_cfg["conv"]:
-        layers.append(LogicTreeConv(shape, **spec, residual_bias=model_cfg["residual_bias"], generator=generator))
+        spec = dict(spec)
+        if spec.pop("node", "gate") == "lut":
+            layers.append(LUTTreeConv(shape, **spec, generator=generator))
+        else:  # two-input gates over fixed taps: no k, no candidates
+            spec = {key: value for key, value in spec.items() if key not in ("k", "candidates")}
+            layers.append(LogicTreeConv(shape, **spec, residual_bias=model_cfg["residual_bias"], generator=generator))
         shape = layers[-1].out_shape
     return layers
 
