@@ -41,11 +41,12 @@ class TreeConv(nn.Module):
         h, w, c = self.out_shape
         return h * w * c
 
-    def draw_taps(self, count: int, generator: torch.Generator) -> torch.Tensor:
-        """(channels, count) kernel inputs: distinct places of the window per channel where it has enough."""
+    def draw_taps(self, count: int, generator: torch.Generator, rows: int | None = None) -> torch.Tensor:
+        """(rows, count) kernel inputs, a row per channel unless told: distinct places of the window per row
+        where it has enough."""
         return torch.stack([torch.randperm(self.reads, generator=generator)[:count] if count <= self.reads else
                             torch.randint(0, self.reads, (count,), generator=generator)
-                            for _ in range(self.channels)])
+                            for _ in range(self.channels if rows is None else rows)])
 
     def patches(self, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
         """(B, H*W*C) bits -> (B, taps.numel(), positions): the kernel inputs `taps` at every position."""
@@ -132,7 +133,7 @@ class LUTTreeConv(TreeConv):
         width = channels * k ** (depth - 1)  # first-level nodes, channel-major
         if candidates > 1:  # (k, width, candidates): the places of the window each input chooses from
             choices = min(candidates, self.reads)
-            drawn = torch.stack([torch.randperm(self.reads, generator=generator)[:choices] for _ in range(k * width)])
+            drawn = self.draw_taps(choices, generator, rows=k * width)
             wiring, learned = drawn.reshape(width, k, choices).transpose(0, 1), True
         else:  # (k, width): node i of a channel reads its taps i*k .. i*k+k-1
             wiring, learned = self.draw_taps(k ** depth, generator).reshape(width, k).t(), False
