@@ -235,7 +235,7 @@ def cmd_import(args):
 
 
 def cmd_explain(args):
-    from .convnet import ConvNetlist, flatten, load_any
+    from .convnet import ConvNetlist, load_any
     from .explain import explain, format_summary
 
     shape = None
@@ -245,14 +245,7 @@ def cmd_explain(args):
             assert len(shape) == 2 and min(shape) > 0
         except (ValueError, AssertionError):
             raise HwgenError(f"--image must look like 28x28, got {args.image!r}") from None
-    conv = net = load_any(args.netlist)
-    kernels = None
-    if isinstance(net, ConvNetlist):  # each kernel read once, then the whole circuit flattened
-        from .explain.kernels import explain_kernels, kernel_lines
-
-        kernels = explain_kernels(net)
-        print("\n".join(kernel_lines(kernels)))
-        net = flatten(net)
+    net = load_any(args.netlist)
     bits = data = None
     if args.data:
         from .data import user_data
@@ -261,21 +254,17 @@ def cmd_explain(args):
         data = user_data(args.data, net)
         bits = evaluate.input_bits(net, data.test_x)
         shape = shape or getattr(data, "image_shape", None)
-    info = explain(net, args.out, outputs=args.output, image_shape=shape, data_bits=bits)
+    if isinstance(net, ConvNetlist):  # each kernel read once, then the circuit behind them
+        from .explain.conv import explain_conv
+        from .explain.kernels import kernel_lines
+
+        kernels, info = explain_conv(net, args.out, outputs=args.output, image_shape=shape, data_bits=bits,
+                                     class_names=getattr(data, "class_names", None))
+        print("\n".join(kernel_lines(kernels)))
+    else:
+        info = explain(net, args.out, outputs=args.output, image_shape=shape, data_bits=bits)
     print(format_summary(info))
     if args.out:
-        if kernels is not None:
-            from .files import write_json, write_npy
-
-            write_json(Path(args.out) / "kernels.json", {"format": "hwgen-kernels", "version": 1, "stages": kernels})
-            info.setdefault("files", []).append("kernels.json")
-            if bits is not None:  # per class, where in the last feature map each channel's evidence lies
-                from .explain.kernels import channel_evidence, channel_panels_png
-
-                maps = channel_evidence(conv, bits)
-                write_npy(Path(args.out) / "channel-evidence.npy", maps)
-                channel_panels_png(maps, Path(args.out) / "channel-evidence.png", getattr(data, "class_names", None))
-                info["files"] += ["channel-evidence.npy", "channel-evidence.png"]
         drawn = [info["heatmap"]] if "heatmap" in info else []
         drawn += [info["evidence"][k] for k in ("file", "picture") if k in info.get("evidence", {})]
         print(f"files in {args.out}: " + ", ".join(["explain.json"] + drawn + info.get("files", [])))

@@ -195,6 +195,8 @@ def test_digits_conv_builds_end_to_end(tmp_path):
     assert report["engine"]["gates"] == sum(s.kernel.num_gates for s in simplified.stages) + simplified.head.num_gates
     assert report["synth"]["luts"] > 0 and report["synth"]["routed"]
     assert {"line buffers", "kernels", "head", "encoder"} <= set(report["synth"]["parts"])
+    kernels = json.loads((out / "explain" / "kernels.json").read_text())["stages"]  # each kernel read once
+    assert len(kernels) == len(simplified.stages) and "first conv layer's kernels" in (out / "report.html").read_text()
 
 
 def test_explain_reads_each_kernel_over_its_window(tmp_path):
@@ -246,6 +248,29 @@ def test_explain_says_per_class_where_each_channel_s_evidence_lies(tmp_path):
     assert result.returncode == 0, result.stderr
     assert np.allclose(np.load(tmp_path / "x" / "channel-evidence.npy"), maps)
     assert (tmp_path / "x" / "channel-evidence.png").stat().st_size > 1000
+
+
+def test_a_large_conv_circuit_is_explained_by_its_kernels_and_head(tmp_path, monkeypatch):
+    """Beyond MAX_FLAT_NODES unrolled, explain reads the head over the last feature map instead of the
+    flattened circuit: its summary is the head's, its inputs are named by map position and channel, and its
+    evidence is the channel evidence; below it, the flattened circuit is explained over the pixels."""
+    from hwgen.explain import conv as explain_conv_module
+    from hwgen.explain.kernels import channel_evidence
+
+    net = random_conv_netlist(6)
+    bits = random_bits(net.num_inputs, 200, 6)
+    _, small = explain_conv_module.explain_conv(net, tmp_path / "small", data_bits=bits)
+    assert small["summary"]["gates"] == flatten(net).num_gates and "explained" not in small
+
+    monkeypatch.setattr(explain_conv_module, "MAX_FLAT_NODES", flatten(net).num_gates - 1)
+    kernels, info = explain_conv_module.explain_conv(net, tmp_path / "x", data_bits=bits)
+    assert info["explained"] == "head" and info["summary"]["gates"] == net.head.num_gates
+    assert len(kernels) == len(net.stages)
+    assert all(n.startswith("m[") for r in info["outputs"] for n in r["inputs"])
+    assert np.allclose(np.load(tmp_path / "x" / "channel-evidence.npy"), channel_evidence(net, bits))
+    saved = json.loads((tmp_path / "x" / "explain.json").read_text())
+    assert saved["evidence"]["samples"] == 200 and "kernels.json" in saved["files"]
+    assert not (tmp_path / "x" / "evidence.png").exists() and (tmp_path / "x" / "kernels.json").exists()
 
 
 @pytest.mark.parametrize("backend", ["direct", "amaranth"])

@@ -68,7 +68,6 @@ def pass_params(simplify_section: dict) -> dict:
 
 def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = False) -> dict:
     from ..data import from_config
-    from ..explain import explain
     from ..learn.harden import harden_checkpoint
     from ..learn.train import CHECKPOINT, load_checkpoint, train
     from ..simulation import random_inputs, simulate
@@ -98,10 +97,10 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     # add theirs to the "synth" that synthesis has already entered.
     scfg, vcfg, beside = cfg["synth"], cfg["sim"], {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # the summary, per-output symmetry, named functions, evidence maps over the test set, one output's cone
-        explaining = pool.submit(_timed_call, beside, "explain", explain, simplified, out / "explain", outputs=[0],
-                                 image_shape=data.image_shape, guess_image=False, log=log,
-                                 data_bits=evaluate.input_bits(simplified, data.test_x))
+        # the summary, per-output symmetry, named functions, evidence maps over the test set, one output's cone;
+        # a conv circuit's kernels each read once
+        explaining = pool.submit(_timed_call, beside, "explain", _explain, circuit, simplified, out / "explain",
+                                 data, log)
         emitted = out / ("data-aware.netlist.json" if data_aware else "simplified.netlist.json")
         info, syn, attempts = _emit_and_synthesize(circuit, out / "rtl", cfg, seconds, log, emitted)
         counting = pool.submit(_timed_call, seconds, "synth", add_counts, out / "rtl", syn, scfg["parts"],
@@ -144,6 +143,20 @@ def build(cfg: dict, out_dir, progress: bool = True, log=print, retrain: bool = 
     write_build_html(out, report, hardened, load_checkpoint(checkpoint)["history"])
     check_clock(report, scfg["must_meet"], out / "report.json")
     return report
+
+
+def _explain(circuit, simplified, out_dir: Path, data, log=print) -> dict:
+    """explain's files for a build, with the test set's evidence: a streamed conv circuit kernel by kernel
+    (explain/conv.py), any other the netlist it computes."""
+    if isinstance(circuit, ConvNetlist):
+        from ..explain.conv import explain_conv
+
+        return explain_conv(circuit, out_dir, outputs=[0], image_shape=data.image_shape, log=log,
+                            class_names=data.class_names, data_bits=evaluate.input_bits(circuit, data.test_x))[1]
+    from ..explain import explain
+
+    return explain(simplified, out_dir, outputs=[0], image_shape=data.image_shape, guess_image=False, log=log,
+                   class_names=data.class_names, data_bits=evaluate.input_bits(simplified, data.test_x))
 
 
 def _simplify(cfg: dict, trained, data, out: Path, seconds: dict, log=print):

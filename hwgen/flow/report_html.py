@@ -112,6 +112,8 @@ def explain_section(explain_dir: Path) -> str:
              table(["op", "gates"], list(s["gates_by_op"].items())),
              table(["class", "gates in its cone", "inputs it reads"],
                     [[c, g, i] for c, (g, i) in enumerate(zip(s["gates_per_class"], s["inputs_used_per_class"]))])]
+    if info.get("note_flat"):  # a large conv circuit: the figures are its head's
+        parts.insert(1, f"<p>{html.escape(info['note_flat'])}; the figures that follow are the head's.</p>")
     evidence = explain_dir / "evidence.png"
     heatmap = explain_dir / "heatmap.png"
     if evidence.exists():  # exact evidence replaces the map of direct reads
@@ -123,6 +125,20 @@ def explain_section(explain_dir: Path) -> str:
     elif heatmap.exists():
         parts.append('<img alt="pixel reads per class" src="data:image/png;base64,'
                      + base64.b64encode(heatmap.read_bytes()).decode() + '">')
+    kernels = explain_dir / "kernels.json"
+    if kernels.exists():
+        from ..explain.kernels import kernel_lines
+
+        parts.append("<p>The first conv layer's kernels, each read once over its window (+: that bit turns the "
+                     "channel on in more of the patterns, -: in fewer, .: not read):</p>")
+        parts.append("<pre>" + html.escape("\n".join(kernel_lines(json.loads(kernels.read_text())["stages"])))
+                     + "</pre>")
+    channels = explain_dir / "channel-evidence.png"
+    if channels.exists():
+        parts.append("<p>Per class (rows), where in the last feature map each channel's evidence lies (blue for "
+                     "the class, red against).</p>")
+        parts.append('<img alt="channel evidence per class" src="data:image/png;base64,'
+                     + base64.b64encode(channels.read_bytes()).decode() + '">')
     records = info.get("outputs", [])
     symmetric = [r for r in records if r.get("symmetric_in")]
     if records:
