@@ -28,17 +28,15 @@ def explain_conv(net: ConvNetlist, out_dir=None, outputs=None, image_shape=None,
     if flat.num_gates <= MAX_FLAT_NODES:
         info = explain(flat, out, outputs=outputs, image_shape=image_shape, guess_image=image_shape is None,
                        class_names=class_names, log=log, data_bits=data_bits)
-        maps = channel_evidence(net, data_bits) if data_bits is not None else None
     else:
         info = explain(net.head, out, outputs=outputs, input_names=feature_map_names(net), guess_image=False,
                        class_names=class_names, log=log)
         info["explained"] = "head"
         info["note_flat"] = (f"the unrolled circuit has {flat.num_gates:,} nodes (more than {MAX_FLAT_NODES:,}): "
                              "its head is explained, over the last feature map")
-        maps = None
-        if data_bits is not None:  # the head's evidence is the channel evidence
-            maps = channel_evidence(net, data_bits)
+        if data_bits is not None:  # the head's evidence is the channel evidence below
             info["evidence"] = {"samples": len(data_bits), "over": "the last feature map"}
+    maps = channel_evidence(net, data_bits) if data_bits is not None else None
     if out:
         info.setdefault("files", []).append("kernels.json")
         write_json(out / "kernels.json", {"format": "hwgen-kernels", "version": 1, "stages": kernels})
