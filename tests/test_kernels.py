@@ -51,25 +51,31 @@ def test_gate_gradients_are_the_same_on_every_x86_64(tmp_path):
 
 def _lut_gradients(lib, seed):
     rng = np.random.default_rng(seed)
-    rows, batch, out, k, choices = 40, 131, 30, 4, 9
+    rows, batch, out, k, choices = 40, 2 * 1024 + 131, 30, 4, 9  # blocks of 1,024 and a tail
     x = (rng.random((rows, batch)) > 0.5).astype(np.float32)
     idx = rng.integers(0, rows, (k, out))
     tables = rng.uniform(-1, 1, (out, 1 << k)).astype(np.float32)
     g = rng.standard_normal((out, batch)).astype(np.float32)
     y, addr = np.empty((out, batch), np.float32), np.empty((out, batch), np.uint8)
-    gt, slot = np.empty_like(tables), np.empty((k, out, batch), np.float32)
+    gt, diff = np.empty_like(tables), np.empty((out, k, 1 << k), np.float32)
+    slot, gx = np.empty((k, out, batch), np.float32), np.empty((rows, batch), np.float32)
     cand, gw = rng.integers(0, rows, (k * out, choices)), np.empty((k * out, choices), np.float32)
     p, i64, i32, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
     lib.hwgen_lut_forward.argtypes = [p, i64, p, i64, p, i64, p, p, i32]
-    lib.hwgen_lut_backward.argtypes = [p, p, i64, i64, p, i64, f32, f32, p, p, i32]
+    lib.hwgen_lut_table_grad.argtypes = [p, p, i64, i64, p, i64, f32, f32, p, p, i32]
+    lib.hwgen_lut_slot_grad.argtypes = [p, p, i64, i64, p, i64, p, i32]
+    lib.hwgen_lut_input_grad.argtypes = [p, p, i64, p, i64, p, i64, i64, p, i32]
     lib.hwgen_lut_mapping_grad.argtypes = [p, i64, p, i64, p, i64, p, i32]
     lib.hwgen_lut_forward(x.ctypes.data, batch, idx.ctypes.data, k, tables.ctypes.data, out, y.ctypes.data,
                           addr.ctypes.data, 2)
-    lib.hwgen_lut_backward(g.ctypes.data, addr.ctypes.data, batch, k, tables.ctypes.data, out, 0.2, 0.3,
-                           gt.ctypes.data, slot.ctypes.data, 2)
+    lib.hwgen_lut_table_grad(g.ctypes.data, addr.ctypes.data, batch, k, tables.ctypes.data, out, 0.2, 0.3,
+                             gt.ctypes.data, diff.ctypes.data, 2)
+    lib.hwgen_lut_slot_grad(g.ctypes.data, addr.ctypes.data, batch, k, diff.ctypes.data, out, slot.ctypes.data, 2)
+    lib.hwgen_lut_input_grad(g.ctypes.data, addr.ctypes.data, batch, idx.ctypes.data, k, diff.ctypes.data, out, rows,
+                             gx.ctypes.data, 2)
     lib.hwgen_lut_mapping_grad(x.ctypes.data, batch, cand.ctypes.data, choices, slot.ctypes.data, k * out,
                                gw.ctypes.data, 2)
-    return y, gt, slot, gw
+    return y, gt, slot, gx, gw
 
 
 @pytest.mark.skipif(not platform.machine() in ("x86_64", "AMD64"), reason="x86-64 builds")

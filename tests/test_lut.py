@@ -44,6 +44,34 @@ def test_kernel_and_torch_ops_agree_forward_and_backward(k, learned, monkeypatch
         assert torch.allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch", [37, 2 * 1024 + 131])
+def test_kernel_input_gradients_sum_in_index_add_order_on_any_thread_count(batch):
+    """Each input's gradient is the sum of its readers' slot gradients in the order index_add_ takes them,
+    whether the batch is one block or several, on one thread or two."""
+    lib = lut_module._lut_library()
+    g = torch.Generator().manual_seed(batch)
+    rows, out, k = 23, 40, 4
+    idx = torch.randint(0, rows, (k, out), generator=g)
+    tables = torch.rand(out, 1 << k, generator=g) * 2 - 1
+    x = (torch.rand(rows, batch, generator=g) > 0.5).float()
+    grad = torch.randn(out, batch, generator=g)
+    y, addr = torch.empty(out, batch), torch.empty(out, batch, dtype=torch.uint8)
+    lib.hwgen_lut_forward(x.data_ptr(), batch, idx.data_ptr(), k, tables.data_ptr(), out, y.data_ptr(),
+                          addr.data_ptr(), 2)
+    grad_tables, diff = torch.empty_like(tables), torch.empty(out, k, 1 << k)
+    alpha, beta = lut_module.efd_weights(k)
+    lib.hwgen_lut_table_grad(grad.data_ptr(), addr.data_ptr(), batch, k, tables.data_ptr(), out, alpha, beta,
+                             grad_tables.data_ptr(), diff.data_ptr(), 2)
+    slot = torch.empty(k * out, batch)
+    lib.hwgen_lut_slot_grad(grad.data_ptr(), addr.data_ptr(), batch, k, diff.data_ptr(), out, slot.data_ptr(), 2)
+    want = torch.zeros(rows, batch).index_add_(0, idx.reshape(-1), slot)
+    for threads in (1, 2):
+        got = torch.full((rows, batch), float("nan"))
+        lib.hwgen_lut_input_grad(grad.data_ptr(), addr.data_ptr(), batch, idx.data_ptr(), k, diff.data_ptr(), out,
+                                 rows, got.data_ptr(), threads)
+        assert torch.equal(got, want), threads
+
+
 def test_finite_differences_follow_dwn():
     """D[j, o, a] = sum over a2 of (+1 if bit j of a2 else -1) * T[a2] * alpha * beta**d, d counting the other
     bits in which a and a2 differ: checked against a direct sum."""

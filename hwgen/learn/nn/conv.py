@@ -48,15 +48,21 @@ class TreeConv(nn.Module):
                             torch.randint(0, self.reads, (count,), generator=generator)
                             for _ in range(self.channels if rows is None else rows)])
 
+    def unfolded(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H*W*C) bits -> (B, C*k*k, positions): every position's window, in unfold's order (see rows)."""
+        h, w, c = self.in_shape
+        images = x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
+        return nn.functional.unfold(images, self.window, padding=self.padding, stride=self.stride)
+
+    def rows(self, taps: torch.Tensor) -> torch.Tensor:
+        """The rows of `unfolded` that hold the kernel inputs `taps`: kernel input (dy * k + dx) * C + ch is
+        unfold's row ch * k * k + dy * k + dx."""
+        c, k = self.in_shape[2], self.window
+        return (taps % c) * (k * k) + taps // c
+
     def patches(self, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
         """(B, H*W*C) bits -> (B, taps.numel(), positions): the kernel inputs `taps` at every position."""
-        h, w, c = self.in_shape
-        k = self.window
-        images = x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
-        patches = nn.functional.unfold(images, k, padding=self.padding, stride=self.stride)  # (B, c*k*k, L)
-        # kernel input (dy * k + dx) * c + ch is unfold's row ch * k * k + dy * k + dx
-        rows = (taps % c) * (k * k) + taps // c
-        return patches[:, rows.reshape(-1)]
+        return self.unfolded(x)[:, self.rows(taps).reshape(-1)]
 
     def pooled(self, values: torch.Tensor) -> torch.Tensor:
         """(B, channels, positions) kernel outputs -> (B, out_dim): OR pooled, position-major."""
@@ -149,12 +155,15 @@ class LUTTreeConv(TreeConv):
         self.levels = nn.ModuleList(levels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        patches = self.patches(x, torch.arange(self.reads, device=x.device))  # (B, reads, positions)
+        # Feature-major from the window to the last level, a row per input and a column per (image, position):
+        # the layout the LUT kernel reads, so the only copy is the window's.
+        patches = self.unfolded(x)
         n, _, count = patches.shape
-        values = patches.transpose(1, 2).reshape(n * count, self.reads)
-        for level in self.levels:
-            values = level(values)
-        return self.pooled(values.reshape(n, count, self.channels).transpose(1, 2))
+        values = patches.transpose(0, 1).reshape(self.reads, n * count)
+        values = self.levels[0].features(values, self.rows(torch.arange(self.reads, device=x.device)))
+        for level in self.levels[1:]:
+            values = level.features(values)
+        return self.pooled(values.reshape(self.channels, n, count).transpose(0, 1))
 
     def kernel(self) -> Netlist:
         """Each node its hardened table."""

@@ -10,8 +10,9 @@ inputs are a fixed wiring (random, or local on the image), or learned (DWN's lea
 input of every node scores all nodes of the layer before, reads the best-scoring one, and the scores
 learn from the correlation of each candidate (as +-1) with that input's gradient.
 
-On the CPU a C kernel (lut_kernel.c) does each direction in one pass; elsewhere (CUDA) torch's ops do the
-same, and a test checks the two against each other.
+On the CPU a C kernel (lut_kernel.c) does the forward pass in one pass and sums each input's gradient
+straight from the nodes' (never holding the k x out x batch gradients of the node inputs, unless the mapping
+is learned); elsewhere (CUDA) torch's ops do the same, and a test checks the two against each other.
 """
 
 import ctypes
@@ -69,13 +70,20 @@ class LUTLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, in_dim) bits -> (batch, out_dim) bits, stored feature-major like LogicLayer's output."""
+        return self.features(x.reshape(-1, self.in_dim).t().contiguous()).t()
+
+    def features(self, x: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Feature-major (in_dim, batch) bits -> (out_dim, batch) bits. With `rows`, the layer's input i is row
+        rows[i] of x: a caller whose inputs lie in another order passes them so, without copying them."""
         if self.training:
             with torch.no_grad():
                 self.tables.clamp_(-1, 1)
-        x = x.reshape(-1, self.in_dim)
-        mapping = self.mapping if self.mapping is not None else self.tables.new_zeros(0)
-        candidates = self.wiring if self.mapping is not None else self.wiring.new_zeros(0)
-        return _LookUp.apply(x.t().contiguous(), self.tables, self.indices.contiguous(), mapping, candidates).t()
+        indices = self.indices if rows is None else rows[self.indices]
+        if self.mapping is None:
+            mapping, candidates = self.tables.new_zeros(0), self.wiring.new_zeros(0)
+        else:
+            mapping, candidates = self.mapping, self.wiring if rows is None else rows[self.wiring]
+        return _LookUp.apply(x, self.tables, indices.contiguous(), mapping, candidates.contiguous())
 
     def extra_repr(self):
         return f"{self.in_dim}, {self.out_dim}, k={self.k}" + (", learned mapping" if self.mapping is not None else "")
@@ -110,21 +118,29 @@ class _LookUp(torch.autograd.Function):
         alpha, beta = efd_weights(k)
         grad = grad.contiguous()
         kernel = _cpu_kernel(x, tables)
+        learned = ctx.needs_input_grad[3]
+        grad_x = slot = grad_mapping = None
         if kernel:
-            grad_tables = torch.empty_like(tables)
-            slot = grad.new_empty(k, out, grad.shape[1])
-            kernel.hwgen_lut_backward(grad.data_ptr(), addr.data_ptr(), grad.shape[1], k, tables.data_ptr(), out,
-                                      alpha, beta, grad_tables.data_ptr(), slot.data_ptr(), torch.get_num_threads())
+            grad_tables, diff = torch.empty_like(tables), tables.new_empty(out, k, tables.shape[1])
+            threads, batch = torch.get_num_threads(), grad.shape[1]
+            kernel.hwgen_lut_table_grad(grad.data_ptr(), addr.data_ptr(), batch, k, tables.data_ptr(), out, alpha, beta,
+                                        grad_tables.data_ptr(), diff.data_ptr(), threads)
+            if ctx.needs_input_grad[0]:
+                grad_x = torch.empty_like(x)
+                kernel.hwgen_lut_input_grad(grad.data_ptr(), addr.data_ptr(), batch, idx.data_ptr(), k, diff.data_ptr(),
+                                            out, x.shape[0], grad_x.data_ptr(), threads)
+            if learned:
+                slot = grad.new_empty(k * out, batch)
+                kernel.hwgen_lut_slot_grad(grad.data_ptr(), addr.data_ptr(), batch, k, diff.data_ptr(), out,
+                                           slot.data_ptr(), threads)
         else:
             grad_tables = torch.zeros_like(tables).scatter_add_(1, addr.to(torch.int64), grad)
             slot = _finite_differences(tables, alpha, beta).gather(2, addr.to(torch.int64).unsqueeze(0)
                                                                     .expand(k, -1, -1)) * grad
-        slot = slot.reshape(k * out, -1)
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.zeros_like(x).index_add_(0, idx.reshape(-1), slot)
-        grad_mapping = None
-        if ctx.needs_input_grad[3]:  # learnable mapping: each candidate (as +-1) against the input's gradient
+            slot = slot.reshape(k * out, -1)
+            if ctx.needs_input_grad[0]:
+                grad_x = torch.zeros_like(x).index_add_(0, idx.reshape(-1), slot)
+        if learned:  # learnable mapping: each candidate (as +-1) against the input's gradient
             choices = candidates.shape[-1]
             if kernel:
                 grad_mapping = slot.new_empty(k * out, choices)
@@ -161,7 +177,9 @@ def _lut_library():
     try:
         return load_library(Path(__file__).with_name("lut_kernel.c"), {
             "hwgen_lut_forward": ([p, i64, p, i64, p, i64, p, p, i32], None),
-            "hwgen_lut_backward": ([p, p, i64, i64, p, i64, f32, f32, p, p, i32], None),
+            "hwgen_lut_table_grad": ([p, p, i64, i64, p, i64, f32, f32, p, p, i32], None),
+            "hwgen_lut_slot_grad": ([p, p, i64, i64, p, i64, p, i32], None),
+            "hwgen_lut_input_grad": ([p, p, i64, p, i64, p, i64, i64, p, i32], None),
             "hwgen_lut_mapping_grad": ([p, i64, p, i64, p, i64, p, i32], None)}, FLOAT_FLAGS)
     except HwgenError as e:
         warn_once(f"{e}; training runs on torch's ops instead, 10 to 30 times slower")
