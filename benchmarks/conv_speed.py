@@ -27,8 +27,8 @@ from train_speed import reference_ops  # noqa: E402
 from hwgen import data as datasets  # noqa: E402
 from hwgen.flow import config  # noqa: E402
 from hwgen.learn.nn import GroupSum  # noqa: E402
-from hwgen.learn.nn.logic import build_model  # noqa: E402
 from hwgen.learn.nn.conv import LogicTreeConv, LUTTreeConv  # noqa: E402
+from hwgen.learn.nn.logic import build_model  # noqa: E402
 
 SHAPE, CHANNELS, DEPTH = (28, 28, 1), 32, 3
 GROUPS = 16  # a GroupSum that divides the 14 x 14 x 32 pooled map
