@@ -40,11 +40,6 @@ def _pct(v) -> str:
     return f"{100 * v:.2f}%"
 
 
-def _routed(synth: dict) -> bool:
-    """Whether the report's Fmax is routed (reports from before the field was kept were all routed)."""
-    return synth.get("routed", True)
-
-
 def designs_table() -> str:
     lines = ["| config | data set | hardened = RTL | nodes after rewriting | device | logic cells | Xilinx LUTs "
              "(yosys) | FFs | Fmax | latency | processor |", "|" + " --- |" * 11]
@@ -59,7 +54,7 @@ def designs_table() -> str:
         lines.append(f"| `{d['config']}` | {r['dataset']} | **{_pct(acc['hardened'])}**{same} | "
                      f"{nodes} | {TARGETS[s['target']]['part']} | **{_int(s['logic_cells'])}** | "
                      f"{_int((s.get('xilinx') or {}).get('luts'))} | {_int(s['ffs'] - s['harness_ffs'])} | "
-                     f"{s['fmax_mhz']:.1f} MHz{'' if _routed(s) else ' placed'} | {r['latency_cycles']} cycles | "
+                     f"{s['fmax_mhz']:.1f} MHz{'' if s['routed'] else ' placed'} | {r['latency_cycles']} cycles | "
                      f"{d['processor']} |")
     return "\n".join(lines)
 
@@ -74,7 +69,7 @@ def published_table() -> str:
         xilinx = (s.get("xilinx") or {}).get("luts")
         lines.append(f"| **hwgen `{d['config']}`** | {_pct(r['accuracy']['hardened'])} | {_int(s['logic_cells'])} LUT4 "
                      f"on ECP5 / {_int(xilinx)} LUT (yosys `synth_xilinx`) | {s['fmax_mhz']:.0f} MHz | "
-                     f"{TARGETS[s['target']]['part']} ({'routed' if _routed(s) else 'placed, not routed'}) |")
+                     f"{TARGETS[s['target']]['part']} ({'routed' if s['routed'] else 'placed, not routed'}) |")
     for p in load("published")["rows"]:
         lines.append(f"| {p['name']} | {p['accuracy']}% | {_int(p['luts'])} {p['kind']} | {p['fmax']} | {p['part']} |")
     return "\n".join(lines)
