@@ -28,13 +28,17 @@ def run(*args):
     return subprocess.run([sys.executable, "-m", "hwgen.cli", *map(str, args)], capture_output=True, text=True)
 
 
-def random_conv_netlist(seed: int, shape=(7, 6, 2), luts: bool = False) -> ConvNetlist:
-    """Two conv stages of random kernels (strides, paddings and poolings that leave remainders) and a
-    random head: the geometry the flattening and the direct evaluation must both get right."""
+# (window, stride, padding, pool, channels) of each stage: strides, paddings and poolings that leave remainders
+REMAINDERS = ((3, 1, 1, 2, 3), (2, 2, 1, 1, 4))
+
+
+def random_conv_netlist(seed: int, shape=(7, 6, 2), luts: bool = False, geometry=REMAINDERS) -> ConvNetlist:
+    """Conv stages of random kernels (by default two whose geometry leaves remainders) and a random head:
+    the geometry the flattening and the direct evaluation must both get right."""
     rng = np.random.default_rng(seed)
     make = random_lut_netlist if luts else random_netlist
     stages, (h, w, c) = [], shape
-    for window, stride, padding, pool, channels in ((3, 1, 1, 2, 3), (2, 2, 1, 1, 4)):
+    for window, stride, padding, pool, channels in geometry:
         kernel = make(int(rng.integers(1 << 20)), num_inputs=window * window * c, num_gates=40,
                       num_classes=channels, per_class=1, window=20)
         stages.append(ConvStage(kernel, window, stride, padding, pool))
@@ -299,6 +303,19 @@ def test_the_streaming_engine_is_the_golden_model_pixel_by_pixel(tmp_path, seed,
     assert result["min_latency_cycles"] == info["latency_cycles"]
     if gap == stall == 0:
         assert result["cycles"] <= 40 * h * w + info["latency_cycles"] + 5
+
+
+@pytest.mark.parametrize("backend", ["direct", "amaranth"])
+def test_pooling_over_a_width_that_is_a_power_of_two(tmp_path, backend):
+    """A pooled row as wide as its counter can count (8 pixels, a 3-bit x): every image comes out, the
+    golden model's."""
+    from hwgen.emit.verilog import emit
+    from hwgen.simulation import simulate
+
+    net = random_conv_netlist(5, (8, 8, 2), geometry=((3, 1, 1, 2, 3), (3, 1, 1, 2, 4)))
+    emit(net, tmp_path / "rtl", backend=backend, pipeline=1)
+    result = simulate(tmp_path / "rtl", net, random_bits(net.num_inputs, 12, 5), "icarus", gap=0.2, stall=0.2)
+    assert result["mismatches"] == 0 and result["received"] == 12
 
 
 @pytest.mark.slow

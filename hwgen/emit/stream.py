@@ -35,6 +35,11 @@ def _bits(n: int) -> int:
     return max(1, (n - 1).bit_length())
 
 
+def _less(counter: str, limit: int, width: int) -> str:
+    """counter < limit, for a counter of `width` bits (always true where limit does not fit in them)."""
+    return "1'b1" if limit >= 1 << width else f"{counter} < {width}'d{limit}"
+
+
 def _count_up(counter: str, limit: int, width: int) -> str:
     return f"{counter} == {width}'d{limit - 1} ? {width}'d0 : {counter} + {width}'d1"
 
@@ -199,7 +204,7 @@ def _pool_module(name: str, g: _Stage, channels: int) -> str:
         f"  reg {cr} above;    // the OR of this block's rows above",
         *([f"  reg {cr} row [0:{pw - 2}];", f"  reg {_range(ab)} row_at;"] if pw > 1 else []),
         f"  wire {cr} joined = x_phase == {qb}'d0 ? in_pixel : segment | in_pixel;",
-        f"  wire in_blocks = y < {yb}'d{g.ph * q} && x < {xb}'d{pw * q};",
+        f"  wire in_blocks = {_less('y', g.ph * q, yb)} && {_less('x', pw * q, xb)};",
         f"  wire block_end = in_valid && in_blocks && x_phase == {qb}'d{q - 1};",
         f"  wire {cr} block = y_phase == {qb}'d0 ? joined : above | joined;",
         "  always @(posedge clk) begin",
