@@ -172,11 +172,14 @@ def cmd_emit(args):
     from .convnet import load_any
 
     net = load(args.netlist) if args.unrolled else load_any(args.netlist)
+    if args.pixels_per_clock < 1:
+        raise HwgenError(f"--pixels-per-clock must be at least 1, got {args.pixels_per_clock}")
     info = emit(net, args.out, args.name, args.backend, pipeline_levels(args.pipeline), args.freq, args.target,
-                source=args.netlist)
+                source=args.netlist, pixels_per_clock=args.pixels_per_clock)
     if info.get("kind") == "conv-stream":
+        per_clock = "a pixel" if info["pixels_per_clock"] == 1 else f"{info['pixels_per_clock']} pixels"
         print(f"{args.out}/{args.name}.v: the streaming engine {info['name']} ({len(info['conv_stages'])} conv stages "
-              f"and the head, stages of {info['pipeline_levels']} LUT levels): a pixel per clock, "
+              f"and the head, stages of {info['pipeline_levels']} LUT levels): {per_clock} per clock, "
               f"{info['clocks_per_image']} clocks per image, latency {info['latency_cycles']} cycles")
         return
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
@@ -437,6 +440,9 @@ def parser() -> argparse.ArgumentParser:
                    help="with --pipeline auto: the FPGA whose delays set the stages")
     s.add_argument("--unrolled", action="store_true",
                    help="a conv netlist (v3) flattened into one dense circuit, not the streaming engine")
+    s.add_argument("--pixels-per-clock", type=int, default=DEFAULTS["emit"]["pixels_per_clock"], metavar="P",
+                   help="a conv netlist's streaming engine takes P neighbouring pixels of a row a clock, each "
+                        "kernel built once per pixel (stride-1 stages whose widths P divides; default %(default)s)")
     s.add_argument("--ca-grid", type=int, metavar="N",
                    help="the netlist is a cellular automaton's rule: emit an N x N grid of cells sharing it")
     s.set_defaults(func=cmd_emit)

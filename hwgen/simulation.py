@@ -190,9 +190,9 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
              waves=None, check_source: bool = True, optimize: bool | None = None) -> dict:
     """Stream `inputs` (raw features when the netlist has an encoder, else input bits) through the emitted
     classifier; return vectors, mismatches, cycles, vectors/s and the RTL's classes. The streaming conv
-    engine (a v3 netlist's RTL) takes each image as its pixels, one transfer each. check_source: refuse a
-    netlist other than the one the RTL was emitted from (NAME.json records it). optimize: build Verilator's
-    model for a long run; None: for a stream of LONG_STREAM pixels or more."""
+    engine (a v3 netlist's RTL) takes each image as its pixels, a transfer each (or each of P neighbours of
+    a row). check_source: refuse a netlist other than the one the RTL was emitted from (NAME.json records
+    it). optimize: build Verilator's model for a long run; None: for a stream of LONG_STREAM transfers or more."""
     from .emit.verilog import netlist_digest
 
     rtl_dir = Path(rtl_dir).resolve()
@@ -217,8 +217,9 @@ def simulate(rtl_dir, net, inputs: np.ndarray, simulator: str = DEFAULTS["sim"][
                "score_width": info["score_width"]}
     strict = info.get("core_backend") == "direct"
     if stream:
-        h, w, _ = net.input_shape
-        results = _simulate_stream(rtl_dir, info, port_bits.reshape(len(port_bits) * h * w, -1), vectors,
+        # a transfer's pixels are neighbours in raster order, the first at the lowest bits
+        transfers = port_bits.reshape(len(port_bits) * info["clocks_per_image"], -1)
+        results = _simulate_stream(rtl_dir, info, transfers, vectors,
                                    simulator, gap, stall, seed, strict, quiet, waves, optimize)
     else:
         vectors["packed_inputs"] = np.packbits(port_bits, axis=1, bitorder="little")
@@ -237,7 +238,7 @@ def _chance(p: float) -> int:
 def _simulate_stream(rtl_dir: Path, info: dict, transfers: np.ndarray, vectors: dict, simulator: str, gap: float,
                      stall: float, seed: int, strict: bool, quiet: bool, waves, optimize: bool | None) -> dict:
     """The streaming engine's run: the HDL bench (rtl_templates/stream_bench.v) streams `transfers` (the
-    port's bits, a row per pixel) and writes each result; stream_tb.py checks them. optimize None: a
+    port's bits, a row per transfer) and writes each result; stream_tb.py checks them. optimize None: a
     Verilator model built for a long run when the stream has LONG_STREAM transfers or more."""
     name = info["name"]
     bench = fill_template("stream_bench.v", {"NAME": name, "IN_PORT": info["input_port"],

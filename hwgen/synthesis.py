@@ -173,6 +173,23 @@ def _stat_cells(stat_file: Path) -> dict:
             for name, m in modules.items()}
 
 
+def _instances(stat_file: Path, top: str) -> dict:
+    """yosys `stat -json` of a hierarchy: module name -> how many copies of it the top holds (a kernel
+    built once per pixel of a clock is one module instantiated several times)."""
+    modules = {name.lstrip("\\"): m.get("num_cells_by_type", {})
+               for name, m in json.loads(stat_file.read_text())["modules"].items()}
+    copies = {}
+
+    def visit(module: str, times: int):
+        copies[module] = copies.get(module, 0) + times
+        for cell, count in modules[module].items():  # a submodule's instances count under its name
+            if cell.lstrip("\\") in modules:
+                visit(cell.lstrip("\\"), times * count)
+
+    visit(top, 1)
+    return copies
+
+
 def _counts(cells: Counter, kinds: dict) -> dict:
     return {key: sum(cells.get(t, 0) for t in types) for key, types in kinds.items()}
 
@@ -209,10 +226,10 @@ def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:
     if _run([yosys, "-q", "-p", script], work, work / "yosys-parts.log", timeout) != 0:
         raise HwgenError(f"yosys failed on the design's parts; see {work / 'yosys-parts.log'}")
     kinds = {**CELLS[family], "ram": RAM_CELLS[family]}
-    parts = {}
+    parts, copies = {}, _instances(work / "parts.json", TOP)
     for module, cells in _stat_cells(work / "parts.json").items():
         part = _part(module, name)
-        counts = _counts(Counter(cells), kinds)
+        counts = _counts(Counter({t: n * copies.get(module, 0) for t, n in cells.items()}), kinds)
         previous = parts.get(part, dict.fromkeys(counts, 0))
         parts[part] = {k: previous[k] + v for k, v in counts.items()}
     return parts

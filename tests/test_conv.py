@@ -175,6 +175,8 @@ def test_flatten_on_the_command_line_and_every_command_reads_v3(tmp_path):
     ({"model": {"conv": [{"node": "xor"}]}}, "node must be gate or lut, got 'xor'"),
     ({"model": {"conv": [{"candidates": 4}]}}, "above 1 only with node: lut"),
     ({"model": {"conv": [{"node": "lut", "k": 7}]}}, "k must be in 1..6"),
+    ({"dataset": "digits", "emit": {"pixels_per_clock": 2}}, "for the streaming engine"),
+    ({"model": {"conv": [{}]}, "emit": {"pixels_per_clock": 0}}, "must be at least 1"),
 ])
 def test_bad_conv_configs(given, message):
     with pytest.raises(HwgenError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -364,6 +366,73 @@ def test_both_backends_build_the_engine_alike(tmp_path):
     for part in ("line buffers", "kernels", "pooling", "head"):
         amaranth, direct = parts["amaranth"][part]["luts"], parts["direct"][part]["luts"]
         assert direct > 0 and abs(amaranth - direct) <= 0.2 * direct + 4, (part, amaranth, direct)
+
+
+# Stages a slot of several pixels can take (stride 1, the width kept): a 5x5 window, pooling that drops a
+# row, and widths that are powers of two (a pooled row's end compared with a count its register cannot hold)
+LANES = ((3, 1, 1, 2, 3), (5, 1, 2, 1, 4))
+
+
+@pytest.mark.parametrize("backend", ["direct", "amaranth"])
+@pytest.mark.parametrize("pixels, shape, encoder, gap, stall", [
+    (1, (8, 8, 2), False, 0.2, 0.2), (2, (7, 8, 2), True, 0.0, 0.0), (4, (7, 8, 2), False, 0.3, 0.5),
+    (4, (8, 8, 2), True, 0.1, 0.9)])
+def test_the_engine_taking_several_pixels_a_clock_is_the_golden_model(tmp_path, pixels, shape, encoder, gap, stall,
+                                                                      backend):
+    """P neighbouring pixels of a row a transfer (the kernel built P times; after a 2x2 pooling a slot
+    carries P / 2): every class and score is the golden model's, borders included, an image takes
+    H * W / P clocks back to back, and the first result comes the latency NAME.json states."""
+    from hwgen.emit.verilog import emit
+    from hwgen.simulation import simulate
+
+    net = random_conv_netlist(pixels, shape, luts=True, geometry=LANES)
+    h, w, c = net.input_shape
+    if encoder:
+        net.encoder = np.tile([2, 11], (h * w, 1))
+        inputs = np.random.default_rng(pixels).integers(0, 16, size=(30, h * w))
+    else:
+        inputs = random_bits(net.num_inputs, 30, pixels)
+    info = emit(net, tmp_path / "rtl", backend=backend, pipeline=1, pixels_per_clock=pixels)
+    assert info["clocks_per_image"] == h * w // pixels and info["pixels_per_clock"] == pixels
+    assert [s["pixels_per_slot"] for s in info["conv_stages"]] == [pixels, max(1, pixels // 2)]
+    assert info["input_width"] == pixels * (4 if encoder else c)
+    result = simulate(tmp_path / "rtl", net, inputs, "icarus", gap=gap, stall=stall, seed=pixels)
+    assert result["mismatches"] == 0 and result["received"] == 30
+    assert result["min_latency_cycles"] == info["latency_cycles"]
+    if gap == stall == 0:
+        assert result["cycles"] <= 30 * h * w // pixels + info["latency_cycles"] + 5
+
+
+@pytest.mark.parametrize("shape, geometry, pixels, message", [
+    ((7, 6, 2), ((3, 2, 1, 1, 3),), 2, "stride 1"),
+    ((6, 6, 2), ((3, 1, 1, 2, 3),), 3, "cannot be pooled 2 x 2"),
+    ((6, 6, 2), ((3, 1, 1, 1, 3),), 4, "that 4 divides"),
+    ((6, 4, 2), ((3, 1, 1, 1, 3),), 4, "single slot"),
+    ((6, 4, 2), ((3, 1, 1, 1, 3),), 0, "at least 1")])
+def test_pixels_a_clock_the_geometry_cannot_take_are_refused(tmp_path, shape, geometry, pixels, message):
+    net = random_conv_netlist(0, shape, geometry=geometry)
+    net.save(tmp_path / "conv.json")
+    result = run("emit", tmp_path / "conv.json", "--out", tmp_path / "rtl", "--pixels-per-clock", pixels)
+    assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "rtl").exists()
+    random_netlist(0, num_inputs=8, num_gates=10).save(tmp_path / "dense.json")
+    result = run("emit", tmp_path / "dense.json", "--out", tmp_path / "rtl", "--pixels-per-clock", 2)
+    assert result.returncode != 0 and "dense" in result.stderr and not (tmp_path / "rtl").exists()
+
+
+def test_the_parts_count_each_copy_of_a_kernel(tmp_path):
+    """At 4 pixels a clock the first kernel is one module built 4 times and the second 2 times: the
+    breakdown (synthesized with the hierarchy kept) counts each copy, as the flat total does."""
+    net = random_conv_netlist(4, (8, 8, 2), luts=True, geometry=LANES)
+    net.save(tmp_path / "conv.json")
+    kernels = {}
+    for pixels in (1, 4):
+        rtl = tmp_path / f"p{pixels}"
+        assert run("emit", tmp_path / "conv.json", "--out", rtl, "--pixels-per-clock", pixels).returncode == 0
+        result = run("synth", rtl, "--target", "ecp5-25k", "--no-route", "--no-xilinx")
+        assert result.returncode == 0, result.stderr[-2000:]
+        kernels[pixels] = json.loads((rtl / "synth-ecp5-25k.json").read_text())["parts"]["kernels"]["ffs"]
+    assert kernels[1] > 0 and kernels[4] > 2 * kernels[1]
 
 
 def test_the_streaming_engine_refuses_thresholds_that_differ_by_pixel(tmp_path):

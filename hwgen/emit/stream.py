@@ -14,6 +14,10 @@ An image's last outputs need slots after its last pixel: the next image's first 
 input is idle between images, empty slots the stage makes itself (`owed`). So back-to-back images flow
 at one pixel per clock, and a lone image still comes out.
 
+With P pixels a clock (`pixels_per_clock`), a slot is P neighbouring pixels of a row: the line buffers and
+the window hold slots, each lane's taps are pixels within them, the kernel is built once per lane, and a
+q x q pooling leaves slots of P / q pixels for the next stage (`_Stage`, `_check_lanes`).
+
 Flow control: the stages never stall. The top level admits an image (its first pixel) only while the
 output FIFO is sure to have room for its result (credits, as in stream_top.v); within an image every
 pixel is taken as it comes, so backpressure never drops or reorders a pixel.
@@ -45,44 +49,73 @@ def _count_up(counter: str, limit: int, width: int) -> str:
 
 
 class _Stage:
-    """One conv stage's geometry on its input (H, W, C)."""
+    """One conv stage's geometry on its input (H, W, C), taken `lanes` pixels of a row at a time: a slot
+    is a group of that many neighbouring pixels (lane l: the group's l-th pixel), W / lanes groups a row."""
 
-    def __init__(self, stage: ConvStage, shape: tuple):
+    def __init__(self, stage: ConvStage, shape: tuple, lanes: int = 1):
         self.h, self.w, self.c = shape
         k, s, p, q = stage.window, stage.stride, stage.padding, stage.pool
-        self.k, self.s, self.p, self.q = k, s, p, q
+        self.k, self.s, self.p, self.q, self.lanes = k, s, p, q, lanes
         self.oh, self.ow = ((n + 2 * p - k) // s + 1 for n in (self.h, self.w))  # conv output positions
         self.ph, self.pw = self.oh // q, self.ow // q
-        self.anchor_delay = (k - 1 - p) * self.w + (k - 1 - p)  # slots between the newest and the anchor tap
-        last = ((self.ph * q - 1) * s) * self.w + (self.pw * q - 1) * s  # the slot that anchors the last output
-        self.flush = max(0, last + self.anchor_delay - (self.h * self.w - 1))  # slots after the last pixel
+        self.groups = self.w // lanes  # slots a row
+        # The window holds, per row, the anchor's group, `right` groups after it and `left` before it.
+        self.right, self.left = -(-(k - 1 - p) // lanes), -(-p // lanes)
+        self.anchor_delay = (k - 1 - p) * self.groups + self.right  # slots between the newest and the anchor's
+        # the slot that anchors the last output
+        last = ((self.ph * q - 1) * s) * self.groups + ((self.pw * q - 1) * s) // lanes
+        self.flush = max(0, last + self.anchor_delay - (self.h * self.groups - 1))  # slots after the last pixel
 
-    def masked(self, dy: int, dx: int) -> tuple[bool, bool]:
-        """Whether tap (dy, dx) can fall outside the image along y, along x."""
-        def outside(d, size, out):
-            return d - self.p < 0 or (out - 1) * self.s - self.p + d > size - 1
-        return outside(dy, self.h, self.oh), outside(dx, self.w, self.ow)
+    @property
+    def out_lanes(self) -> int:
+        """Pixels a slot of the stage's output (after pooling) carries."""
+        return max(1, self.lanes // self.q)
+
+    def x_range(self, lane: int, dx: int) -> tuple[int, int]:
+        """The anchor groups x at which lane `lane`'s tap at column dx is inside the image: low <= x <= high."""
+        n = self.lanes
+        return -((dx + lane - self.p) // n), (self.w - 1 + self.p - dx - lane) // n
+
+    def masked(self, dy: int, dx: int, lane: int = 0) -> tuple[bool, bool]:
+        """Whether tap (dy, dx) of lane `lane` can fall outside the image along y, along x."""
+        low, high = self.x_range(lane, dx)
+        last = (self.ow // self.lanes - 1) * self.s  # the last output's anchor group
+        return dy - self.p < 0 or (self.oh - 1) * self.s - self.p + dy > self.h - 1, low > 0 or high < last
+
+
+def _check_lanes(g: _Stage, at: str):
+    """The geometry a stage needs to take `lanes` > 1 pixels a slot."""
+    if g.lanes == 1:
+        return
+    if g.s != 1 or g.w % g.lanes or g.ow % g.lanes:
+        raise HwgenError(f"{at}: {g.lanes} pixels a clock need stride 1 and a width ({g.w} in, {g.ow} out) that "
+                         f"{g.lanes} divides")
+    if g.q > 1 and g.lanes % g.q:
+        raise HwgenError(f"{at}: {g.lanes} pixels a clock cannot be pooled {g.q} x {g.q} ({g.q} must divide {g.lanes})")
+    if g.k > 2 and g.groups < 2:
+        raise HwgenError(f"{at}: a row of {g.w} pixels is a single slot of {g.lanes}: use fewer pixels a clock")
 
 
 def _window_module(name: str, g: _Stage) -> str:
-    """Line buffers, window, anchor position and masks of one stage: its output is each output
-    position's masked window (the kernel's input order) with a valid strobe."""
-    k, c, h, w, s, p = g.k, g.c, g.h, g.w, g.s, g.p
-    pixels, owed_max = h * w, g.anchor_delay
-    ib, ob, yb, xb = _bits(pixels), _bits(owed_max + 1), _bits(h), _bits(w)
-    lines = [f"// stage window: {h}x{w}x{c} in, {k}x{k} window, stride {s}, padding {p}",
+    """Line buffers, window, anchor position and masks of one stage: its output is, lane after lane, each
+    output position's masked window (the kernel's input order) with a valid strobe."""
+    k, c, h, s, p, n = g.k, g.c, g.h, g.s, g.p, g.lanes
+    w, cols, slots, owed_max = g.groups, g.left + 1 + g.right, h * g.groups, g.anchor_delay
+    ib, ob, yb, xb = _bits(slots), _bits(owed_max + 1), _bits(h), _bits(w)
+    lines = [f"// stage window: {h}x{g.w}x{c} in" + (f", {n} pixels a slot" if n > 1 else "")
+             + f", {k}x{k} window, stride {s}, padding {p}",
              f"module {name} (",
              "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
-             f"  input  wire {_range(c)} in_pixel,",
+             f"  input  wire {_range(n * c)} in_pixel,",
              "  output wire out_valid,",
-             f"  output wire {_range(k * k * c)} out_window",
+             f"  output wire {_range(n * k * k * c)} out_window",
              ");",
-             f"  reg {_range(ib)} taken;  // pixels of the current image in so far",
+             f"  reg {_range(ib)} taken;  // " + ("pixels" if n == 1 else "slots") + " of the current image in so far",
              f"  reg {_range(ob)} owed;   // slots the last image still needs after its last pixel",
              "  reg at_start, owing;      // taken == 0, owed != 0: kept as flags, so no path runs through a count",
              "  wire empty = owing & at_start & ~in_valid;  // a slot made here while the input is idle between images",
              "  wire advance = in_valid | empty;",
-             f"  wire last = taken == {ib}'d{pixels - 1};",
+             f"  wire last = taken == {ib}'d{slots - 1};",
              "  always @(posedge clk) begin",
              "    if (rst) begin",
              "      taken <= 0; owed <= 0; at_start <= 1; owing <= 0;",
@@ -92,7 +125,7 @@ def _window_module(name: str, g: _Stage) -> str:
              f"      else if (advance && owing) begin owed <= owed - {ob}'d1; owing <= owed != {ob}'d1; end",
              "    end",
              "  end"]
-    # pixel[j]: the slot j behind the newest is a pixel (not an empty slot); pixel[anchor]: the anchor
+    # pixel[j]: the slot j behind the newest holds pixels (not an empty slot); pixel[anchor]: the anchor's
     depth = g.anchor_delay + 1
     lines += [f"  reg {_range(depth)} pixel;",
               "  always @(posedge clk) begin",
@@ -100,15 +133,16 @@ def _window_module(name: str, g: _Stage) -> str:
               "    else if (advance) pixel <= " + (f"{{pixel[{depth - 2}:0], in_valid}};" if depth > 1 else "in_valid;"),
               "  end",
               f"  wire anchor_real = pixel[{depth - 1}];"]
-    # tap_dy_dx: (k - 1 - dy) * W + (k - 1 - dx) slots behind the newest. Row dy's newest tap comes from
-    # line k - 1 - dy (line 0: the input), each line a delay of W slots; the rest of the row shifts.
+    # tap_dy_j: row dy's slot j of the window (j = cols - 1 the newest). Row dy's newest slot comes from
+    # line k - 1 - dy (line 0: the input), each line a delay of a row's slots; the rest of the row shifts.
+    last_col, slot = cols - 1, _range(n * c)
     lines.append("  // line j holds the slot j * W behind the newest: a memory of W (line 1) or W - 1 slots")
     for j in range(1, k):
         length = w if j == 1 else w - 1
-        source = "in_pixel" if j == 1 else f"tap_{k - j}_{k - 1}"
-        target, ab = f"tap_{k - 1 - j}_{k - 1}", _bits(length)
-        lines += [f"  reg {_range(c)} {target};",
-                  f"  reg {_range(c)} line{j} [0:{length - 1}];",
+        source = "in_pixel" if j == 1 else f"tap_{k - j}_{last_col}"
+        target, ab = f"tap_{k - 1 - j}_{last_col}", _bits(length)
+        lines += [f"  reg {slot} {target};",
+                  f"  reg {slot} line{j} [0:{length - 1}];",
                   f"  reg {_range(ab)} line{j}_at;",
                   "  always @(posedge clk) begin",
                   f"    if (rst) line{j}_at <= 0;",
@@ -121,33 +155,35 @@ def _window_module(name: str, g: _Stage) -> str:
     lines.append("  // the rest of each row of the window shifts on every slot")
     for dy in range(k):
         newest = "in_pixel" if dy == k - 1 else None
-        for dx in range(k - 1 if newest is None else k):
-            lines.append(f"  reg {_range(c)} tap_{dy}_{dx};")
-        assigns = [f"tap_{dy}_{dx} <= tap_{dy}_{dx + 1};" for dx in range(k - 1)]
+        for dx in range(last_col if newest is None else cols):
+            lines.append(f"  reg {slot} tap_{dy}_{dx};")
+        assigns = [f"tap_{dy}_{dx} <= tap_{dy}_{dx + 1};" for dx in range(last_col)]
         if newest:
-            assigns.append(f"tap_{dy}_{k - 1} <= in_pixel;")
+            assigns.append(f"tap_{dy}_{last_col} <= in_pixel;")
         if assigns:
             lines.append("  always @(posedge clk) if (advance) begin " + " ".join(assigns) + " end")
-    # The anchor's position (y, x) in its image, counted over the real anchors, and from it the masks
-    # and whether this position is an output (stride, and the last rows and columns a window cannot fill):
-    # compares of registers with constants, a LUT or two before the kernel's entry register.
+    # The anchor's position (y, x) in its image (x counts groups), counted over the real anchors, and from it
+    # the masks and whether this position is an output (stride, and the last rows and columns a window cannot
+    # fill): compares of registers with constants, a LUT or two before the kernel's entry register.
     lines += [f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;",
-              "  reg x_last;  // x == W - 1, kept as a flag",
+              "  reg x_last;  // x == W - 1, kept as a flag" if n == 1 else "  reg x_last;  // x at the row's last slot",
               "  wire step = advance & anchor_real;"]
     flags = {}
-    for axis, n, size, bits in (("y", g.oh, h, yb), ("x", g.ow, w, xb)):
-        last = (n - 1) * s
+    for axis, out, size, bits in (("y", g.oh, h, yb), ("x", g.ow // n, w, xb)):
+        last = (out - 1) * s
         conds = [f"{axis} <= {bits}'d{last}"] if last < size - 1 else []
         if s > 1:
             lines.append(f"  reg {_range(_bits(s))} {axis}_phase;")
             conds.append(f"{axis}_phase == 0")
         flags[f"{axis}_out"] = " && ".join(conds) or "1'b1"
-        for d in range(k):
-            low, high = p - d, size - 1 + p - d  # 0 <= anchor - p + d < size
-            cond = ([f"{axis} >= {bits}'d{low}"] if low > 0 else []) + \
-                ([f"{axis} <= {bits}'d{high}"] if high < size - 1 else [])
-            if cond:
-                flags[f"{axis}_ok{d}"] = " && ".join(cond)
+        for lane in range(n if axis == "x" else 1):
+            for d in range(k):
+                # 0 <= anchor - p + d < size
+                low, high = (p - d, size - 1 + p - d) if axis == "y" else g.x_range(lane, d)
+                cond = ([f"{axis} >= {bits}'d{low}"] if low > 0 else []) + \
+                    ([f"{axis} <= {bits}'d{high}"] if high < size - 1 else [])
+                if cond:
+                    flags[_ok(axis, lane, d, n)] = " && ".join(cond)
     lines += [f"  wire {flag} = {cond};" for flag, cond in flags.items()]
     sb = _bits(s)
     lines += ["  reg fresh;  // a slot came in at the last clock: the window holds a new position",
@@ -167,13 +203,27 @@ def _window_module(name: str, g: _Stage) -> str:
               "  end",
               "  assign out_valid = fresh & anchor_real & y_out & x_out;"]
     taps = []
-    for dy in range(k):
-        for dx in range(k):
-            my, mx = g.masked(dy, dx)
-            mask = " & ".join([f"y_ok{dy}"] * my + [f"x_ok{dx}"] * mx)
-            taps.append(f"tap_{dy}_{dx}" if not mask else f"(tap_{dy}_{dx} & {{{c}{{{mask}}}}})")
+    for lane in range(n):
+        for dy in range(k):
+            for dx in range(k):
+                my, mx = g.masked(dy, dx, lane)
+                mask = " & ".join([f"y_ok{dy}"] * my + [_ok("x", lane, dx, n)] * mx)
+                tap = _tap(g, dy, dx, lane)
+                taps.append(tap if not mask else f"({tap} & {{{c}{{{mask}}}}})")
     lines += [f"  assign out_window = {{{', '.join(reversed(taps))}}};", "endmodule", ""]
     return "\n".join(lines)
+
+
+def _ok(axis: str, lane: int, d: int, lanes: int) -> str:
+    """The flag: tap d along `axis` is inside the image (per lane along x when a slot holds several)."""
+    return f"{axis}_ok{d}" if axis == "y" or lanes == 1 else f"x_ok{lane}_{d}"
+
+
+def _tap(g: _Stage, dy: int, dx: int, lane: int) -> str:
+    """Lane `lane`'s tap (dy, dx): the window's slot and, with several lanes, the pixel within it."""
+    at = g.left * g.lanes + lane - g.p + dx  # columns from the window's first
+    slot = f"tap_{dy}_{at // g.lanes}"
+    return slot if g.lanes == 1 else f"{slot}[{(at % g.lanes + 1) * g.c - 1}:{(at % g.lanes) * g.c}]"
 
 
 def _pool_module(name: str, g: _Stage, channels: int) -> str:
@@ -228,21 +278,71 @@ def _pool_module(name: str, g: _Stage, channels: int) -> str:
         "endmodule", ""])
 
 
-def _collect_module(name: str, shape: tuple) -> str:
+def _pool_lanes_module(name: str, g: _Stage, channels: int) -> str:
+    """OR pooling of a stage whose slots hold several pixels (q divides them): a slot's lanes OR'd q at a
+    time are whole row segments of blocks, so only the rows' ORs so far wait, in a row buffer of a row's
+    slots less one and its output register (`above`, as in _pool_module); the remainder rows are dropped."""
+    q, oh, n, row_slots = g.q, g.oh, g.lanes, g.ow // g.lanes
+    out = n // q
+    yb, xb, qb, ab = _bits(oh), _bits(row_slots), _bits(q), _bits(max(1, row_slots - 1))
+    cr, orr = _range(n * channels), _range(out * channels)
+    segments = ["(" + " | ".join(f"in_pixel[{(b * q + j + 1) * channels - 1}:{(b * q + j) * channels}]"
+                                 for j in range(q)) + ")" for b in range(out)]
+    if row_slots == 1:
+        row = ["    if (block_end) above <= block;"]
+    else:
+        row = ["    if (rst) row_at <= 0;",
+               f"    else if (block_end) row_at <= {_count_up('row_at', row_slots - 1, ab)};",
+               "    if (block_end) begin above <= row[row_at]; row[row_at] <= block; end"]
+    return "\n".join([
+        f"// stage pooling: {oh}x{g.ow}x{channels} in, {n} pixels a slot, OR over {q}x{q} blocks",
+        f"module {name} (",
+        "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
+        f"  input  wire {cr} in_pixel,",
+        "  output reg  out_valid,",
+        f"  output reg  {orr} out_pixel",
+        ");",
+        f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;  // the slot in its row",
+        f"  reg {_range(qb)} y_phase;  // y mod {q}",
+        f"  reg {orr} above;  // the OR of these blocks' rows above",
+        *([f"  reg {orr} row [0:{row_slots - 2}];", f"  reg {_range(ab)} row_at;"] if row_slots > 1 else []),
+        f"  wire {orr} joined = {{{', '.join(reversed(segments))}}};  // each block's row segment",
+        f"  wire block_end = in_valid && {_less('y', g.ph * q, yb)};",
+        f"  wire {orr} block = y_phase == {qb}'d0 ? joined : above | joined;",
+        "  always @(posedge clk) begin",
+        "    if (rst) begin",
+        "      y <= 0; x <= 0; y_phase <= 0; out_valid <= 0;",
+        "    end else begin",
+        f"      out_valid <= block_end && y_phase == {qb}'d{q - 1};",
+        "      if (in_valid) begin",
+        f"        x <= {_count_up('x', row_slots, xb)};",
+        f"        if (x == {xb}'d{row_slots - 1}) begin",
+        f"          y <= {_count_up('y', oh, yb)};",
+        f"          y_phase <= y == {yb}'d{oh - 1} || y_phase == {qb}'d{q - 1} ? {qb}'d0 : y_phase + {qb}'d1;",
+        "        end",
+        "      end",
+        "    end",
+        "    if (block_end) out_pixel <= block;",
+        *row,
+        "  end",
+        "endmodule", ""])
+
+
+def _collect_module(name: str, shape: tuple, lanes: int) -> str:
     """The last feature map of an image, each pixel written into its place (pixel i at [i*C +: C]:
-    position-major, the head's input order), and a strobe when the map is whole. The head reads the map
-    in the clock after the strobe, before any pixel of the next image can be written."""
+    position-major, the head's input order; `lanes` pixels a slot), and a strobe when the map is whole.
+    The head reads the map in the clock after the strobe, before any pixel of the next image can be written."""
     h, w, c = shape
-    n = h * w
-    nb = _bits(n)
-    writes = [f"      if (count == {nb}'d{i}) map[{i * c + c - 1}:{i * c}] <= in_pixel;" for i in range(n)]
+    n = h * w // lanes
+    nb, width = _bits(n), lanes * c
+    writes = [f"      if (count == {nb}'d{i}) map[{i * width + width - 1}:{i * width}] <= in_pixel;" for i in range(n)]
     return "\n".join([
         f"// the {h}x{w}x{c} feature map of an image, collected for the head",
         f"module {name} (",
         "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
-        f"  input  wire {_range(c)} in_pixel,",
+        f"  input  wire {_range(width)} in_pixel,",
         "  output reg  out_valid,",
-        f"  output reg  {_range(n * c)} map",
+        f"  output reg  {_range(h * w * c)} map",
         ");",
         f"  reg {_range(nb)} count;",
         "  always @(posedge clk) begin",
@@ -259,24 +359,26 @@ def _collect_module(name: str, shape: tuple) -> str:
         "endmodule", ""])
 
 
-def _encoder_module(name: str, net: ConvNetlist, fb: int | None) -> str:
-    """A pixel's input bits, registered: the encoder's comparators on the raw pixel (the same thresholds
-    at every pixel), or the bits as they come."""
+def _encoder_module(name: str, net: ConvNetlist, fb: int | None, lanes: int) -> str:
+    """A slot's input bits (`lanes` pixels, lane l's channels at [l*C +: C]), registered: the encoder's
+    comparators on each raw pixel (the same thresholds at every pixel), or the bits as they come."""
     c = net.input_shape[2]
     if fb is None:
-        port, width, bits = "in_bits", c, "in_bits"
+        port, width, bits = "in_bits", lanes * c, "in_bits"
     else:
-        port, width = "in_data", fb
+        port, width = "in_data", lanes * fb
         thresholds = [int(t) for t in net.encoder[0]]
-        bits = "{" + ", ".join("1'b1" if t <= 0 else "1'b0" if t >= 1 << fb else f"in_data >= {fb}'d{t}"
-                               for t in reversed(thresholds)) + "}"
+        pixel = [f"in_data[{(lane + 1) * fb - 1}:{lane * fb}]" if lanes > 1 else "in_data" for lane in range(lanes)]
+        bits = "{" + ", ".join("1'b1" if t <= 0 else "1'b0" if t >= 1 << fb else f"{pixel[lane]} >= {fb}'d{t}"
+                               for lane in reversed(range(lanes)) for t in reversed(thresholds)) + "}"
     return "\n".join([
-        f"// a pixel's {c} input bits" + ("" if fb is None else f": thresholds {', '.join(map(str, net.encoder[0]))}"),
+        f"// a pixel's {c} input bits" + ("" if fb is None else f": thresholds {', '.join(map(str, net.encoder[0]))}")
+        + (f"; {lanes} pixels a slot" if lanes > 1 else ""),
         f"module {name} (",
         "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
         f"  input  wire {_range(width)} {port},",
         "  output reg  out_valid,",
-        f"  output reg  {_range(c)} out_pixel",
+        f"  output reg  {_range(lanes * c)} out_pixel",
         ");",
         "  always @(posedge clk) begin",
         "    out_valid <= rst ? 1'b0 : in_valid;",
@@ -307,19 +409,31 @@ class StreamPlan:
     head: CorePlan
     latency: int                 # clocks from the edge that takes an image's last pixel to its result out
     depth_bits: int              # the output FIFO holds 2**depth_bits results
+    lanes: int                   # pixels a transfer (and a clock)
 
     @property
     def pixels(self) -> int:
         return self.net.input_shape[0] * self.net.input_shape[1]
 
+    @property
+    def transfers(self) -> int:
+        """Transfers (clocks, back to back) an image takes."""
+        return self.pixels // self.lanes
 
-def plan_stream(net: ConvNetlist, levels: int, family: str) -> StreamPlan:
+
+def plan_stream(net: ConvNetlist, levels: int, family: str, pixels_per_clock: int = 1) -> StreamPlan:
+    """The engine taking `pixels_per_clock` neighbouring pixels of a row a clock: each stage's kernel
+    once per pixel of its slots (after a pooling of q x q, a slot carries q times fewer)."""
     net.validate("netlist to emit")
     fb = _pixel_bits(net)
     shapes = net.shapes()
-    stages, latency = [], 1  # the edge that takes an image's last pixel: that one
+    if pixels_per_clock < 1:
+        raise HwgenError(f"pixels a clock must be at least 1, got {pixels_per_clock}")
+    stages, latency, lanes = [], 1, pixels_per_clock  # latency: the edge that takes an image's last pixel
     for j, stage in enumerate(net.stages):
-        g = _Stage(stage, shapes[j])
+        g = _Stage(stage, shapes[j], lanes)
+        _check_lanes(g, f"conv stage {j} ({shapes[j][0]}x{shapes[j][1]})")
+        lanes = g.out_lanes
         plan = plan_core(stage.kernel, levels, family=family, classify=False)
         stages.append((g, plan))
         # the last pixel in -> the last output out: its slot, the flush, the kernel's entry register and
@@ -327,10 +441,11 @@ def plan_stream(net: ConvNetlist, levels: int, family: str) -> StreamPlan:
         latency += 1 + g.flush + plan.latency + (1 if g.q > 1 else 0)
     head = plan_core(net.head, levels, family=family, register_input=False)
     latency += 1 + head.latency + 1  # the collect register, the head, the output FIFO
-    pixels = net.input_shape[0] * net.input_shape[1]
-    in_flight = math.ceil((pixels + latency + 3) / pixels) + 1  # images holding a credit at once
+    transfers = net.input_shape[0] * net.input_shape[1] // pixels_per_clock
+    in_flight = math.ceil((transfers + latency + 3) / transfers) + 1  # images holding a credit at once
     port, width = ("in_bits", net.input_shape[2]) if fb is None else ("in_data", fb)
-    return StreamPlan(net, fb, port, width, stages, head, latency, max(1, (in_flight - 1).bit_length()))
+    return StreamPlan(net, fb, port, pixels_per_clock * width, stages, head, latency,
+                      max(1, (in_flight - 1).bit_length()), pixels_per_clock)
 
 
 def describe_stream(plan: StreamPlan, name: str) -> dict:
@@ -338,11 +453,12 @@ def describe_stream(plan: StreamPlan, name: str) -> dict:
     net, head = plan.net, plan.head
     conv_stages = [{"window": g.k, "stride": g.s, "padding": g.p, "pool": g.q, "input": [g.h, g.w, g.c],
                     "channels": stage.channels, "kernel_gates": stage.kernel.num_gates,
-                    "kernel_latency_cycles": kernel.latency, "flush_slots": g.flush}
+                    "kernel_latency_cycles": kernel.latency, "flush_slots": g.flush, "pixels_per_slot": g.lanes}
                    for (g, kernel), stage in zip(plan.stages, net.stages)]
     return {
         "format": RTL_FORMAT, "name": name, "core": f"{name}_core", "kind": "conv-stream",
-        "input_shape": list(net.input_shape), "clocks_per_image": plan.pixels, "latency_cycles": plan.latency,
+        "input_shape": list(net.input_shape), "clocks_per_image": plan.transfers, "latency_cycles": plan.latency,
+        "pixels_per_clock": plan.lanes,
         "fifo_depth": 1 << plan.depth_bits,
         "input_port": plan.port, "input_width": plan.width, "feature_bits": plan.feature_bits or 0,
         "num_inputs": net.num_inputs, "num_outputs": len(net.head.outputs), "num_classes": net.num_classes,
@@ -361,37 +477,46 @@ def describe_stream(plan: StreamPlan, name: str) -> dict:
 
 def stream_verilog(plan: StreamPlan, name: str) -> str:
     """NAME.v's text: NAME (the flow control), NAME_core (the engine) and the engine's parts."""
-    net, fb, port, width, head = plan.net, plan.feature_bits, plan.port, plan.width, plan.head
+    net, fb, port, width, head, n = plan.net, plan.feature_bits, plan.port, plan.width, plan.head, plan.lanes
     core = f"{name}_core"
     shapes = net.shapes()
-    modules = [_encoder_module(f"{core}_encoder", net, fb)]
+    modules = [_encoder_module(f"{core}_encoder", net, fb, n)]
     for j, (g, kernel) in enumerate(plan.stages):
         modules.append(_window_module(f"{core}_window{j}", g))
         modules.append(pipelined_core_verilog(kernel, f"{core}_kernel{j}"))
         if g.q > 1:
-            modules.append(_pool_module(f"{core}_pool{j}", g, net.stages[j].channels))
-    modules.append(_collect_module(f"{core}_collect", shapes[-1]))
+            pool = _pool_module if g.lanes == 1 else _pool_lanes_module
+            modules.append(pool(f"{core}_pool{j}", g, net.stages[j].channels))
+    out_lanes = plan.stages[-1][0].out_lanes
+    modules.append(_collect_module(f"{core}_collect", shapes[-1], out_lanes))
     modules.append(pipelined_core_verilog(head, f"{core}_head"))
 
-    wires = ["  wire v0;", f"  wire {_range(net.input_shape[2])} p0;",
+    wires = ["  wire v0;", f"  wire {_range(n * net.input_shape[2])} p0;",
              f"  {core}_encoder encoder (.clk(clk), .rst(rst), .in_valid(in_valid), .{port}({port}), "
              ".out_valid(v0), .out_pixel(p0));"]
     at = "0"
     for j, (g, _) in enumerate(plan.stages):
-        c_in, c_out = g.c, net.stages[j].channels
+        c_in, c_out, lanes, window = g.c, net.stages[j].channels, g.lanes, g.k * g.k * g.c
         wires += [f"  wire w{j}_valid, k{j}_valid;",
-                  f"  wire {_range(g.k * g.k * c_in)} w{j}_window;",
-                  f"  wire {_range(c_out)} k{j}_bits;",
+                  f"  wire {_range(lanes * window)} w{j}_window;",
+                  f"  wire {_range(lanes * c_out)} k{j}_bits;",
                   f"  {core}_window{j} window{j} (.clk(clk), .rst(rst), .in_valid(v{at}), .in_pixel(p{at}), "
-                  f".out_valid(w{j}_valid), .out_window(w{j}_window));",
-                  f"  {core}_kernel{j} kernel{j} (.clk(clk), .rst(rst), .in_valid(w{j}_valid), .in_bits(w{j}_window), "
-                  f".out_valid(k{j}_valid), .out_bits(k{j}_bits));"]
+                  f".out_valid(w{j}_valid), .out_window(w{j}_window));"]
+        if lanes == 1:
+            wires.append(f"  {core}_kernel{j} kernel{j} (.clk(clk), .rst(rst), .in_valid(w{j}_valid), "
+                         f".in_bits(w{j}_window), .out_valid(k{j}_valid), .out_bits(k{j}_bits));")
+        for lane in range(lanes if lanes > 1 else 0):  # the kernel once per lane; lane 0's valid stands for all
+            wires.append(f"  {core}_kernel{j} kernel{j}_{lane} (.clk(clk), .rst(rst), .in_valid(w{j}_valid), "
+                         f".in_bits(w{j}_window[{(lane + 1) * window - 1}:{lane * window}]), "
+                         f".out_valid({f'k{j}_valid' if lane == 0 else ''}), "
+                         f".out_bits(k{j}_bits[{(lane + 1) * c_out - 1}:{lane * c_out}]));")
+        bits = _range(g.out_lanes * c_out)
         if g.q > 1:
-            wires += [f"  wire v{j + 1};", f"  wire {_range(c_out)} p{j + 1};",
+            wires += [f"  wire v{j + 1};", f"  wire {bits} p{j + 1};",
                       f"  {core}_pool{j} pool{j} (.clk(clk), .rst(rst), .in_valid(k{j}_valid), .in_pixel(k{j}_bits), "
                       f".out_valid(v{j + 1}), .out_pixel(p{j + 1}));"]
         else:
-            wires += [f"  wire v{j + 1} = k{j}_valid;", f"  wire {_range(c_out)} p{j + 1} = k{j}_bits;"]
+            wires += [f"  wire v{j + 1} = k{j}_valid;", f"  wire {bits} p{j + 1} = k{j}_bits;"]
         at = str(j + 1)
     h, w, c = shapes[-1]
     wires += ["  wire map_valid;", f"  wire {_range(h * w * c)} map;",
@@ -401,8 +526,9 @@ def stream_verilog(plan: StreamPlan, name: str) -> str:
               ".out_valid(out_valid), .out_class(out_class), .out_scores(out_scores));"]
     ih, iw, _ = net.input_shape
     core_latency = plan.latency - 1  # the output FIFO's clock is the top level's
+    per_clock = "a pixel per clock" if n == 1 else f"{n} pixels a clock"
     top_core = "\n".join([
-        f"// {core}: a {ih}x{iw} image in raster order, a pixel per clock; its class {core_latency} clocks after "
+        f"// {core}: a {ih}x{iw} image in raster order, {per_clock}; its class {core_latency} clocks after "
         "its last pixel",
         f"module {core} (",
         "  input  wire clk,", "  input  wire rst,", "  input  wire in_valid,",
@@ -411,22 +537,30 @@ def stream_verilog(plan: StreamPlan, name: str) -> str:
         f"  output wire {_range(head.class_width)} out_class,",
         f"  output wire {_range(head.scores_width)} out_scores",
         ");", *wires, "endmodule", ""])
-    pixels = plan.pixels
-    layout = port_layout(f"in_bits: the pixel's {net.input_shape[2]} input channels, channel c at [c]" if fb is None
-                         else "in_data: the pixel", fb or 0, net.score_width)
-    header = (f"// {name}: valid/ready stream around the streaming conv engine {core}. In: one pixel per transfer,\n"
-              f"// {pixels} per image in raster order (row 0 first, each row from x = 0). Out: per image its class "
-              f"and\n// scores, {plan.latency} clocks after its last pixel. The engine never stalls. An image is "
-              "admitted (its first\n// pixel taken) only while the output FIFO is sure to have room for its result (a "
-              "credit per image); after\n// that every pixel of it is taken as it comes, so backpressure on out_ready "
-              "holds images back whole and\n// never drops or reorders a pixel. in_ready is a function of registers "
-              "only. With out_ready high, one\n// pixel per clock flows, image after image.")
-    pb = _bits(pixels)
-    admission = {  # per image: a counter of the current image's pixels; an image is admitted at its first
+    transfers, c_in = plan.transfers, net.input_shape[2]
+    if n == 1:
+        inputs = (f"in_bits: the pixel's {c_in} input channels, channel c at [c]" if fb is None
+                  else "in_data: the pixel")
+        what = f"one pixel per transfer,\n// {transfers} per image"
+    else:
+        inputs = (f"in_bits: pixel l's {c_in} input channels at [l*{c_in} +: {c_in}], channel c at [l*{c_in} + c]"
+                  if fb is None else f"in_data: pixel l at [l*{fb} +: {fb}]")
+        what = f"{n} neighbouring pixels of a row per transfer\n// (the leftmost as l = 0), {transfers} transfers per image"
+    layout = port_layout(inputs, fb or 0, net.score_width)
+    unit = "pixel" if n == 1 else "transfer"
+    header = (f"// {name}: valid/ready stream around the streaming conv engine {core}. In: {what} in raster "
+              f"order (row 0 first, each row from x = 0). Out: per image its class and\n// scores, {plan.latency} "
+              f"clocks after its last {unit}. The engine never stalls. An image is admitted (its first\n// {unit} "
+              "taken) only while the output FIFO is sure to have room for its result (a credit per image); after\n"
+              f"// that every {unit} of it is taken as it comes, so backpressure on out_ready holds images back whole "
+              f"and\n// never drops or reorders a pixel. in_ready is a function of registers only. With out_ready "
+              f"high, one\n// {unit} per clock flows, image after image.")
+    pb = _bits(transfers)
+    admission = {  # per image: a counter of the current image's transfers; an image is admitted at its first
         "ADMITTED": "images",
-        "ADMISSION": f"  reg [{pb - 1}:0] taken;  // pixels of the current image taken so far\n"
+        "ADMISSION": f"  reg [{pb - 1}:0] taken;  // {unit}s of the current image taken so far\n"
                      "  reg busy;  // taken != 0, kept as a flag: in_ready is a LUT of registers\n"
-                     f"  wire last_pixel = taken == {pb}'d{pixels - 1};\n"
+                     f"  wire last_pixel = taken == {pb}'d{transfers - 1};\n"
                      "  assign in_ready = busy | ~credits[DEPTH_BITS];\n"
                      "  wire admit = take & ~busy;",
         "ADMISSION_RESET": "\n      taken <= 0;\n      busy <= 0;",

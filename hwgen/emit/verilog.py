@@ -86,14 +86,19 @@ def dense_top_verilog(plan: CorePlan, name: str, score_width: int) -> str:
 
 def emit(net: Netlist, out_dir, name: str = DEFAULTS["emit"]["name"], backend: str = DEFAULTS["emit"]["backend"],
          pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
-         target: str = DEFAULTS["synth"]["target"], source=None) -> dict:
+         target: str = DEFAULTS["synth"]["target"], source=None,
+         pixels_per_clock: int = DEFAULTS["emit"]["pixels_per_clock"]) -> dict:
     """Writes OUT/NAME.v and OUT/NAME.json; `pipeline` LUT levels per stage (0: none), or "auto": as many
     as meet freq_mhz on the target's FPGA family. A conv netlist (v3) becomes the streaming engine
-    (stream.py; the direct writer's); flatten it first for the unrolled circuit. NAME.json records which
-    netlist it was (`source`, the file, and its digest), so that a simulation can check it is given that one."""
+    (stream.py; the direct writer's), taking `pixels_per_clock` pixels a clock; flatten it first for the
+    unrolled circuit. NAME.json records which netlist it was (`source`, the file, and its digest), so that
+    a simulation can check it is given that one."""
     if isinstance(net, ConvNetlist):
-        text, info = _stream(net, name, backend, pipeline, freq_mhz, target)
+        text, info = _stream(net, name, backend, pipeline, freq_mhz, target, pixels_per_clock)
     else:
+        if pixels_per_clock != 1:
+            raise HwgenError("pixels a clock other than 1 are for a conv netlist's streaming engine; "
+                             "this netlist is dense (one sample a transfer)")
         text, info = _dense(net, name, backend, pipeline, freq_mhz, target)
     info.update(freq_mhz=freq_mhz, target=target, netlist_sha256=netlist_digest(net),
                 netlist_file=None if source is None else str(source))
@@ -129,12 +134,14 @@ def netlist_digest(net) -> str:
     return hashlib.sha256(net.dumps().encode()).hexdigest()
 
 
-def _stream(net: ConvNetlist, name: str, backend: str, pipeline, freq_mhz: float, target: str) -> tuple[str, dict]:
+def _stream(net: ConvNetlist, name: str, backend: str, pipeline, freq_mhz: float, target: str,
+            pixels_per_clock: int) -> tuple[str, dict]:
     """The same for a conv netlist: the streaming engine, through either backend."""
     from .stream import describe_stream, plan_stream, stream_verilog
 
     backend = core_backend(net, backend)
-    plan = plan_stream(net, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target))
+    plan = plan_stream(net, pipeline_levels(pipeline, freq_mhz, family_of(target)), family_of(target),
+                       pixels_per_clock)
     if backend == "amaranth":
         from amaranth.back import verilog
 

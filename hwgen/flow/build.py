@@ -213,7 +213,8 @@ def measure(cfg: dict, out_dir, log=print) -> dict:
     circuit, _, exact_gates, data_aware, _, equivalence = _simplify(cfg, trained, data, out, seconds, log)
     e, s = cfg["emit"], cfg["synth"]
     with timed(seconds, "emit"):
-        info = emit(circuit, out / "rtl", e["name"], e["backend"], e["pipeline"], s["freq_mhz"], s["target"])
+        info = emit(circuit, out / "rtl", e["name"], e["backend"], e["pipeline"], s["freq_mhz"], s["target"],
+                    pixels_per_clock=e["pixels_per_clock"])
     with timed(seconds, "synth"):
         counts = map_counts(out / "rtl", s["target"], xilinx=True)
     result = {"accuracy": {"float": metrics["test_float"], "hardened": accuracy,
@@ -264,7 +265,8 @@ def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print, sour
     levels, attempts = e["pipeline"], []
     while True:
         with timed(seconds, "emit"):
-            info = emit(net, rtl_dir, e["name"], e["backend"], levels, s["freq_mhz"], s["target"], source)
+            info = emit(net, rtl_dir, e["name"], e["backend"], levels, s["freq_mhz"], s["target"], source,
+                        e["pixels_per_clock"])
         with timed(seconds, "synth"):
             syn = synthesize(rtl_dir, s["target"], s["freq_mhz"], route=s["route"], seed=s["seed"], parts=False,
                              xilinx=False, router=s["router"])

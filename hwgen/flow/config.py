@@ -71,8 +71,9 @@ DEFAULTS = {
     # pipeline: LUT levels per stage (0: none between the input and output registers), or auto: as many
     # as meet synth.freq_mhz. backend: auto (the direct writer), amaranth, direct. conv (a model with conv
     # layers): stream (line buffers, each kernel once, a pixel per clock) or unrolled (the flattened
-    # netlist as one dense circuit, a whole image per clock)
-    "emit": {"name": "dlgn", "backend": "auto", "pipeline": "auto", "conv": "stream"},
+    # netlist as one dense circuit, a whole image per clock). pixels_per_clock: the streaming engine takes
+    # that many neighbouring pixels of a row a clock, each kernel built once per pixel of a clock
+    "emit": {"name": "dlgn", "backend": "auto", "pipeline": "auto", "conv": "stream", "pixels_per_clock": 1},
     "sim": {"simulator": "verilator", "random_vectors": 1000, "test_vectors": 0},  # 0 test vectors: all
     # route false: place only. router: nextpnr's, or auto (ECP5: router1 and router2 at once; when one has
     # routed the other gets as long again, and the faster result wins). parts: LUTs per part (synthesized apart); xilinx: the LUT6 count of synth_xilinx
@@ -191,6 +192,11 @@ def _check(cfg, source):
             raise HwgenError(f"{source}: \"train.{key}\" must be at least 1")
     if cfg["model"]["candidates"] < 1:
         raise HwgenError(f"{source}: \"model.candidates\" must be at least 1")
+    if cfg["emit"]["pixels_per_clock"] < 1:
+        raise HwgenError(f"{source}: \"emit.pixels_per_clock\" must be at least 1")
+    if cfg["emit"]["pixels_per_clock"] > 1 and not (cfg["model"]["conv"] and cfg["emit"]["conv"] == "stream"):
+        raise HwgenError(f"{source}: \"emit.pixels_per_clock\" above 1 is for the streaming engine of a model with "
+                         "conv layers (\"emit.conv\": stream)")
     if not 1 <= cfg["model"]["k"] <= MAX_LUT_INPUTS:
         raise HwgenError(f"{source}: \"model.k\" must be in 1..{MAX_LUT_INPUTS} (inputs of a LUT node)")
     if cfg["train"]["shift"] < 0:
