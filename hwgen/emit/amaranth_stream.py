@@ -155,16 +155,22 @@ class Pool(wiring.Component):
             with m.If(x == ow - 1):
                 m.d.sync += [y.eq(_count_up(y, oh)),
                              y_phase.eq(Mux((y == oh - 1) | (y_phase == q - 1), 0, y_phase + 1))]
-        out_pixel = Signal(channels, reset_less=True)
-        m.d.comb += self.out_pixel.eq(out_pixel)
-        with m.If(block_end):
-            m.d.sync += out_pixel.eq(block)
-        if pw == 1:
-            with m.If(block_end):
-                m.d.sync += above.eq(block)
-        else:
-            _line(m, "row", pw - 1, channels, block_end, block, above)
+        _hold_blocks(m, self.out_pixel, block, block_end, above, pw)
         return m
+
+
+def _hold_blocks(m: Module, out_pixel, block, block_end, above, row_slots: int):
+    """A pooling's output register (each block as it ends) and its row buffer: `above` holds, after a
+    row's slot j, what its slot j + 1 of the row above left (a memory of row_slots - 1 and `above`)."""
+    held = Signal(len(block), name="out_pixel", reset_less=True)
+    m.d.comb += out_pixel.eq(held)
+    with m.If(block_end):
+        m.d.sync += held.eq(block)
+    if row_slots == 1:
+        with m.If(block_end):
+            m.d.sync += above.eq(block)
+    else:
+        _line(m, "row", row_slots - 1, len(block), block_end, block, above)
 
 
 class PoolLanes(wiring.Component):
@@ -194,15 +200,7 @@ class PoolLanes(wiring.Component):
             with m.If(x == row_slots - 1):
                 m.d.sync += [y.eq(_count_up(y, oh)),
                              y_phase.eq(Mux((y == oh - 1) | (y_phase == q - 1), 0, y_phase + 1))]
-        out_pixel = Signal(len(self.out_pixel), reset_less=True)
-        m.d.comb += self.out_pixel.eq(out_pixel)
-        with m.If(block_end):
-            m.d.sync += out_pixel.eq(block)
-        if row_slots == 1:
-            with m.If(block_end):
-                m.d.sync += above.eq(block)
-        else:
-            _line(m, "row", row_slots - 1, len(block), block_end, block, above)
+        _hold_blocks(m, self.out_pixel, block, block_end, above, row_slots)
         return m
 
 
