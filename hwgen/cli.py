@@ -172,8 +172,6 @@ def cmd_emit(args):
     from .convnet import load_any
 
     net = load(args.netlist) if args.unrolled else load_any(args.netlist)
-    if args.pixels_per_clock < 1:
-        raise HwgenError(f"--pixels-per-clock must be at least 1, got {args.pixels_per_clock}")
     info = emit(net, args.out, args.name, args.backend, pipeline_levels(args.pipeline), args.freq, args.target,
                 source=args.netlist, pixels_per_clock=args.pixels_per_clock)
     if info.get("kind") == "conv-stream":

@@ -166,7 +166,7 @@ def _window_module(name: str, g: _Stage) -> str:
     # the masks and whether this position is an output (stride, and the last rows and columns a window cannot
     # fill): compares of registers with constants, a LUT or two before the kernel's entry register.
     lines += [f"  reg {_range(yb)} y;", f"  reg {_range(xb)} x;",
-              "  reg x_last;  // x == W - 1, kept as a flag" if n == 1 else "  reg x_last;  // x at the row's last slot",
+              "  reg x_last;  // " + ("x == W - 1, kept as a flag" if n == 1 else "x at the row's last slot"),
               "  wire step = advance & anchor_real;"]
     flags = {}
     for axis, out, size, bits in (("y", g.oh, h, yb), ("x", g.ow // n, w, xb)):
@@ -545,7 +545,7 @@ def stream_verilog(plan: StreamPlan, name: str) -> str:
     else:
         inputs = (f"in_bits: pixel l's {c_in} input channels at [l*{c_in} +: {c_in}], channel c at [l*{c_in} + c]"
                   if fb is None else f"in_data: pixel l at [l*{fb} +: {fb}]")
-        what = f"{n} neighbouring pixels of a row per transfer\n// (the leftmost as l = 0), {transfers} transfers per image"
+        what = f"{n} pixels of a row per transfer (the\n// leftmost first), {transfers} per image"
     layout = port_layout(inputs, fb or 0, net.score_width)
     unit = "pixel" if n == 1 else "transfer"
     header = (f"// {name}: valid/ready stream around the streaming conv engine {core}. In: {what} in raster "
