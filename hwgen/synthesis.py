@@ -167,24 +167,22 @@ def _placed_fmax(log: Path):
 
 
 def _stat_cells(stat_file: Path) -> dict:
-    """yosys `stat -json`: module name -> {cell type: count} (submodule instances left out)."""
+    """yosys `stat -json`: module name -> {cell type: count}, a submodule's instances under its module's name."""
     modules = json.loads(stat_file.read_text())["modules"]
     return {name.lstrip("\\"): {t: n for t, n in m.get("num_cells_by_type", {}).items() if not t.startswith(("$", "\\"))}
             for name, m in modules.items()}
 
 
-def _instances(stat_file: Path, top: str) -> dict:
-    """yosys `stat -json` of a hierarchy: module name -> how many copies of it the top holds (a kernel
-    built once per pixel of a clock is one module instantiated several times)."""
-    modules = {name.lstrip("\\"): m.get("num_cells_by_type", {})
-               for name, m in json.loads(stat_file.read_text())["modules"].items()}
+def _instances(modules: dict, top: str) -> dict:
+    """`_stat_cells` of a hierarchy: module name -> how many copies of it the top holds (a kernel built
+    once per pixel of a clock is one module instantiated several times)."""
     copies = {}
 
     def visit(module: str, times: int):
         copies[module] = copies.get(module, 0) + times
         for cell, count in modules[module].items():  # a submodule's instances count under its name
-            if cell.lstrip("\\") in modules:
-                visit(cell.lstrip("\\"), times * count)
+            if cell in modules:
+                visit(cell, times * count)
 
     visit(top, 1)
     return copies
@@ -226,8 +224,9 @@ def _breakdown(yosys: str, work: Path, name: str, family: str, timeout) -> dict:
     if _run([yosys, "-q", "-p", script], work, work / "yosys-parts.log", timeout) != 0:
         raise HwgenError(f"yosys failed on the design's parts; see {work / 'yosys-parts.log'}")
     kinds = {**CELLS[family], "ram": RAM_CELLS[family]}
-    parts, copies = {}, _instances(work / "parts.json", TOP)
-    for module, cells in _stat_cells(work / "parts.json").items():
+    modules = _stat_cells(work / "parts.json")
+    parts, copies = {}, _instances(modules, TOP)
+    for module, cells in modules.items():
         part = _part(module, name)
         counts = _counts(Counter({t: n * copies.get(module, 0) for t, n in cells.items()}), kinds)
         previous = parts.get(part, dict.fromkeys(counts, 0))

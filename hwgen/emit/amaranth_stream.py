@@ -11,6 +11,9 @@ of the same name, signal for signal: stream.py's docstring says how a stage sees
 simulate both backends against the golden model.
 """
 
+import operator
+from functools import reduce
+
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
@@ -100,8 +103,7 @@ class Window(wiring.Component):
             flags[f"{axis}_out"] = _all(conds)
             for lane in range(n if axis == "x" else 1):
                 for d in range(k):
-                    # 0 <= anchor - p + d < size
-                    low, high = (g.p - d, size - 1 + g.p - d) if axis == "y" else g.x_range(lane, d)
+                    low, high = g.inside(axis, d, lane)
                     flags[_ok(axis, lane, d, n)] = _all(([pos >= low] if low > 0 else []) +
                                                         ([pos <= high] if high < size - 1 else []))
         fresh = Signal()  # a slot came in at the last clock: the window holds a new position
@@ -113,8 +115,8 @@ class Window(wiring.Component):
                 for dx in range(k):
                     my, mx = g.masked(dy, dx, lane)
                     keep = _all([flags[f"y_ok{dy}"]] * my + [flags[_ok("x", lane, dx, n)]] * mx)
-                    at = g.left * n + lane - g.p + dx  # columns from the window's first
-                    taps.append(tap[dy, at // n].word_select(at % n, c) & keep.replicate(c))
+                    at, pixel = g.tap_at(dx, lane)
+                    taps.append(tap[dy, at].word_select(pixel, c) & keep.replicate(c))
         m.d.comb += self.out_window.eq(Cat(*taps))
         return m
 
@@ -189,7 +191,8 @@ class PoolLanes(wiring.Component):
         y_phase = Signal(_bits(q), name="y_phase")
         above = Signal(len(self.out_pixel), name="above", reset_less=True)  # the OR of these blocks' rows above
         pixels = [self.in_pixel.word_select(lane, channels) for lane in range(g.lanes)]
-        joined = Cat(*(_any(pixels[b * q:(b + 1) * q]) for b in range(g.out_lanes)))  # each block's row segment
+        # each block's row segment: q lanes OR'd
+        joined = Cat(*(reduce(operator.or_, pixels[b * q:(b + 1) * q]) for b in range(g.out_lanes)))
         block_end = Signal()
         m.d.comb += block_end.eq(self.in_valid & (y < g.ph * q))
         block = Signal(len(self.out_pixel))
@@ -204,29 +207,22 @@ class PoolLanes(wiring.Component):
         return m
 
 
-def _any(values: list):
-    """The OR of values."""
-    result = values[0]
-    for value in values[1:]:
-        result = result | value
-    return result
-
-
 class Collect(wiring.Component):
     """The last feature map of an image, pixel i at [i*C +: C], and a strobe when it is whole."""
 
     def __init__(self, shape: tuple, lanes: int):
         h, w, c = shape
-        self.pixels, self.c = h * w // lanes, lanes * c  # slots of `lanes` pixels
-        super().__init__({"in_valid": In(1), "in_pixel": In(self.c), "out_valid": Out(1), "map": Out(h * w * c)})
+        self.slots = h * w // lanes  # of `lanes` pixels each
+        super().__init__({"in_valid": In(1), "in_pixel": In(lanes * c), "out_valid": Out(1), "map": Out(h * w * c)})
 
     def elaborate(self, platform):
         m = Module()
-        count = Signal(_bits(self.pixels))
+        count = Signal(_bits(self.slots))
         held = Signal(len(self.map), reset_less=True)  # data registers without a reset, as stream.py's
-        m.d.sync += self.out_valid.eq(self.in_valid & (count == self.pixels - 1))
+        m.d.sync += self.out_valid.eq(self.in_valid & (count == self.slots - 1))
         with m.If(self.in_valid):
-            m.d.sync += [count.eq(_count_up(count, self.pixels)), held.word_select(count, self.c).eq(self.in_pixel)]
+            m.d.sync += [count.eq(_count_up(count, self.slots)),
+                         held.word_select(count, len(self.in_pixel)).eq(self.in_pixel)]
         m.d.comb += self.map.eq(held)
         return m
 

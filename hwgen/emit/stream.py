@@ -71,16 +71,23 @@ class _Stage:
         """Pixels a slot of the stage's output (after pooling) carries."""
         return max(1, self.lanes // self.q)
 
-    def x_range(self, lane: int, dx: int) -> tuple[int, int]:
-        """The anchor groups x at which lane `lane`'s tap at column dx is inside the image: low <= x <= high."""
+    def inside(self, axis: str, d: int, lane: int = 0) -> tuple[int, int]:
+        """The anchor positions (rows; along x, slots) at which tap d along `axis` (of lane `lane`) is inside
+        the image, 0 <= anchor - p + d < size: low <= position <= high."""
+        if axis == "y":
+            return self.p - d, self.h - 1 + self.p - d
         n = self.lanes
-        return -((dx + lane - self.p) // n), (self.w - 1 + self.p - dx - lane) // n
+        return -((d + lane - self.p) // n), (self.w - 1 + self.p - d - lane) // n
 
     def masked(self, dy: int, dx: int, lane: int = 0) -> tuple[bool, bool]:
         """Whether tap (dy, dx) of lane `lane` can fall outside the image along y, along x."""
-        low, high = self.x_range(lane, dx)
-        last = (self.ow // self.lanes - 1) * self.s  # the last output's anchor group
+        low, high = self.inside("x", dx, lane)
+        last = (self.ow // self.lanes - 1) * self.s  # the last output's anchor slot
         return dy - self.p < 0 or (self.oh - 1) * self.s - self.p + dy > self.h - 1, low > 0 or high < last
+
+    def tap_at(self, dx: int, lane: int) -> tuple[int, int]:
+        """Where lane `lane`'s tap at column dx is in a row of the window: (the slot, the pixel in it)."""
+        return divmod(self.left * self.lanes + lane - self.p + dx, self.lanes)
 
 
 def _check_lanes(g: _Stage, at: str):
@@ -178,8 +185,7 @@ def _window_module(name: str, g: _Stage) -> str:
         flags[f"{axis}_out"] = " && ".join(conds) or "1'b1"
         for lane in range(n if axis == "x" else 1):
             for d in range(k):
-                # 0 <= anchor - p + d < size
-                low, high = (p - d, size - 1 + p - d) if axis == "y" else g.x_range(lane, d)
+                low, high = g.inside(axis, d, lane)
                 cond = ([f"{axis} >= {bits}'d{low}"] if low > 0 else []) + \
                     ([f"{axis} <= {bits}'d{high}"] if high < size - 1 else [])
                 if cond:
@@ -221,9 +227,19 @@ def _ok(axis: str, lane: int, d: int, lanes: int) -> str:
 
 def _tap(g: _Stage, dy: int, dx: int, lane: int) -> str:
     """Lane `lane`'s tap (dy, dx): the window's slot and, with several lanes, the pixel within it."""
-    at = g.left * g.lanes + lane - g.p + dx  # columns from the window's first
-    slot = f"tap_{dy}_{at // g.lanes}"
-    return slot if g.lanes == 1 else f"{slot}[{(at % g.lanes + 1) * g.c - 1}:{(at % g.lanes) * g.c}]"
+    at, pixel = g.tap_at(dx, lane)
+    slot = f"tap_{dy}_{at}"
+    return slot if g.lanes == 1 else f"{slot}[{(pixel + 1) * g.c - 1}:{pixel * g.c}]"
+
+
+def _row_buffer(row_slots: int, ab: int) -> list:
+    """A pooling's row buffer, on each block's end: `above` takes what slot j + 1 of the row above left
+    (a memory of row_slots - 1 and `above`), and the block takes its place."""
+    if row_slots == 1:
+        return ["    if (block_end) above <= block;"]
+    return ["    if (rst) row_at <= 0;",
+            f"    else if (block_end) row_at <= {_count_up('row_at', row_slots - 1, ab)};",
+            "    if (block_end) begin above <= row[row_at]; row[row_at] <= block; end"]
 
 
 def _pool_module(name: str, g: _Stage, channels: int) -> str:
@@ -234,12 +250,6 @@ def _pool_module(name: str, g: _Stage, channels: int) -> str:
     q, oh, ow, pw = g.q, g.oh, g.ow, g.pw
     yb, xb, qb, ab = _bits(oh), _bits(ow), _bits(q), _bits(max(1, pw - 1))
     cr = _range(channels)
-    if pw == 1:
-        row = ["    if (block_end) above <= block;"]
-    else:
-        row = ["    if (rst) row_at <= 0;",
-               f"    else if (block_end) row_at <= {_count_up('row_at', pw - 1, ab)};",
-               "    if (block_end) begin above <= row[row_at]; row[row_at] <= block; end"]
     return "\n".join([
         f"// stage pooling: {oh}x{ow}x{channels} in, OR over {q}x{q} blocks",
         f"module {name} (",
@@ -273,7 +283,7 @@ def _pool_module(name: str, g: _Stage, channels: int) -> str:
         "    end",
         "    if (in_valid) segment <= joined;",
         "    if (block_end) out_pixel <= block;",
-        *row,
+        *_row_buffer(pw, ab),
         "  end",
         "endmodule", ""])
 
@@ -288,12 +298,6 @@ def _pool_lanes_module(name: str, g: _Stage, channels: int) -> str:
     cr, orr = _range(n * channels), _range(out * channels)
     segments = ["(" + " | ".join(f"in_pixel[{(b * q + j + 1) * channels - 1}:{(b * q + j) * channels}]"
                                  for j in range(q)) + ")" for b in range(out)]
-    if row_slots == 1:
-        row = ["    if (block_end) above <= block;"]
-    else:
-        row = ["    if (rst) row_at <= 0;",
-               f"    else if (block_end) row_at <= {_count_up('row_at', row_slots - 1, ab)};",
-               "    if (block_end) begin above <= row[row_at]; row[row_at] <= block; end"]
     return "\n".join([
         f"// stage pooling: {oh}x{g.ow}x{channels} in, {n} pixels a slot, OR over {q}x{q} blocks",
         f"module {name} (",
@@ -323,7 +327,7 @@ def _pool_lanes_module(name: str, g: _Stage, channels: int) -> str:
         "      end",
         "    end",
         "    if (block_end) out_pixel <= block;",
-        *row,
+        *_row_buffer(row_slots, ab),
         "  end",
         "endmodule", ""])
 
