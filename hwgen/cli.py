@@ -170,24 +170,21 @@ def cmd_emit(args):
               f"{args.ca_grid}x{args.ca_grid} torus (parameters H, W), one step per clock")
         return
     from .convnet import load_any
+    from .emit.pipeline import describe_levels
 
     net = load(args.netlist) if args.unrolled else load_any(args.netlist)
     info = emit(net, args.out, args.name, args.backend, pipeline_levels(args.pipeline), args.freq, args.target,
                 source=args.netlist, pixels_per_clock=args.pixels_per_clock)
     if info.get("kind") == "conv-stream":
         per_clock = "a pixel" if info["pixels_per_clock"] == 1 else f"{info['pixels_per_clock']} pixels"
-        levels = _lut_levels(info["pipeline_levels"])
+        levels = describe_levels(info["pipeline_levels"])
         print(f"{args.out}/{args.name}.v: the streaming engine {info['name']} ({len(info['conv_stages'])} conv stages "
               f"and the head, stages of {levels}): {per_clock} per clock, "
               f"{info['clocks_per_image']} clocks per image, latency {info['latency_cycles']} cycles")
         return
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
-          f"{info['stages']} stages of {_lut_levels(info['pipeline_levels'])}, latency {info['latency_cycles']} cycles, "
+          f"{info['stages']} stages of {describe_levels(info['pipeline_levels'])}, latency {info['latency_cycles']} cycles, "
           f"{info['registers']} registers ({info['skip_registers']} holding values for more than one stage)")
-
-
-def _lut_levels(n: int) -> str:
-    return "1 LUT level" if n == 1 else f"{n} LUT levels"
 
 
 def pipeline_levels(text: str):

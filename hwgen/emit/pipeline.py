@@ -223,6 +223,11 @@ def pipeline_levels(pipeline, freq_mhz: float, family: str) -> int:
     return pipeline
 
 
+def describe_levels(levels: int) -> str:
+    """`levels` LUT levels per stage, in words for a message."""
+    return "1 LUT level" if levels == 1 else f"{levels} LUT levels"
+
+
 def plan_core(net: Netlist, pipeline=DEFAULTS["emit"]["pipeline"], freq_mhz: float = DEFAULTS["synth"]["freq_mhz"],
               family: str = family_of(DEFAULTS["synth"]["target"]), classify: bool = True,
               register_input: bool = True) -> CorePlan:

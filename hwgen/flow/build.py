@@ -258,6 +258,7 @@ def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print, sour
     emit again with a LUT level less per stage (at most twice): the stages' size comes from a delay model,
     and the routing of a given netlist can be slower than the model assumes. Returns the RTL's description, the last
     synthesis summary, and (levels, Fmax) of each attempt."""
+    from ..emit.pipeline import describe_levels
     from ..emit.verilog import emit
     from ..synthesis import synthesize
 
@@ -275,7 +276,8 @@ def _emit_and_synthesize(net, rtl_dir, cfg: dict, seconds: dict, log=print, sour
         if e["pipeline"] != "auto" or not short or info["pipeline_levels"] <= 1 or len(attempts) == 3:
             return info, syn, attempts
         levels = info["pipeline_levels"] - 1
-        log(f"synth: {syn['fmax_mhz']} MHz < {s['freq_mhz']} MHz; emitting again with {levels} LUT levels per stage")
+        log(f"synth: {syn['fmax_mhz']} MHz < {s['freq_mhz']} MHz; emitting again with {describe_levels(levels)} "
+            "per stage")
 
 
 def write_build_html(out: Path, report: dict, hardened, history: list):
