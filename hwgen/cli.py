@@ -183,8 +183,9 @@ def cmd_emit(args):
               f"{info['clocks_per_image']} clocks per image, latency {info['latency_cycles']} cycles")
         return
     print(f"{args.out}/{args.name}.v: modules {info['name']} and {info['core']} ({info['core_backend']} backend), "
-          f"{info['stages']} stages of {describe_levels(info['pipeline_levels'])}, latency {info['latency_cycles']} cycles, "
-          f"{info['registers']} registers ({info['skip_registers']} holding values for more than one stage)")
+          f"{info['stages']} stages of {describe_levels(info['pipeline_levels'])}, "
+          f"latency {info['latency_cycles']} cycles, {info['registers']} registers "
+          f"({info['skip_registers']} holding values for more than one stage)")
 
 
 def pipeline_levels(text: str):
